@@ -1,0 +1,81 @@
+// createApp(deps): the whole HTTP surface. createHandler wraps it with the access log; main.ts
+// serves that handler and tests call it with `new Request(…)`.
+import { openapi } from "@elysiajs/openapi";
+import type { Server } from "bun";
+import { Elysia } from "elysia";
+import pkg from "../package.json" with { type: "json" };
+import { accessLogRoutes } from "./accesslog/routes";
+import { authRoutes } from "./auth/routes";
+import { backupRoutes } from "./backup/routes";
+import type { Deps } from "./deps";
+import { requestUser } from "./http/context";
+import { toErrorResponse } from "./http/errors";
+import { userRoutes } from "./users/routes";
+import { webRoutes } from "./web";
+
+export const VERSION: string = pkg.version;
+
+export function createApp(deps: Deps) {
+  return new Elysia()
+    .use(
+      openapi({
+        path: "/api/docs",
+        specPath: "/api/openapi.json",
+        provider: null,
+        documentation: {
+          info: { title: "Hangar API", version: VERSION, description: "Self-hosted GPU training platform" },
+          components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+          security: [{ bearer: [] }],
+        },
+      }),
+    )
+    .onError(({ code, error, request, set }) => {
+      const response = toErrorResponse(code, error, deps.logger, `${request.method} ${request.url}`);
+      set.status = response.status;
+      return response;
+    })
+    .get("/api/health", () => ({ status: "ok", version: VERSION }), {
+      detail: { tags: ["system"], summary: "Liveness and version", security: [] },
+    })
+    .use(authRoutes(deps))
+    .use(userRoutes(deps))
+    .use(accessLogRoutes(deps))
+    .use(backupRoutes(deps))
+    .use(webRoutes());
+}
+
+export type App = ReturnType<typeof createApp>;
+export type Handler = (request: Request, server?: Server<unknown>) => Promise<Response>;
+
+/**
+ * The fetch handler the master serves: the app plus the access log. Logging here, around the
+ * whole app, sees every request (errors and unknown routes too) with its final status.
+ */
+export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
+  return async (request, server) => {
+    const t0 = performance.now();
+    let status = 500;
+    try {
+      const response = await app.handle(request);
+      status = response.status;
+      return response;
+    } finally {
+      deps.accessLog.write({
+        time: deps.clock.now(),
+        user: requestUser(request),
+        ip: server?.requestIP(request)?.address ?? null,
+        method: request.method,
+        path: pathOf(request.url),
+        status,
+        ms: performance.now() - t0,
+      });
+    }
+  };
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return url.slice(start, q < 0 ? undefined : q);
+}

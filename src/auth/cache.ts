@@ -1,0 +1,44 @@
+// Resolved bearer tokens, kept for a few seconds so an authenticated request costs no query.
+// The master is the only writer of users, sessions and keys, so every change that must stop a
+// token at once (logout, deactivation, role or password change, key deletion) drops it here.
+import type { Role } from "../domain/rules";
+
+export interface Principal {
+  userId: string;
+  role: Role;
+  via: "session" | "apikey";
+  /** Set when `via` is apikey. */
+  accessKey?: string;
+  /** Epoch ms after which the token is no longer valid (sessions). */
+  expiresAt: number;
+}
+
+const TTL_MS = 5_000;
+const MAX_ENTRIES = 10_000;
+
+export class PrincipalCache {
+  private entries = new Map<string, { principal: Principal; until: number }>();
+
+  get(tokenHash: string, now: number): Principal | undefined {
+    const e = this.entries.get(tokenHash);
+    if (!e) return undefined;
+    if (e.until <= now || e.principal.expiresAt <= now) {
+      this.entries.delete(tokenHash);
+      return undefined;
+    }
+    return e.principal;
+  }
+
+  put(tokenHash: string, principal: Principal, now: number): void {
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(tokenHash, { principal, until: now + TTL_MS });
+  }
+
+  dropToken(tokenHash: string): void {
+    this.entries.delete(tokenHash);
+  }
+
+  dropUser(userId: string): void {
+    for (const [k, e] of this.entries) if (e.principal.userId === userId) this.entries.delete(k);
+  }
+}

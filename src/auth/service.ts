@@ -1,0 +1,212 @@
+// Login, logout, bearer-token resolution, password change and API keys.
+import { and, eq, gt } from "drizzle-orm";
+import type { Deps } from "../deps";
+import { badRequest, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
+import { passwordProblem, type Role } from "../domain/rules";
+import { randomToken, sha256 } from "../lib/secrets";
+import { toUserView, type UserView } from "../users/view";
+import type { Principal } from "./cache";
+import { verifyTotp } from "./totp";
+
+const SESSION_PREFIX = "hs_";
+const SECRET_PREFIX = "hk_";
+
+export interface LoginInput {
+  userId: string;
+  password: string;
+  otp?: string;
+}
+
+export async function login(deps: Deps, input: LoginInput): Promise<{ token: string; user: UserView }> {
+  const { store, clock, loginFailures } = deps;
+  const now = clock.now();
+  const key = input.userId.toLowerCase();
+  const wait = loginFailures.blockedFor(key, now.getTime());
+  if (wait > 0)
+    throw rateLimited(
+      `too many failed logins for ${input.userId}; try again in ${Math.ceil(wait / 1000)} s`,
+      Math.ceil(wait / 1000),
+    );
+
+  const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, input.userId)).limit(1);
+  // Verify against a fixed hash when the user does not exist, so timing does not reveal it.
+  const ok = await Bun.password.verify(input.password, row?.passwordHash ?? DUMMY_HASH);
+  if (!row || !ok) {
+    loginFailures.record(key, now.getTime());
+    throw unauthorized("wrong user ID or password", "invalid_credentials");
+  }
+  if (!row.active) throw unauthorized(`account ${row.userId} is deactivated`, "account_deactivated");
+  if (row.totpEnabled) {
+    if (!input.otp) throw unauthorized("this account needs a one-time code", "otp_required", "otp");
+    if (!verifyTotp(row.totpSecret ?? "", input.otp, now)) {
+      loginFailures.record(key, now.getTime());
+      throw unauthorized("wrong one-time code", "invalid_otp", "otp");
+    }
+  }
+  loginFailures.clear(key);
+
+  const token = randomToken(SESSION_PREFIX);
+  const expiresAt = new Date(now.getTime() + deps.config.sessionHours * 3600_000);
+  await store.tx((db) =>
+    db.insert(store.t.sessions).values({
+      tokenHash: sha256(token),
+      userId: row.userId,
+      createdAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+    }),
+  );
+  return { token, user: toUserView(row) };
+}
+
+const DUMMY_HASH = await Bun.password.hash("not-a-real-password-1!");
+
+export async function logout(deps: Deps, token: string): Promise<void> {
+  const hash = sha256(token);
+  deps.principals.dropToken(hash);
+  await deps.store.tx((db) => db.delete(deps.store.t.sessions).where(eq(deps.store.t.sessions.tokenHash, hash)));
+}
+
+/** Resolves a bearer token (session token or API secret) to its user, or throws 401/429. */
+export async function authenticate(deps: Deps, authorization: string | null): Promise<Principal> {
+  const token = bearer(authorization);
+  const now = deps.clock.now().getTime();
+  const hash = sha256(token);
+  let principal = deps.principals.get(hash, now);
+  if (!principal) {
+    principal = token.startsWith(SECRET_PREFIX) ? await lookupApiKey(deps, hash) : await lookupSession(deps, hash, now);
+    deps.principals.put(hash, principal, now);
+  }
+  if (principal.via === "apikey") {
+    const wait = deps.apiKeyLimiter.hit(principal.accessKey as string, now);
+    if (wait > 0)
+      throw rateLimited(
+        `API key ${principal.accessKey} made more than ${deps.config.apiKeyRateLimit} requests in 15 minutes`,
+        Math.ceil(wait / 1000),
+      );
+  }
+  return principal;
+}
+
+function bearer(authorization: string | null): string {
+  if (!authorization) throw unauthorized("login required: send Authorization: Bearer <token>");
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!m) throw unauthorized("Authorization header must be 'Bearer <token>'");
+  return m[1] as string;
+}
+
+async function lookupSession(deps: Deps, hash: string, now: number): Promise<Principal> {
+  const { store } = deps;
+  const [row] = await store.db
+    .select({ userId: store.t.users.userId, role: store.t.users.role, expiresAt: store.t.sessions.expiresAt })
+    .from(store.t.sessions)
+    .innerJoin(store.t.users, eq(store.t.users.userId, store.t.sessions.userId))
+    .where(
+      and(
+        eq(store.t.sessions.tokenHash, hash),
+        eq(store.t.users.active, true),
+        gt(store.t.sessions.expiresAt, new Date(now).toISOString()),
+      ),
+    )
+    .limit(1);
+  if (!row) throw unauthorized("session expired or invalid; log in again", "invalid_token");
+  return { userId: row.userId, role: row.role as Role, via: "session", expiresAt: Date.parse(row.expiresAt) };
+}
+
+async function lookupApiKey(deps: Deps, hash: string): Promise<Principal> {
+  const { store } = deps;
+  const [row] = await store.db
+    .select({ userId: store.t.users.userId, role: store.t.users.role, accessKey: store.t.apiKeys.accessKey })
+    .from(store.t.apiKeys)
+    .innerJoin(store.t.users, eq(store.t.users.userId, store.t.apiKeys.userId))
+    .where(and(eq(store.t.apiKeys.secretHash, hash), eq(store.t.users.active, true)))
+    .limit(1);
+  if (!row) throw unauthorized("API key invalid or revoked", "invalid_token");
+  // Recorded on cache misses only (at most every few seconds per key), not on every request.
+  const usedAt = deps.clock.now().toISOString();
+  void store
+    .tx((db) =>
+      db.update(store.t.apiKeys).set({ lastUsedAt: usedAt }).where(eq(store.t.apiKeys.accessKey, row.accessKey)),
+    )
+    .catch((err) => deps.logger.warn("record API key use", { err }));
+  return {
+    userId: row.userId,
+    role: row.role as Role,
+    via: "apikey",
+    accessKey: row.accessKey,
+    expiresAt: Number.POSITIVE_INFINITY,
+  };
+}
+
+export function requireRole(principal: Principal, ...roles: Role[]): void {
+  if (!roles.includes(principal.role)) throw forbidden(`this needs the ${roles.join(" or ")} role`);
+}
+
+export async function changePassword(
+  deps: Deps,
+  principal: Principal,
+  input: { current: string; next: string },
+): Promise<void> {
+  const { store } = deps;
+  const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, principal.userId)).limit(1);
+  if (!row) throw notFound(`user ${principal.userId}`);
+  if (!(await Bun.password.verify(input.current, row.passwordHash)))
+    throw badRequest("current", "current password is wrong", "wrong_password");
+  const problem = passwordProblem(input.next);
+  if (problem) throw badRequest("next", problem);
+  if (input.next === input.current) throw badRequest("next", "new password must differ from the current one");
+  const passwordHash = await Bun.password.hash(input.next);
+  await store.tx((db) =>
+    db
+      .update(store.t.users)
+      .set({ passwordHash, mustChangePassword: false, updatedAt: deps.clock.now().toISOString() })
+      .where(eq(store.t.users.userId, row.userId)),
+  );
+}
+
+export interface ApiKeyView {
+  accessKey: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export async function createApiKey(
+  deps: Deps,
+  principal: Principal,
+): Promise<{ accessKey: string; secretKey: string }> {
+  const accessKey = randomToken("AK", 12).replace(/[-_]/g, "x");
+  const secretKey = randomToken(SECRET_PREFIX);
+  await deps.store.tx((db) =>
+    db.insert(deps.store.t.apiKeys).values({
+      accessKey,
+      secretHash: sha256(secretKey),
+      userId: principal.userId,
+      createdAt: deps.clock.now().toISOString(),
+    }),
+  );
+  return { accessKey, secretKey };
+}
+
+export async function listApiKeys(deps: Deps, principal: Principal): Promise<ApiKeyView[]> {
+  const { store } = deps;
+  return store.db
+    .select({
+      accessKey: store.t.apiKeys.accessKey,
+      createdAt: store.t.apiKeys.createdAt,
+      lastUsedAt: store.t.apiKeys.lastUsedAt,
+    })
+    .from(store.t.apiKeys)
+    .where(eq(store.t.apiKeys.userId, principal.userId))
+    .orderBy(store.t.apiKeys.createdAt);
+}
+
+export async function deleteApiKey(deps: Deps, principal: Principal, accessKey: string): Promise<void> {
+  const { store } = deps;
+  const deleted = await store.tx((db) =>
+    db
+      .delete(store.t.apiKeys)
+      .where(and(eq(store.t.apiKeys.accessKey, accessKey), eq(store.t.apiKeys.userId, principal.userId)))
+      .returning({ accessKey: store.t.apiKeys.accessKey }),
+  );
+  if (deleted.length === 0) throw notFound(`API key ${accessKey}`);
+  deps.principals.dropUser(principal.userId);
+}

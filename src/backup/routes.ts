@@ -1,0 +1,30 @@
+import { Elysia } from "elysia";
+import type { Deps } from "../deps";
+import { authed, principalOf } from "../http/context";
+import { backupNow, listBackups, pruneBackups } from "./backup";
+
+const tags = ["operations"];
+const view = ({ name, bytes, takenAt }: { name: string; bytes: number; takenAt: string }) => ({ name, bytes, takenAt });
+
+export const backupRoutes = (deps: Deps) =>
+  new Elysia()
+    .get(
+      "/api/backups",
+      async ({ request }) => {
+        await principalOf(deps, request, "admin");
+        const items = listBackups(deps.config).map(view);
+        return { items, total: items.length };
+      },
+      { transform: authed(deps, "admin"), detail: { tags, summary: "Database backups in the data dir (admin)" } },
+    )
+    .post(
+      "/api/backups",
+      async ({ request, set }) => {
+        await principalOf(deps, request, "admin");
+        const file = await backupNow(deps.config, deps.clock);
+        pruneBackups(deps.config, deps.clock);
+        set.status = 201;
+        return view(file);
+      },
+      { transform: authed(deps, "admin"), detail: { tags, summary: "Back up the database now (admin)" } },
+    );

@@ -1,0 +1,20 @@
+// The daily backup job (kelektiv `cron`): back up, then prune past the retention.
+import { CronJob } from "cron";
+import type { Config } from "../config";
+import type { Clock } from "../lib/clock";
+import type { Logger } from "../lib/logger";
+import { backupNow, pruneBackups } from "./backup";
+
+export function scheduleBackups(config: Config, clock: Clock, logger: Logger): CronJob {
+  return CronJob.from({
+    cronTime: config.backupCron,
+    start: true,
+    waitForCompletion: true,
+    onTick: async () => {
+      const file = await backupNow(config, clock);
+      const removed = pruneBackups(config, clock);
+      logger.info("backup written", { file: file.name, bytes: file.bytes, pruned: removed });
+    },
+    errorHandler: (err) => logger.error("scheduled backup failed", { err }),
+  });
+}

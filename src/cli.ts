@@ -1,0 +1,55 @@
+// `bun run hangar <verb>`: the operator CLI.
+import { backupNow, listBackups, pruneBackups, restore } from "./backup/backup";
+import { ConfigError, loadConfig } from "./config";
+import { systemClock } from "./lib/clock";
+import { runningMaster } from "./lib/pidfile";
+
+const USAGE = `usage: bun run hangar <command> [--data-dir DIR] [--database-url URL]
+
+commands:
+  backup now        write <data>/backup/jfb-YYYYMMDD-hhmmss.(db|sql) and prune old ones
+  backup list       list the backups in the data dir
+  restore FILE      replace the database with a backup (stop the master first)
+  help              this text
+
+Settings come from the same environment as the master (HANGAR_DATA_DIR, DATABASE_URL, …).`;
+
+async function main(args: string[]): Promise<number> {
+  const [verb, ...rest] = args;
+  const sub = rest[0] && !rest[0].startsWith("--") ? rest.shift() : undefined;
+  const config = loadConfig(process.env, rest);
+  switch (`${verb ?? "help"} ${sub ?? ""}`.trim()) {
+    case "backup now": {
+      const file = await backupNow(config, systemClock);
+      const removed = pruneBackups(config, systemClock);
+      console.log(`backup written: ${file.path} (${file.bytes} bytes)`);
+      if (removed.length) console.log(`removed old backups: ${removed.join(", ")}`);
+      return 0;
+    }
+    case "backup list":
+      for (const b of listBackups(config)) console.log(`${b.name}\t${b.bytes}\t${b.takenAt}`);
+      return 0;
+    case "help":
+      console.log(USAGE);
+      return 0;
+  }
+  if (verb === "restore" && sub) {
+    const pid = runningMaster(config.dataDir);
+    if (pid !== null) {
+      console.error(`hangar: the master (pid ${pid}) is running on ${config.dataDir}; stop it before restoring`);
+      return 1;
+    }
+    await restore(config, sub);
+    console.log(`restored ${sub}; start the master again`);
+    return 0;
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+try {
+  process.exit(await main(process.argv.slice(2)));
+} catch (err) {
+  console.error(`hangar: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

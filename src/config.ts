@@ -1,0 +1,153 @@
+// One schema for every setting, read once from env and flags. Nothing else reads process.env.
+import { resolve } from "node:path";
+import { validateCronExpression } from "cron";
+
+export type StoreKind = "sqlite" | "postgres";
+
+export interface Config {
+  /** Where the SQLite file, logs, backups, keys and uploads live. */
+  dataDir: string;
+  /** API and web UI port (Flightbase's default). */
+  port: number;
+  /** Address the API listens on. */
+  host: string;
+  /** Bootstrap password for `root` on the very first start; generated and printed when unset. */
+  rootPassword: string | undefined;
+  /** Unset: SQLite file in the data dir. postgres://…: PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** Cron expression of the daily backup (server local time). */
+  backupCron: string;
+  /** Backups older than this many days are deleted after each backup. */
+  backupKeepDays: number;
+  /** Lifetime of a login session token. */
+  sessionHours: number;
+  /** Requests an API key may make per 15-minute window. */
+  apiKeyRateLimit: number;
+  /** Failed logins of one account within 15 minutes before further attempts get 429. */
+  loginMaxFailures: number;
+  /** Largest JSON body accepted, in bytes. */
+  maxJsonBytes: number;
+}
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  parse: (raw: string | undefined) => Config[K];
+}
+
+class ConfigError extends Error {}
+
+const int =
+  (name: string, fallback: number, min: number, max: number) =>
+  (raw: string | undefined): number => {
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+const str =
+  (fallback: string) =>
+  (raw: string | undefined): string =>
+    raw === undefined || raw === "" ? fallback : raw;
+const optional = (raw: string | undefined): string | undefined => (raw === "" ? undefined : raw);
+
+const settings: { [K in keyof Config]: Setting<K> } = {
+  dataDir: { key: "dataDir", env: "HANGAR_DATA_DIR", flag: "data-dir", parse: (r) => resolve(str("./data")(r)) },
+  port: { key: "port", env: "HANGAR_PORT", flag: "port", parse: int("HANGAR_PORT", 56789, 0, 65535) },
+  host: { key: "host", env: "HANGAR_HOST", flag: "host", parse: str("0.0.0.0") },
+  rootPassword: { key: "rootPassword", env: "HANGAR_ROOT_PASSWORD", flag: "root-password", parse: optional },
+  databaseUrl: {
+    key: "databaseUrl",
+    env: "DATABASE_URL",
+    flag: "database-url",
+    parse: (r) => {
+      const v = optional(r);
+      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v))
+        throw new ConfigError(`DATABASE_URL must start with postgres:// (unset it for SQLite), got "${v}"`);
+      return v;
+    },
+  },
+  backupCron: {
+    key: "backupCron",
+    env: "HANGAR_BACKUP_CRON",
+    flag: "backup-cron",
+    parse: (r) => {
+      const v = str("0 0 3 * * *")(r);
+      const check = validateCronExpression(v);
+      if (!check.valid) throw new ConfigError(`HANGAR_BACKUP_CRON is not a cron expression: "${v}"`);
+      return v;
+    },
+  },
+  backupKeepDays: {
+    key: "backupKeepDays",
+    env: "HANGAR_BACKUP_KEEP_DAYS",
+    flag: "backup-keep-days",
+    parse: int("HANGAR_BACKUP_KEEP_DAYS", 14, 1, 3650),
+  },
+  sessionHours: {
+    key: "sessionHours",
+    env: "HANGAR_SESSION_HOURS",
+    flag: "session-hours",
+    parse: int("HANGAR_SESSION_HOURS", 12, 1, 24 * 90),
+  },
+  apiKeyRateLimit: {
+    key: "apiKeyRateLimit",
+    env: "HANGAR_API_KEY_RATE_LIMIT",
+    flag: "api-key-rate-limit",
+    parse: int("HANGAR_API_KEY_RATE_LIMIT", 5000, 1, 10_000_000),
+  },
+  loginMaxFailures: {
+    key: "loginMaxFailures",
+    env: "HANGAR_LOGIN_MAX_FAILURES",
+    flag: "login-max-failures",
+    parse: int("HANGAR_LOGIN_MAX_FAILURES", 10, 1, 1000),
+  },
+  maxJsonBytes: {
+    key: "maxJsonBytes",
+    env: "HANGAR_MAX_JSON_BYTES",
+    flag: "max-json-bytes",
+    parse: int("HANGAR_MAX_JSON_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  },
+};
+
+/** Flags (`--port 8080` or `--port=8080`) win over env. Unknown flags are an error. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  argv: string[] = [],
+  overrides: Partial<Config> = {},
+): Config {
+  const flags = parseFlags(argv);
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of Object.values(settings) as Setting<keyof Config>[]) {
+    const raw = flags.get(s.flag) ?? env[s.env];
+    flags.delete(s.flag);
+    out[s.key] = s.key in overrides ? overrides[s.key] : s.parse(raw);
+  }
+  if (flags.size > 0) throw new ConfigError(`unknown option --${[...flags.keys()][0]}`);
+  return out as Config;
+}
+
+function parseFlags(argv: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith("--")) throw new ConfigError(`unexpected argument "${a}"`);
+    const eq = a.indexOf("=");
+    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+    else {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith("--")) throw new ConfigError(`option ${a} needs a value`);
+      flags.set(a.slice(2), v);
+      i++;
+    }
+  }
+  return flags;
+}
+
+export function storeKind(config: Config): StoreKind {
+  return config.databaseUrl ? "postgres" : "sqlite";
+}
+
+export { ConfigError };

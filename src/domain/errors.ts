@@ -1,0 +1,36 @@
+// Typed errors of the domain. They are mapped to HTTP in one place (src/http/errors.ts).
+
+export type ErrorKind =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "too_large"
+  | "rate_limited";
+
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    /** snake_case code clients can switch on. */
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    /** Seconds after which a retry can succeed (429). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (field: string, message: string, code = "invalid_field") =>
+  new AppError("bad_request", code, message, field);
+export const unauthorized = (message = "login required", code = "unauthorized", field?: string) =>
+  new AppError("unauthorized", code, message, field);
+export const forbidden = (message = "not allowed", code = "forbidden") => new AppError("forbidden", code, message);
+export const notFound = (what: string) => new AppError("not_found", "not_found", `${what} not found`);
+export const conflict = (message: string, code = "conflict", field?: string) =>
+  new AppError("conflict", code, message, field);
+export const tooLarge = (message: string, field?: string) => new AppError("too_large", "too_large", message, field);
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new AppError("rate_limited", "rate_limited", message, undefined, retryAfterSeconds);

@@ -1,0 +1,75 @@
+// Starting and stopping the whole master: config → store → deps → app → loops.
+import { mkdirSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { createAccessLog } from "./accesslog/writer";
+import { createHandler } from "./app";
+import { scheduleBackups } from "./backup/schedule";
+import type { Config } from "./config";
+import { createDeps, type Deps } from "./deps";
+import { type Clock, systemClock } from "./lib/clock";
+import { createLogger, type Logger } from "./lib/logger";
+import { claimPidFile } from "./lib/pidfile";
+import { openStore } from "./store/store";
+import { bootstrapRoot } from "./users/service";
+
+export interface Master {
+  deps: Deps;
+  url: string;
+  port: number;
+  generatedRootPassword?: string;
+  stop(): Promise<void>;
+}
+
+export async function startMaster(
+  config: Config,
+  options: { clock?: Clock; logger?: Logger; schedule?: boolean } = {},
+): Promise<Master> {
+  const logger = options.logger ?? createLogger();
+  mkdirSync(config.dataDir, { recursive: true });
+  const releasePid = claimPidFile(config.dataDir);
+  const store = await openStore(config);
+  const deps = createDeps({
+    config,
+    store,
+    clock: options.clock ?? systemClock,
+    logger,
+    accessLog: createAccessLog(config.dataDir),
+  });
+  const root = await bootstrapRoot(deps);
+  const handler = createHandler(deps);
+  const server = Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    // Large uploads (datasets, image tars) are streamed; the limit is enforced per route.
+    maxRequestBodySize: 1024 ** 4,
+    fetch: handler,
+  });
+  const port = server.port ?? config.port;
+  const backups = options.schedule === false ? null : scheduleBackups(config, deps.clock, logger);
+  const url = `http://${displayHost(config.host)}:${port}`;
+  logger.info("master started", { url, dataDir: config.dataDir, store: store.kind });
+
+  let stopped = false;
+  return {
+    deps,
+    url,
+    port,
+    generatedRootPassword: root.generatedPassword,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      backups?.stop();
+      await server.stop(true);
+      deps.accessLog.close();
+      await store.close();
+      releasePid();
+    },
+  };
+}
+
+function displayHost(host: string): string {
+  if (host !== "0.0.0.0" && host !== "::") return host;
+  for (const addrs of Object.values(networkInterfaces()))
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return "127.0.0.1";
+}

@@ -1,0 +1,42 @@
+// PostgreSQL twin of schema.sqlite.ts: same table, column and export names.
+import { boolean, index, pgTable, text } from "drizzle-orm/pg-core";
+
+export const users = pgTable("users", {
+  userId: text("user_id").primaryKey(),
+  role: text("role").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  active: boolean("active").notNull().default(true),
+  mustChangePassword: boolean("must_change_password").notNull().default(false),
+  totpSecret: text("totp_secret"),
+  totpEnabled: boolean("totp_enabled").notNull().default(false),
+  sshPublicKey: text("ssh_public_key"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.userId),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    accessKey: text("access_key").primaryKey(),
+    secretHash: text("secret_hash").notNull().unique(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.userId),
+    createdAt: text("created_at").notNull(),
+    lastUsedAt: text("last_used_at"),
+  },
+  (t) => [index("api_keys_user_idx").on(t.userId)],
+);

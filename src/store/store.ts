@@ -1,0 +1,91 @@
+// The store the services use: one drizzle database (SQLite or PostgreSQL), its tables, and
+// transactions that behave the same on both dialects.
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
+import { migrate as migrateSqlite } from "drizzle-orm/bun-sqlite/migrator";
+import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
+import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import type { StoreKind } from "../config";
+import { Mutex } from "../lib/mutex";
+import * as pgSchema from "./schema.pg";
+import * as sqliteSchema from "./schema.sqlite";
+
+export type Tables = typeof sqliteSchema;
+/**
+ * Services write queries once, typed against the SQLite schema. On PostgreSQL the same
+ * builder calls run on the pg tables: the query-builder surface we use (select/insert/update/
+ * delete, returning, onConflict*) is the same in both dialects. Avoid SQLite-only `.get()`,
+ * `.run()`, `.all()` and dialect-specific SQL outside this folder.
+ */
+export type Db = BunSQLiteDatabase<Tables>;
+
+export interface Store {
+  readonly kind: StoreKind;
+  readonly db: Db;
+  readonly t: Tables;
+  /** SQLite file path (sqlite only). */
+  readonly sqlitePath?: string;
+  /**
+   * Runs `fn` in one transaction; a throw rolls everything back. Every write goes through here:
+   * on SQLite the single connection is shared by all requests, so writes are serialised by a
+   * lock (a bun:sqlite transaction cannot span awaits safely, see PITFALLS "Store"). Not
+   * reentrant: do not call `tx` inside `fn`.
+   */
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const migrationsDir = (kind: "sqlite" | "pg") => join(import.meta.dir, "migrations", kind);
+
+export async function openStore(options: { databaseUrl?: string; dataDir: string }): Promise<Store> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(join(options.dataDir, "hangar.db"));
+}
+
+export function openSqlite(path: string): Store {
+  mkdirSync(join(path, ".."), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.run("PRAGMA journal_mode = WAL");
+  sqlite.run("PRAGMA busy_timeout = 5000");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  sqlite.run("PRAGMA synchronous = NORMAL");
+  const db = drizzleSqlite(sqlite, { schema: sqliteSchema });
+  migrateSqlite(db, { migrationsFolder: migrationsDir("sqlite") });
+  const lock = new Mutex();
+  return {
+    kind: "sqlite",
+    db,
+    t: sqliteSchema,
+    sqlitePath: path,
+    tx: (fn) =>
+      lock.run(async () => {
+        sqlite.run("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(db);
+          sqlite.run("COMMIT");
+          return result;
+        } catch (err) {
+          sqlite.run("ROLLBACK");
+          throw err;
+        }
+      }),
+    close: async () => {
+      await lock.run(async () => sqlite.close());
+    },
+  };
+}
+
+export async function openPostgres(url: string): Promise<Store> {
+  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const pg = drizzlePg(client, { schema: pgSchema });
+  await migratePg(pg, { migrationsFolder: migrationsDir("pg") });
+  return {
+    kind: "postgres",
+    db: pg as unknown as Db,
+    t: pgSchema as unknown as Tables,
+    tx: (fn) => pg.transaction((tx) => fn(tx as unknown as Db)),
+    close: () => client.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,58 @@
+import { Elysia, t } from "elysia";
+import type { Deps } from "../deps";
+import { authed, principalOf } from "../http/context";
+import { page, pageQuery } from "../http/schemas";
+import { createUser, getUser, listUsers, patchUser } from "./service";
+
+const tags = ["users"];
+
+export const userRoutes = (deps: Deps) =>
+  new Elysia()
+    .get(
+      "/api/users",
+      async ({ request, query }) => {
+        await principalOf(deps, request, "admin");
+        return listUsers(deps, page(query));
+      },
+      { query: pageQuery, transform: authed(deps, "admin"), detail: { tags, summary: "List users (admin)" } },
+    )
+    .post(
+      "/api/users",
+      async ({ request, body, set }) => {
+        await principalOf(deps, request, "admin");
+        const user = await createUser(deps, body);
+        set.status = 201;
+        return user;
+      },
+      {
+        body: t.Object({
+          userId: t.String({ maxLength: 100 }),
+          password: t.String({ maxLength: 200 }),
+          role: t.String({ maxLength: 20 }),
+        }),
+        transform: authed(deps, "admin"),
+        detail: { tags, summary: "Create a user (admin)" },
+      },
+    )
+    .get(
+      "/api/users/:userId",
+      async ({ request, params }) => {
+        await principalOf(deps, request, "admin");
+        return getUser(deps, params.userId);
+      },
+      { transform: authed(deps, "admin"), detail: { tags, summary: "One user (admin)" } },
+    )
+    .patch(
+      "/api/users/:userId",
+      async ({ request, params, body }) =>
+        patchUser(deps, await principalOf(deps, request, "admin"), params.userId, body),
+      {
+        body: t.Object({
+          role: t.Optional(t.String({ maxLength: 20 })),
+          password: t.Optional(t.String({ maxLength: 200 })),
+          active: t.Optional(t.Boolean()),
+        }),
+        transform: authed(deps, "admin"),
+        detail: { tags, summary: "Change role, set password, or (de)activate a user (admin); no DELETE" },
+      },
+    );

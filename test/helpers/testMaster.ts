@@ -1,0 +1,99 @@
+// An in-process master for API tests: real store (SQLite or PostgreSQL), real app, driven
+// through app.handle(new Request(…)) like an HTTP client.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAccessLog } from "../../src/accesslog/writer";
+import { createHandler } from "../../src/app";
+import { type Config, loadConfig } from "../../src/config";
+import { createDeps, type Deps } from "../../src/deps";
+import { ManualClock } from "../../src/lib/clock";
+import { silentLogger } from "../../src/lib/logger";
+import { openStore } from "../../src/store/store";
+import { bootstrapRoot } from "../../src/users/service";
+import { freshPgDatabase, type StoreTarget } from "./stores";
+
+export const ROOT_PASSWORD = "rootPass1!";
+
+export interface TestMaster {
+  deps: Deps;
+  clock: ManualClock;
+  config: Config;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: HeadersInit },
+  ): Promise<Response>;
+  json<T = any>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
+  login(userId: string, password: string, otp?: string): Promise<string>;
+  rootToken(): Promise<string>;
+  /** Creates a user as root and returns a session token for them. */
+  userWithToken(userId: string, role?: string, password?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestMaster(target: StoreTarget, overrides: Partial<Config> = {}): Promise<TestMaster> {
+  const dataDir = mkdtempSync(join(tmpdir(), "hangar-test-"));
+  const pg = target === "postgres" ? await freshPgDatabase() : null;
+  const config = loadConfig({}, [], {
+    dataDir,
+    rootPassword: ROOT_PASSWORD,
+    databaseUrl: pg?.url,
+    ...overrides,
+  });
+  const clock = new ManualClock(new Date());
+  const store = await openStore(config);
+  const deps = createDeps({ config, store, clock, logger: silentLogger, accessLog: createAccessLog(dataDir, 10) });
+  await bootstrapRoot(deps);
+  const handle = createHandler(deps);
+  let root: string | undefined;
+
+  const request: TestMaster["request"] = (method, path, options = {}) => {
+    const headers = new Headers(options.headers);
+    if (options.token) headers.set("authorization", `Bearer ${options.token}`);
+    let body: BodyInit | undefined;
+    if (options.body !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(options.body);
+    }
+    return handle(new Request(`http://localhost${path}`, { method, headers, body }));
+  };
+  const json: TestMaster["json"] = async (method, path, options) => {
+    const res = await request(method, path, options);
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  const login: TestMaster["login"] = async (userId, password, otp) => {
+    const res = await json("POST", "/api/auth/login", { body: { userId, password, otp } });
+    if (res.status !== 200) throw new Error(`login ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
+  };
+  const rootToken = async () => {
+    root ??= await login("root", ROOT_PASSWORD);
+    return root;
+  };
+  return {
+    deps,
+    clock,
+    config,
+    request,
+    json,
+    login,
+    rootToken,
+    async userWithToken(userId, role = "user", password = "userPass1!") {
+      const res = await json("POST", "/api/users", { token: await rootToken(), body: { userId, password, role } });
+      if (res.status !== 201) throw new Error(`create ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
+      return login(userId, password);
+    },
+    async close() {
+      deps.accessLog.close();
+      await store.close();
+      await pg?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
