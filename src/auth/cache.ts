@@ -1,4 +1,5 @@
-// Resolved bearer tokens, kept for a few seconds so an authenticated request costs no query.
+// Resolved bearer tokens, kept for a few seconds so an authenticated request costs no query
+// (keyed by the token itself, which lives only in this process's memory, never on disk).
 // The master is the only writer of users, sessions and keys, so every change that must stop a
 // token at once (logout, deactivation, role or password change, key deletion) drops it here.
 import type { Role } from "../domain/rules";
@@ -19,23 +20,23 @@ const MAX_ENTRIES = 10_000;
 export class PrincipalCache {
   private entries = new Map<string, { principal: Principal; until: number }>();
 
-  get(tokenHash: string, now: number): Principal | undefined {
-    const e = this.entries.get(tokenHash);
+  get(token: string, now: number): Principal | undefined {
+    const e = this.entries.get(token);
     if (!e) return undefined;
     if (e.until <= now || e.principal.expiresAt <= now) {
-      this.entries.delete(tokenHash);
+      this.entries.delete(token);
       return undefined;
     }
     return e.principal;
   }
 
-  put(tokenHash: string, principal: Principal, now: number): void {
+  put(token: string, principal: Principal, now: number): void {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(tokenHash, { principal, until: now + TTL_MS });
+    this.entries.set(token, { principal, until: now + TTL_MS });
   }
 
-  dropToken(tokenHash: string): void {
-    this.entries.delete(tokenHash);
+  dropToken(token: string): void {
+    this.entries.delete(token);
   }
 
   dropUser(userId: string): void {

@@ -62,7 +62,7 @@ const DUMMY_HASH = await Bun.password.hash("not-a-real-password-1!");
 
 export async function logout(deps: Deps, token: string): Promise<void> {
   const hash = sha256(token);
-  deps.principals.dropToken(hash);
+  deps.principals.dropToken(token);
   await deps.store.tx((db) => db.delete(deps.store.t.sessions).where(eq(deps.store.t.sessions.tokenHash, hash)));
 }
 
@@ -70,11 +70,11 @@ export async function logout(deps: Deps, token: string): Promise<void> {
 export async function authenticate(deps: Deps, authorization: string | null): Promise<Principal> {
   const token = bearer(authorization);
   const now = deps.clock.now().getTime();
-  const hash = sha256(token);
-  let principal = deps.principals.get(hash, now);
+  let principal = deps.principals.get(token, now);
   if (!principal) {
+    const hash = sha256(token);
     principal = token.startsWith(SECRET_PREFIX) ? await lookupApiKey(deps, hash) : await lookupSession(deps, hash, now);
-    deps.principals.put(hash, principal, now);
+    deps.principals.put(token, principal, now);
   }
   if (principal.via === "apikey") {
     const wait = deps.apiKeyLimiter.hit(principal.accessKey as string, now);

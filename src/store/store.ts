@@ -35,6 +35,8 @@ export interface Store {
    * reentrant: do not call `tx` inside `fn`.
    */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Counts committed transactions; read caches compare it to know they are still current. */
+  readonly generation: () => number;
   close(): Promise<void>;
 }
 
@@ -54,13 +56,18 @@ export function openSqlite(path: string): Store {
   const db = drizzleSqlite(sqlite, { schema: sqliteSchema });
   migrateSqlite(db, { migrationsFolder: migrationsDir("sqlite") });
   const lock = new Mutex();
+  let generation = 0;
   return {
     kind: "sqlite",
     db,
     t: sqliteSchema,
     sqlitePath: path,
+    generation: () => generation,
     tx: (fn) =>
       lock.run(async () => {
+        // Bumped at both ends: a read overlapping the transaction (it may see uncommitted rows
+        // on this shared connection) is never cached as current.
+        generation++;
         sqlite.run("BEGIN IMMEDIATE");
         try {
           const result = await fn(db);
@@ -69,6 +76,8 @@ export function openSqlite(path: string): Store {
         } catch (err) {
           sqlite.run("ROLLBACK");
           throw err;
+        } finally {
+          generation++;
         }
       }),
     close: async () => {
@@ -81,11 +90,21 @@ export async function openPostgres(url: string): Promise<Store> {
   const client = postgres(url, { max: 10, onnotice: () => {} });
   const pg = drizzlePg(client, { schema: pgSchema });
   await migratePg(pg, { migrationsFolder: migrationsDir("pg") });
+  let generation = 0;
   return {
     kind: "postgres",
     db: pg as unknown as Db,
     t: pgSchema as unknown as Tables,
-    tx: (fn) => pg.transaction((tx) => fn(tx as unknown as Db)),
+    generation: () => generation,
+    tx: async (fn) => {
+      // Bumped before and after: a read that overlaps the transaction never caches as current.
+      generation++;
+      try {
+        return await pg.transaction((tx) => fn(tx as unknown as Db));
+      } finally {
+        generation++;
+      }
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
 import { authed, principalOf } from "../http/context";
 import { page, pageQuery } from "../http/schemas";
-import { createUser, getUser, listUsers, patchUser } from "./service";
+import { createUser, getUser, listUsersJson, patchUser } from "./service";
 
 const tags = ["users"];
 
@@ -12,7 +12,9 @@ export const userRoutes = (deps: Deps) =>
       "/api/users",
       async ({ request, query }) => {
         await principalOf(deps, request, "admin");
-        return listUsers(deps, page(query));
+        return new Response(await listUsersJson(deps, page(query)), {
+          headers: { "content-type": "application/json; charset=utf-8" },
+        });
       },
       { query: pageQuery, transform: authed(deps, "admin"), detail: { tags, summary: "List users (admin)" } },
     )

@@ -56,6 +56,17 @@ async function findUser(deps: Deps, userId: string) {
   return row;
 }
 
+const utf8 = new TextEncoder();
+type Bytes = Uint8Array<ArrayBuffer>;
+
+/** The users page as UTF-8 JSON; served from the read cache until the store changes. */
+export function listUsersJson(deps: Deps, page: { limit: number; offset: number }): Promise<Bytes> {
+  return deps.userPages.get(
+    `${page.limit}:${page.offset}`,
+    async () => utf8.encode(JSON.stringify(await listUsers(deps, page))) as Bytes,
+  );
+}
+
 export async function listUsers(deps: Deps, page: { limit: number; offset: number }) {
   const { store } = deps;
   const [items, [totalRow]] = await Promise.all([

@@ -22,7 +22,7 @@ export interface TestMaster {
   request(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown; headers?: HeadersInit },
+    options?: { token?: string; body?: unknown; raw?: string; headers?: HeadersInit },
   ): Promise<Response>;
   json<T = any>(
     method: string,
@@ -55,7 +55,7 @@ export async function startTestMaster(target: StoreTarget, overrides: Partial<Co
   const request: TestMaster["request"] = (method, path, options = {}) => {
     const headers = new Headers(options.headers);
     if (options.token) headers.set("authorization", `Bearer ${options.token}`);
-    let body: BodyInit | undefined;
+    let body: BodyInit | undefined = options.raw;
     if (options.body !== undefined) {
       headers.set("content-type", "application/json");
       body = JSON.stringify(options.body);

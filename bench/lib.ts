@@ -1,0 +1,32 @@
+// Shared bits of the benchmarks: load generation with wrk, and the closing BENCH line.
+import { $ } from "bun";
+
+export async function ensureWrk(): Promise<void> {
+  if (Bun.which("wrk")) return;
+  console.log("installing wrk (Debian package) for load generation …");
+  await $`apt-get install -y wrk`.quiet();
+}
+
+/** Requests per second that wrk measures against `url` (one thread, `connections` open). */
+export async function wrkRps(url: string, options: { seconds: number; connections: number; header?: string }) {
+  const args = ["-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--latency"];
+  if (options.header) args.push("-H", options.header);
+  const out = await $`wrk ${args} ${url}`.text();
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const p50 = /50%\s+(\S+)/.exec(out)?.[1] ?? "?";
+  const p99 = /99%\s+(\S+)/.exec(out)?.[1] ?? "?";
+  if (!Number.isFinite(rps)) throw new Error(`could not read wrk output:\n${out}`);
+  if (non2xx > 0) throw new Error(`${non2xx} responses were not 2xx from ${url}`);
+  return { rps, p50, p99 };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function benchLine(name: string, value: number, goal: string): string {
+  return `BENCH ${name} value=${Number(value.toFixed(3))} goal=${goal}`;
+}

@@ -1,0 +1,85 @@
+// Real master and CLI processes for tests that need a separate process (backup, restart).
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+export interface MasterProcess {
+  url: string;
+  proc: Subprocess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export async function spawnMaster(env: Record<string, string>, timeoutMs = 20_000): Promise<MasterProcess> {
+  const proc = Bun.spawn(["bun", "src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, HANGAR_PORT: "0", HANGAR_HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
+  };
+  void collect(proc.stdout as ReadableStream<Uint8Array>);
+  void collect(proc.stderr as ReadableStream<Uint8Array>);
+  const deadline = Date.now() + timeoutMs;
+  let url: string | undefined;
+  while (!url) {
+    const m = /running at (http:\/\/[^\s]+)/.exec(out);
+    if (m) url = m[1];
+    else if (proc.exitCode !== null) throw new Error(`master exited ${proc.exitCode}:\n${out}`);
+    else if (Date.now() > deadline) {
+      proc.kill();
+      throw new Error(`master did not start in ${timeoutMs} ms:\n${out}`);
+    } else await Bun.sleep(50);
+  }
+  return {
+    url: url as string,
+    proc,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
+
+export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+  const proc = Bun.spawn(["bun", "src/cli.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
+  return { code, out: stdout + stderr };
+}
+
+/** A tiny HTTP client for a master process. */
+export function client(base: string) {
+  return async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json };
+  };
+}

@@ -1,0 +1,69 @@
+// Health, the OpenAPI document, the error shape for unknown routes, and the web UI.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestMaster, type TestMaster } from "../helpers/testMaster";
+
+describe("system routes", () => {
+  let m: TestMaster;
+  beforeAll(async () => {
+    m = await startTestMaster("sqlite");
+  });
+  afterAll(() => m.close());
+
+  test("health answers ok with the version", async () => {
+    const res = await m.json("GET", "/api/health");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+
+  test("the OpenAPI document lists every API route of the contract so far", async () => {
+    const doc = (await m.json("GET", "/api/openapi.json")).body;
+    expect(doc.openapi).toMatch(/^3\./);
+    const ops = new Set<string>();
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, object>))
+      for (const method of Object.keys(methods)) ops.add(`${method.toUpperCase()} ${path}`);
+    for (const op of [
+      "GET /api/health",
+      "POST /api/auth/login",
+      "POST /api/auth/logout",
+      "GET /api/me",
+      "POST /api/me/password",
+      "POST /api/me/keys",
+      "GET /api/me/keys",
+      "DELETE /api/me/keys/{accessKey}",
+      "PUT /api/me/ssh-key",
+      "GET /api/users",
+      "POST /api/users",
+      "PATCH /api/users/{userId}",
+      "GET /api/access-logs",
+      "GET /api/access-logs/{day}",
+      "DELETE /api/access-logs/{day}",
+    ])
+      expect(ops).toContain(op);
+    // Request schemas are in the document, e.g. the login body.
+    const login = doc.paths["/api/auth/login"].post;
+    expect(JSON.stringify(login.requestBody)).toContain("userId");
+  });
+
+  test("an unknown API route is a 404 in the error shape", async () => {
+    const res = await m.json("GET", "/api/no-such-thing");
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+  });
+
+  test("a malformed JSON body is a 400 naming the body", async () => {
+    const res = await m.request("POST", "/api/auth/login", {
+      headers: { "content-type": "application/json" },
+      raw: '{"userId": "root", "password": ',
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.field).toBe("body");
+    const raw = await m.deps.store.db.select().from(m.deps.store.t.sessions);
+    expect(raw.length).toBe(0);
+  });
+
+  test("the web UI is served at /", async () => {
+    const res = await m.request("GET", "/");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("Hangar");
+  });
+});
