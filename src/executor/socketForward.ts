@@ -1,0 +1,58 @@
+// Docker on a worker, reached through the node's one SSH connection: a local unix socket whose
+// every connection becomes a stream-local channel to the worker's /var/run/docker.sock. Docker
+// clients (dockerode) then talk to the worker as to a local engine, without a new SSH handshake
+// per call (docker-modem's own ssh transport opens one per request: see PITFALLS "Docker").
+import { mkdirSync, rmSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { dirname } from "node:path";
+import type { Duplex } from "node:stream";
+
+export interface SocketForward {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+export async function forwardUnixSocket(
+  localPath: string,
+  openRemote: () => Promise<Duplex>,
+  onError: (err: Error) => void = () => {},
+): Promise<SocketForward> {
+  mkdirSync(dirname(localPath), { recursive: true, mode: 0o700 });
+  rmSync(localPath, { force: true });
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((local) => {
+    sockets.add(local);
+    local.on("close", () => sockets.delete(local));
+    local.pause();
+    openRemote().then(
+      (remote) => {
+        local.pipe(remote).pipe(local);
+        local.resume();
+        remote.on("error", (err: Error) => {
+          onError(err);
+          local.destroy();
+        });
+        local.on("error", () => remote.destroy());
+        local.on("close", () => remote.destroy());
+        remote.on("close", () => local.destroy());
+      },
+      (err: Error) => {
+        onError(err);
+        local.destroy();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(localPath, () => resolve());
+  });
+  return {
+    path: localPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+        rmSync(localPath, { force: true });
+      }),
+  };
+}

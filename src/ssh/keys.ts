@@ -1,0 +1,30 @@
+// The master's own SSH identity (<data>/ssh/id_ed25519), shown in the API so an admin can put
+// it in a worker's authorized_keys, and SHA256 fingerprints in OpenSSH's notation.
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { utils } from "ssh2";
+
+export interface MasterKey {
+  privateKey: string;
+  publicKey: string;
+}
+
+export function loadOrCreateMasterKey(dataDir: string): MasterKey {
+  const dir = join(dataDir, "ssh");
+  const privPath = join(dir, "id_ed25519");
+  const pubPath = `${privPath}.pub`;
+  if (existsSync(privPath) && existsSync(pubPath))
+    return { privateKey: readFileSync(privPath, "utf8"), publicKey: readFileSync(pubPath, "utf8").trim() };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pair = utils.generateKeyPairSync("ed25519", { comment: "hangar-master" });
+  writeFileSync(privPath, pair.private, { mode: 0o600 });
+  chmodSync(privPath, 0o600);
+  writeFileSync(pubPath, `${pair.public.trim()}\n`);
+  return { privateKey: pair.private, publicKey: pair.public.trim() };
+}
+
+/** "SHA256:base64" like `ssh-keygen -lf`, from the raw public key blob. */
+export function fingerprint(keyBlob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}

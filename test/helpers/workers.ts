@@ -1,0 +1,29 @@
+// The sshd worker stand-ins started by test/harness/up.sh (127.0.0.2, 127.0.0.3, …).
+import { appendFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface TestWorker {
+  ip: string;
+  port: number;
+  authorizedKeys: string;
+}
+
+export function testWorkers(): TestWorker[] {
+  const ips = process.env.HANGAR_TEST_WORKERS;
+  const state = process.env.HANGAR_TEST_STATE;
+  if (!ips || !state)
+    throw new Error(
+      "HANGAR_TEST_WORKERS is not set: run the suite with `bun run test` (test/harness/up.sh starts the workers)",
+    );
+  const port = Number(process.env.HANGAR_TEST_WORKER_PORT ?? 22);
+  return ips
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((ip) => ({ ip, port, authorizedKeys: join(state, "workers", ip, "authorized_keys") }));
+}
+
+/** Lets `publicKey` log in to the worker (idempotent). */
+export function authorize(worker: TestWorker, publicKey: string): void {
+  const current = readFileSync(worker.authorizedKeys, "utf8");
+  if (!current.includes(publicKey.trim())) appendFileSync(worker.authorizedKeys, `${publicKey.trim()}\n`);
+}
