@@ -129,6 +129,31 @@ for (const target of STORE_TARGETS) {
       expect(await master.stop()).toBe(0);
     }, 60_000);
 
+    test("the scheduled backup runs at HANGAR_BACKUP_CRON", async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "hangar-cron-"));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const pg = target === "postgres" ? await freshPgDatabase() : null;
+      if (pg) cleanup.push(pg.drop);
+      const env: Record<string, string> = {
+        HANGAR_DATA_DIR: dataDir,
+        HANGAR_ROOT_PASSWORD: ROOT_PASSWORD,
+        HANGAR_BACKUP_CRON: "*/2 * * * * *", // every 2 seconds
+        ...(pg ? { DATABASE_URL: pg.url } : {}),
+      };
+      const master = await spawnMaster(env);
+      try {
+        let list = "";
+        for (let i = 0; i < 50 && !list.includes("jfb-"); i++) {
+          await Bun.sleep(100);
+          list = (await runCli(["backup", "list"], env)).out;
+        }
+        expect(list).toMatch(new RegExp(`jfb-\\d{8}-\\d{6}\\.${pg ? "sql" : "db"}`));
+      } finally {
+        await master.stop();
+      }
+      expect(master.output()).toContain("backup written");
+    }, 30_000);
+
     test("backups past HANGAR_BACKUP_KEEP_DAYS are pruned, newer ones kept", async () => {
       const dataDir = mkdtempSync(join(tmpdir(), "hangar-prune-"));
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
