@@ -10,6 +10,7 @@ import { backupRoutes } from "./backup/routes";
 import type { Deps } from "./deps";
 import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
+import { nodeRoutes } from "./nodes/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
 
@@ -41,6 +42,7 @@ export function createApp(deps: Deps) {
     .use(userRoutes(deps))
     .use(accessLogRoutes(deps))
     .use(backupRoutes(deps))
+    .use(nodeRoutes(deps))
     .use(webRoutes());
 }
 

@@ -27,6 +27,12 @@ export interface Config {
   loginMaxFailures: number;
   /** Largest JSON body accepted, in bytes. */
   maxJsonBytes: number;
+  /** Seconds between health probes of each node. */
+  nodeProbeSeconds: number;
+  /** Failed probes in a row after which a node turns `error`. */
+  nodeLostAfter: number;
+  /** The master's own Docker Engine socket (node `local`). */
+  dockerSocket: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -45,6 +51,15 @@ const int =
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max)
       throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+const num =
+  (name: string, fallback: number, min: number, max: number) =>
+  (raw: string | undefined): number => {
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
     return n;
   };
 const str =
@@ -103,6 +118,24 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_LOGIN_MAX_FAILURES",
     flag: "login-max-failures",
     parse: int("HANGAR_LOGIN_MAX_FAILURES", 10, 1, 1000),
+  },
+  nodeProbeSeconds: {
+    key: "nodeProbeSeconds",
+    env: "HANGAR_NODE_PROBE_SECONDS",
+    flag: "node-probe-seconds",
+    parse: num("HANGAR_NODE_PROBE_SECONDS", 10, 0.2, 3600),
+  },
+  nodeLostAfter: {
+    key: "nodeLostAfter",
+    env: "HANGAR_NODE_LOST_AFTER",
+    flag: "node-lost-after",
+    parse: int("HANGAR_NODE_LOST_AFTER", 3, 1, 1000),
+  },
+  dockerSocket: {
+    key: "dockerSocket",
+    env: "HANGAR_DOCKER_SOCKET",
+    flag: "docker-socket",
+    parse: str("/var/run/docker.sock"),
   },
   maxJsonBytes: {
     key: "maxJsonBytes",

@@ -7,6 +7,8 @@ import type { Config } from "./config";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/logger";
 import { ReadCache } from "./lib/readCache";
+import { NodeManager } from "./nodes/manager";
+import { loadOrCreateMasterKey, type MasterKey } from "./ssh/keys";
 import type { Store } from "./store/store";
 
 export interface Deps {
@@ -18,13 +20,25 @@ export interface Deps {
   loginFailures: FailureWindow;
   apiKeyLimiter: RateLimiter;
   principals: PrincipalCache;
+  /** The master's SSH identity (workers authorize its public key). */
+  masterKey: MasterKey;
+  /** SSH sessions, Docker engines and health of the nodes. */
+  nodes: NodeManager;
+  /** GPUs held by live jobs on a node (the scheduler fills this in). */
+  gpusInUse: (nodeId: string) => number;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
   userPages: ReadCache<Uint8Array<ArrayBuffer>>;
 }
 
-export function createDeps(base: Omit<Deps, "loginFailures" | "apiKeyLimiter" | "principals" | "userPages">): Deps {
+type Derived = "loginFailures" | "apiKeyLimiter" | "principals" | "userPages" | "masterKey" | "nodes" | "gpusInUse";
+
+export function createDeps(base: Omit<Deps, Derived>): Deps {
+  const masterKey = loadOrCreateMasterKey(base.config.dataDir);
   return {
     ...base,
+    masterKey,
+    nodes: new NodeManager(base.config, masterKey, base.logger, base.clock),
+    gpusInUse: () => 0,
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),

@@ -9,6 +9,7 @@ import { createDeps, type Deps } from "./deps";
 import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
+import { probeAllNodes, registerLocalNode } from "./nodes/service";
 import { openStore } from "./store/store";
 import { bootstrapRoot } from "./users/service";
 
@@ -36,6 +37,10 @@ export async function startMaster(
     accessLog: createAccessLog(config.dataDir),
   });
   const root = await bootstrapRoot(deps);
+  await registerLocalNode(deps, displayHost(config.host)).catch((err) =>
+    logger.warn("registering the master as node local failed", { err }),
+  );
+  const healthLoop = startHealthLoop(deps);
   const handler = createHandler(deps);
   const server = Bun.serve({
     port: config.port,
@@ -59,6 +64,8 @@ export async function startMaster(
       if (stopped) return;
       stopped = true;
       backups?.stop();
+      healthLoop.stop();
+      await deps.nodes.close();
       await server.stop(true);
       deps.accessLog.close();
       await store.close();
@@ -72,4 +79,19 @@ function displayHost(host: string): string {
   for (const addrs of Object.values(networkInterfaces()))
     for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
   return "127.0.0.1";
+}
+
+/** Probes every node that should be attached, every HANGAR_NODE_PROBE_SECONDS; rounds never overlap. */
+function startHealthLoop(deps: Deps): { stop(): void } {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    probeAllNodes(deps)
+      .catch((err) => deps.logger.error("node health round failed", { err }))
+      .finally(() => {
+        running = false;
+      });
+  }, deps.config.nodeProbeSeconds * 1000);
+  return { stop: () => clearInterval(timer) };
 }

@@ -1,5 +1,5 @@
 // PostgreSQL twin of schema.sqlite.ts: same table, column and export names.
-import { boolean, index, pgTable, text } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgTable, text } from "drizzle-orm/pg-core";
 
 export const users = pgTable("users", {
   userId: text("user_id").primaryKey(),
@@ -40,3 +40,26 @@ export const apiKeys = pgTable(
   },
   (t) => [index("api_keys_user_idx").on(t.userId)],
 );
+
+export const nodes = pgTable("nodes", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  ip: text("ip").notNull(),
+  sshPort: integer("ssh_port").notNull(),
+  sshUser: text("ssh_user").notNull(),
+  hostKeyFingerprint: text("host_key_fingerprint"),
+  desired: text("desired").notNull(),
+  status: text("status").notNull(),
+  statusMessage: text("status_message"),
+  interfaces: text("interfaces").notNull(),
+  networkInterfaces: text("network_interfaces").notNull(),
+  gpus: text("gpus").notNull(),
+  cpus: integer("cpus").notNull(),
+  memoryMiB: integer("memory_mib").notNull(),
+  dockerVersion: text("docker_version"),
+  nvidiaRuntime: boolean("nvidia_runtime").notNull().default(false),
+  hostname: text("hostname"),
+  lastSeenAt: text("last_seen_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

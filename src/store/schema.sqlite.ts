@@ -41,3 +41,30 @@ export const apiKeys = sqliteTable(
   },
   (t) => [index("api_keys_user_idx").on(t.userId)],
 );
+
+/** GPU servers: the master itself (`local`) and workers reached over SSH. JSON columns hold text. */
+export const nodes = sqliteTable("nodes", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  ip: text("ip").notNull(),
+  sshPort: integer("ssh_port").notNull(),
+  sshUser: text("ssh_user").notNull(),
+  hostKeyFingerprint: text("host_key_fingerprint"),
+  /** What the admin wants: `attached` (schedulable) or `detached`. */
+  desired: text("desired").notNull(),
+  status: text("status").notNull(),
+  statusMessage: text("status_message"),
+  /** {control, data?, infiniband?}: interface names chosen by the admin. */
+  interfaces: text("interfaces").notNull(),
+  /** Interfaces as last probed: [{name, addresses, speedMbps, kind, up, mac}]. */
+  networkInterfaces: text("network_interfaces").notNull(),
+  gpus: text("gpus").notNull(),
+  cpus: integer("cpus").notNull(),
+  memoryMiB: integer("memory_mib").notNull(),
+  dockerVersion: text("docker_version"),
+  nvidiaRuntime: integer("nvidia_runtime", { mode: "boolean" }).notNull().default(false),
+  hostname: text("hostname"),
+  lastSeenAt: text("last_seen_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

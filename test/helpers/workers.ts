@@ -27,3 +27,10 @@ export function authorize(worker: TestWorker, publicKey: string): void {
   const current = readFileSync(worker.authorizedKeys, "utf8");
   if (!current.includes(publicKey.trim())) appendFileSync(worker.authorizedKeys, `${publicKey.trim()}\n`);
 }
+
+/** Stops or starts a worker's sshd through the harness (stop also cuts open connections). */
+export async function workerSshd(action: "stop" | "start", worker: TestWorker): Promise<void> {
+  const p = Bun.spawn(["bash", "test/harness/worker.sh", action, worker.ip], { stdout: "pipe", stderr: "pipe" });
+  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`worker.sh ${action} ${worker.ip} failed: ${err}`);
+}

@@ -1,0 +1,111 @@
+// The container executor the scheduler uses: the same code drives the master's Docker (unix
+// socket) and a worker's (the forwarded socket of its SSH connection).
+import { PassThrough, type Readable } from "node:stream";
+import type Docker from "dockerode";
+import { buildCreateOptions, type ContainerSpec, MANAGED_LABEL, type NodeRuntime } from "./spec";
+
+export interface RunningContainer {
+  id: string;
+  /** Demultiplexed output; both end when the container exits. */
+  stdout: Readable;
+  stderr: Readable;
+  /** Explanations for the job log (e.g. GPU runtime missing). */
+  notes: string[];
+  wait(): Promise<{ exitCode: number }>;
+}
+
+export interface ManagedContainer {
+  id: string;
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+export const NODE_LABEL = "hangar.node";
+
+export class DockerExecutor {
+  constructor(
+    /** The node this engine belongs to; every container gets it as the `hangar.node` label. */
+    readonly nodeId: string,
+    readonly docker: Docker,
+    private readonly runtime: () => NodeRuntime,
+  ) {}
+
+  /** Creates, attaches (before start, so no output is lost) and starts a container. */
+  async run(spec: ContainerSpec): Promise<RunningContainer> {
+    const { options, notes } = buildCreateOptions(
+      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId } },
+      this.runtime(),
+    );
+    const container = await this.docker.createContainer(options);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    try {
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+      if (spec.tty) stream.pipe(stdout);
+      else this.docker.modem.demuxStream(stream, stdout, stderr);
+      stream.on("end", () => {
+        stdout.end();
+        stderr.end();
+      });
+      stream.on("error", (err) => {
+        stdout.destroy(err);
+        stderr.destroy(err);
+      });
+      if (spec.tty) stderr.end();
+      const exited = container.wait();
+      await container.start();
+      return {
+        id: container.id,
+        stdout,
+        stderr,
+        notes,
+        wait: async () => {
+          const r = (await exited) as { StatusCode: number };
+          return { exitCode: r.StatusCode };
+        },
+      };
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `graceSeconds`). Missing or stopped is fine. */
+  async stop(id: string, graceSeconds = 10): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: graceSeconds });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 304 && status !== 404) throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }
+
+  async inspect(id: string) {
+    return this.docker.getContainer(id).inspect();
+  }
+
+  /** Hangar's containers on this engine, optionally only those with a label value. */
+  async list(labels: Record<string, string> = {}): Promise<ManagedContainer[]> {
+    const filters = [
+      `${MANAGED_LABEL}=true`,
+      `${NODE_LABEL}=${this.nodeId}`,
+      ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+    ];
+    const items = await this.docker.listContainers({ all: true, filters: { label: filters } });
+    return items.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? "").replace(/^\//, ""),
+      state: c.State,
+      labels: c.Labels,
+    }));
+  }
+}

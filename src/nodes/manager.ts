@@ -1,0 +1,233 @@
+// Effects of the node layer: one SSH session per worker (reused, keepalive on), the Docker
+// engine of each node as a DockerExecutor, probes, and the health loop.
+import { join } from "node:path";
+import Docker from "dockerode";
+import type { Config } from "../config";
+import { type NodeStatus, nextHealth, type ProbeOutcome } from "../domain/nodeHealth";
+import { DockerExecutor } from "../executor/executor";
+import { forwardUnixSocket, type SocketForward } from "../executor/socketForward";
+import type { Clock } from "../lib/clock";
+import type { Logger } from "../lib/logger";
+import type { MasterKey } from "../ssh/keys";
+import { SshError, SshSession } from "../ssh/session";
+import { type NodeFacts, parseProbeOutput } from "./facts";
+import { PROBE_SCRIPT } from "./probeScript";
+
+export const LOCAL_NODE_ID = "local";
+const DOCKER_SOCKET = "/var/run/docker.sock";
+
+export interface NodeAddress {
+  id: string;
+  ip: string;
+  sshPort: number;
+  sshUser: string;
+  hostKeyFingerprint: string | null;
+}
+
+export interface ProbeReport {
+  facts: NodeFacts;
+  hostKeyFingerprint: string | null;
+}
+
+interface Conn {
+  address: NodeAddress;
+  session: SshSession | null;
+  connecting: Promise<SshSession> | null;
+  /** Shared by concurrent first users, so the socket is made once. */
+  forward: Promise<SocketForward> | null;
+  executor: DockerExecutor;
+  runtime: { nvidiaRuntime: boolean };
+}
+
+export class NodeManager {
+  private conns = new Map<string, Conn>();
+  private failures = new Map<string, number>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly masterKey: MasterKey,
+    private readonly logger: Logger,
+    readonly clock: Clock,
+  ) {}
+
+  /** "Get Info": connect (first connect: the host key is reported, to be pinned), probe, close. */
+  async probeAddress(address: Omit<NodeAddress, "id">): Promise<ProbeReport> {
+    const session = await SshSession.connect(this.sshTarget(address));
+    try {
+      const out = await session.exec(PROBE_SCRIPT, { timeoutMs: 20_000 });
+      return { facts: parseProbeOutput(out.stdout), hostKeyFingerprint: session.hostFingerprint };
+    } finally {
+      session.close();
+    }
+  }
+
+  /** Probes a known node through its pooled connection (or locally for the master). */
+  async probe(address: NodeAddress): Promise<ProbeReport> {
+    if (address.id === LOCAL_NODE_ID) return { facts: await probeLocally(), hostKeyFingerprint: null };
+    const session = await this.session(address);
+    const out = await session.exec(PROBE_SCRIPT, { timeoutMs: 20_000 });
+    return { facts: parseProbeOutput(out.stdout), hostKeyFingerprint: session.hostFingerprint };
+  }
+
+  /**
+   * The full check behind connect and each health probe: SSH answers, Docker answers (through the
+   * very channel jobs use), nvidia-smi works where installed. Returns facts when reachable.
+   */
+  async check(address: NodeAddress): Promise<{ outcome: ProbeOutcome; report: ProbeReport | null }> {
+    let report: ProbeReport;
+    try {
+      report = await this.probe(address);
+    } catch (err) {
+      return { outcome: { ok: false, reason: reasonOf(err, "worker connection error") }, report: null };
+    }
+    const { facts } = report;
+    this.connFor(address).runtime.nvidiaRuntime = facts.nvidiaRuntime;
+    if (!facts.dockerVersion)
+      return { outcome: { ok: false, reason: `docker unavailable: ${facts.dockerError ?? "no answer"}` }, report };
+    try {
+      await (await this.executor(address)).docker.ping();
+    } catch (err) {
+      return {
+        outcome: { ok: false, reason: `docker unavailable through SSH: ${reasonOf(err, "no answer")}` },
+        report,
+      };
+    }
+    if (facts.gpuError && !facts.gpuToolMissing)
+      return { outcome: { ok: false, reason: `nvidia-smi failed: ${facts.gpuError}` }, report };
+    const warnings: string[] = [];
+    if (facts.gpuToolMissing) warnings.push("no NVIDIA GPU: nvidia-smi is not installed");
+    else if (facts.gpus.length > 0 && !facts.nvidiaRuntime)
+      warnings.push("Docker has no nvidia runtime: GPUs are passed to containers by environment only");
+    return { outcome: { ok: true, warning: warnings.join("; ") || null }, report };
+  }
+
+  /** Applies a check to a node's health (pure decision in domain/nodeHealth). */
+  health(
+    node: { id: string; desired: "attached" | "detached"; status: NodeStatus; statusMessage: string | null },
+    outcome: ProbeOutcome,
+  ) {
+    const result = nextHealth({
+      desired: node.desired,
+      status: node.status,
+      statusMessage: node.statusMessage,
+      failuresInRow: this.failures.get(node.id) ?? 0,
+      lostAfter: this.config.nodeLostAfter,
+      probe: outcome,
+    });
+    this.failures.set(node.id, result.failuresInRow);
+    return result;
+  }
+
+  /** Forgets a node: closes its session and forwarded socket. Its containers keep running. */
+  async forget(id: string): Promise<void> {
+    const conn = this.conns.get(id);
+    this.conns.delete(id);
+    this.failures.delete(id);
+    if (!conn) return;
+    conn.session?.close();
+    await (await conn.forward?.catch(() => null))?.close();
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.conns.keys()]) await this.forget(id);
+  }
+
+  private connFor(address: NodeAddress): Conn {
+    let conn = this.conns.get(address.id);
+    if (conn) {
+      conn.address = address;
+      return conn;
+    }
+    const runtime = { nvidiaRuntime: false };
+    if (address.id === LOCAL_NODE_ID) {
+      const docker = new Docker({ socketPath: this.config.dockerSocket });
+      conn = {
+        address,
+        session: null,
+        connecting: null,
+        forward: null,
+        runtime,
+        executor: new DockerExecutor(address.id, docker, () => runtime),
+      };
+    } else {
+      // Docker on the worker, through a local socket forwarded over the SSH session (ensureForward).
+      const docker = new Docker({ socketPath: this.forwardPath(address.id) });
+      conn = {
+        address,
+        session: null,
+        connecting: null,
+        forward: null,
+        runtime,
+        executor: new DockerExecutor(address.id, docker, () => runtime),
+      };
+    }
+    this.conns.set(address.id, conn);
+    return conn;
+  }
+
+  /** The node's container executor, with its Docker channel ready. */
+  async executor(address: NodeAddress): Promise<DockerExecutor> {
+    const conn = this.connFor(address);
+    if (address.id !== LOCAL_NODE_ID) await this.ensureForward(conn);
+    return conn.executor;
+  }
+
+  private forwardPath(id: string): string {
+    return join(this.config.dataDir, "run", `docker-${id}.sock`);
+  }
+
+  private async ensureForward(conn: Conn): Promise<void> {
+    conn.forward ??= forwardUnixSocket(
+      this.forwardPath(conn.address.id),
+      async () => (await this.session(conn.address)).openSocket(DOCKER_SOCKET),
+      (err) => this.logger.debug("docker channel error", { node: conn.address.id, err: err.message }),
+    ).catch((err) => {
+      conn.forward = null;
+      throw err;
+    });
+    await conn.forward;
+  }
+
+  /** The node's SSH session, reconnecting when the last one closed. Concurrent callers share one attempt. */
+  private async session(address: NodeAddress): Promise<SshSession> {
+    const conn = this.connFor(address);
+    if (conn.session?.isOpen) return conn.session;
+    if (!conn.connecting) {
+      conn.connecting = SshSession.connect(this.sshTarget(address)).then(
+        (s) => {
+          conn.session = s;
+          conn.connecting = null;
+          return s;
+        },
+        (err) => {
+          conn.connecting = null;
+          throw err;
+        },
+      );
+    }
+    return conn.connecting;
+  }
+
+  private sshTarget(a: Omit<NodeAddress, "id">) {
+    return {
+      host: a.ip,
+      port: a.sshPort,
+      username: a.sshUser,
+      privateKey: this.masterKey.privateKey,
+      expectedFingerprint: a.hostKeyFingerprint,
+      timeoutMs: 10_000,
+    };
+  }
+}
+
+async function probeLocally(): Promise<NodeFacts> {
+  const proc = Bun.spawn(["sh", "-c", PROBE_SCRIPT], { stdout: "pipe", stderr: "pipe" });
+  const [stdout] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  return parseProbeOutput(stdout);
+}
+
+export function reasonOf(err: unknown, fallback: string): string {
+  if (err instanceof SshError) return err.message;
+  if (err instanceof Error) return err.message || fallback;
+  return fallback;
+}

@@ -1,0 +1,63 @@
+import type { Tables } from "../store/store";
+import type { Gpu, NetInterface } from "./facts";
+
+type NodeRow = Tables["nodes"]["$inferSelect"];
+
+export interface InterfaceChoice {
+  control: string;
+  data?: string;
+  infiniband?: string;
+}
+
+export interface NodeView {
+  id: string;
+  name: string;
+  ip: string;
+  sshPort: number;
+  sshUser: string;
+  status: string;
+  statusMessage: string | null;
+  schedulable: boolean;
+  interfaces: InterfaceChoice;
+  networkInterfaces: NetInterface[];
+  gpus: Gpu[];
+  gpuConfig: string;
+  gpusInUse: number;
+  gpuTotal: number;
+  cpus: number;
+  memoryMiB: number;
+  dockerVersion: string | null;
+  nvidiaRuntime: boolean;
+  hostname: string | null;
+  hostKeyFingerprint: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+
+export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[]) => string): NodeView {
+  const gpus = JSON.parse(row.gpus) as Gpu[];
+  return {
+    id: row.id,
+    name: row.name,
+    ip: row.ip,
+    sshPort: row.sshPort,
+    sshUser: row.sshUser,
+    status: row.status,
+    statusMessage: row.statusMessage,
+    schedulable: row.desired === "attached" && row.status === "attached",
+    interfaces: JSON.parse(row.interfaces) as InterfaceChoice,
+    networkInterfaces: JSON.parse(row.networkInterfaces) as NetInterface[],
+    gpus,
+    gpuConfig: gpuSummary(gpus),
+    gpusInUse,
+    gpuTotal: gpus.length,
+    cpus: row.cpus,
+    memoryMiB: row.memoryMiB,
+    dockerVersion: row.dockerVersion,
+    nvidiaRuntime: row.nvidiaRuntime,
+    hostname: row.hostname,
+    hostKeyFingerprint: row.hostKeyFingerprint,
+    lastSeenAt: row.lastSeenAt,
+    createdAt: row.createdAt,
+  };
+}
