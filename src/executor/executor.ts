@@ -53,7 +53,8 @@ export class DockerExecutor {
         stderr.destroy(err);
       });
       if (spec.tty) stderr.end();
-      const exited = container.wait();
+      // Waiting for the *next* exit: a plain wait on a created container returns at once.
+      const exited = container.wait({ condition: "next-exit" });
       await container.start();
       return {
         id: container.id,

@@ -87,6 +87,15 @@ export class NodeManager {
     try {
       await (await this.executor(address)).docker.ping();
     } catch (err) {
+      // The connection dropping mid-check shows up here as a broken Docker channel: say so.
+      if (address.id !== LOCAL_NODE_ID && !this.conns.get(address.id)?.session?.isOpen)
+        return {
+          outcome: {
+            ok: false,
+            reason: `worker connection error: ssh ${address.ip}:${address.sshPort} connection closed`,
+          },
+          report,
+        };
       return {
         outcome: { ok: false, reason: `docker unavailable through SSH: ${reasonOf(err, "no answer")}` },
         report,

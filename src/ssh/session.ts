@@ -136,15 +136,22 @@ export class SshSession {
         }, timeoutMs);
         channel.on("data", (d: Buffer) => out.push(d));
         channel.stderr.on("data", (d: Buffer) => errs.push(d));
+        let exitCode: number | null = null;
         channel.on("exit", (code: number | null) => {
-          channel.on("close", () => {
-            clearTimeout(timer);
+          exitCode = code ?? 255; // null: ended by a signal
+        });
+        // A channel whose connection drops closes without an exit status: that is an error,
+        // not a hang until the timeout.
+        channel.on("close", () => {
+          clearTimeout(timer);
+          if (exitCode === null)
+            reject(new SshError(`ssh ${this.target.host}: connection closed while running a command`, "closed"));
+          else
             resolve({
-              code: code ?? 255,
+              code: exitCode,
               stdout: Buffer.concat(out).toString("utf8"),
               stderr: Buffer.concat(errs).toString("utf8"),
             });
-          });
         });
         if (options.stdin !== undefined) channel.end(options.stdin);
         else channel.end();

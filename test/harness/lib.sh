@@ -4,12 +4,20 @@
 
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE=${HANGAR_TEST_STATE:-/tmp/hangar-test}
-PG_PORT=55432
+# Defaults are what CI uses. The overrides exist to run a second, isolated instance beside
+# a running one (another $HANGAR_TEST_STATE, PostgreSQL port and worker addresses); the port
+# of a cluster is fixed when its $STATE/pg is first created.
+PG_PORT=${HANGAR_TEST_PG_PORT:-55432}
 PG_URL="postgres://hangar:hangar@127.0.0.1:${PG_PORT}/postgres"
-IMAGE=hangar-test/busybox:latest
-WORKERS=(127.0.0.2 127.0.0.3)
-# Which recorded card set (test/harness/nvidia-smi/<set>/) each worker reports.
-declare -A WORKER_GPUS=([127.0.0.2]=gtx1080ti-x2 [127.0.0.3]=a100-sxm4-80gb-x4)
+IMAGE=${HANGAR_TEST_IMAGE:-hangar-test/busybox:latest}
+read -ra WORKERS <<<"${HANGAR_TEST_WORKERS:-127.0.0.2 127.0.0.3}"
+[ ${#WORKERS[@]} -gt 0 ] || WORKERS=(127.0.0.2 127.0.0.3)
+# Which recorded card set (test/harness/nvidia-smi/<set>/) each worker reports, by position:
+# 1st worker 2x GTX 1080 Ti, 2nd 4x A100-SXM4-80GB, further ones alternate.
+GPU_SETS=(gtx1080ti-x2 a100-sxm4-80gb-x4)
+declare -A WORKER_GPUS=()
+for _i in "${!WORKERS[@]}"; do WORKER_GPUS[${WORKERS[$_i]}]=${GPU_SETS[$((_i % ${#GPU_SETS[@]}))]}; done
+unset _i
 SSHD=/usr/sbin/sshd
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 # PATH of commands run over SSH on a worker (after the worker's own bin/ with nvidia-smi).
@@ -671,6 +679,7 @@ write_env() {
     echo "# written by test/harness/up.sh; source it before running the tests"
     env_line HANGAR_TEST_STATE "$STATE"
     env_line HANGAR_TEST_PG_URL "$PG_URL"
+    env_line HANGAR_TEST_PG_PORT "$PG_PORT"
     env_line HANGAR_TEST_IMAGE "$IMAGE"
     env_line HANGAR_TEST_WORKERS "${WORKERS[*]}"
     env_line HANGAR_TEST_WORKER_PORT "$port"

@@ -171,6 +171,25 @@ for (const target of STORE_TARGETS) {
       await exec.remove(run.id);
     });
 
+    test("stop ends a running container and remove deletes it", async () => {
+      const exec = await m.deps.nodes.executor(await address(ids[workers[0]?.ip as string] as string));
+      const run = await exec.run({
+        name: `hangar-test-stop-${target}-${Date.now()}`,
+        image: IMAGE,
+        command: ["sleep", "60"],
+      });
+      expect((await exec.list()).find((c) => c.id === run.id)?.state).toBe("running");
+      const t0 = Date.now();
+      await exec.stop(run.id, 1);
+      const { exitCode } = await run.wait();
+      expect(exitCode).not.toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect((await exec.list()).find((c) => c.id === run.id)?.state).toBe("exited");
+      await exec.stop(run.id); // stopping a stopped container is fine
+      await exec.remove(run.id);
+      expect((await exec.list()).some((c) => c.id === run.id)).toBe(false);
+    });
+
     test("a worker whose sshd stops turns error after HANGAR_NODE_LOST_AFTER probes, and comes back by itself", async () => {
       const w = workers[0] as TestWorker;
       const id = ids[w.ip] as string;
