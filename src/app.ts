@@ -7,12 +7,14 @@ import pkg from "../package.json" with { type: "json" };
 import { accessLogRoutes } from "./accesslog/routes";
 import { authRoutes } from "./auth/routes";
 import { backupRoutes } from "./backup/routes";
+import { datasetRoutes } from "./datasets/routes";
 import type { Deps } from "./deps";
 import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
 import { nodeRoutes } from "./nodes/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
+import { workspaceRoutes } from "./workspaces/routes";
 
 export const VERSION: string = pkg.version;
 
@@ -43,6 +45,8 @@ export function createApp(deps: Deps) {
     .use(accessLogRoutes(deps))
     .use(backupRoutes(deps))
     .use(nodeRoutes(deps))
+    .use(workspaceRoutes(deps))
+    .use(datasetRoutes(deps))
     .use(webRoutes());
 }
 

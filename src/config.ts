@@ -33,6 +33,8 @@ export interface Config {
   nodeLostAfter: number;
   /** The master's own Docker Engine socket (node `local`). */
   dockerSocket: string;
+  /** Storage each workspace may use for datasets, in MiB. */
+  workspaceQuotaMiB: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -136,6 +138,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_DOCKER_SOCKET",
     flag: "docker-socket",
     parse: str("/var/run/docker.sock"),
+  },
+  workspaceQuotaMiB: {
+    key: "workspaceQuotaMiB",
+    env: "HANGAR_WORKSPACE_QUOTA_MB",
+    flag: "workspace-quota-mb",
+    parse: int("HANGAR_WORKSPACE_QUOTA_MB", 500 * 1024, 1, 1024 ** 3),
   },
   maxJsonBytes: {
     key: "maxJsonBytes",

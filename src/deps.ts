@@ -26,11 +26,21 @@ export interface Deps {
   nodes: NodeManager;
   /** GPUs held by live jobs on a node (the scheduler fills this in). */
   gpusInUse: (nodeId: string) => number;
+  /** Training GPUs held by live jobs of a workspace (the scheduler fills this in). */
+  workspaceGpusInUse: (workspace: string) => number;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
   userPages: ReadCache<Uint8Array<ArrayBuffer>>;
 }
 
-type Derived = "loginFailures" | "apiKeyLimiter" | "principals" | "userPages" | "masterKey" | "nodes" | "gpusInUse";
+type Derived =
+  | "loginFailures"
+  | "apiKeyLimiter"
+  | "principals"
+  | "userPages"
+  | "masterKey"
+  | "nodes"
+  | "gpusInUse"
+  | "workspaceGpusInUse";
 
 export function createDeps(base: Omit<Deps, Derived>): Deps {
   const masterKey = loadOrCreateMasterKey(base.config.dataDir);
@@ -39,6 +49,7 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     masterKey,
     nodes: new NodeManager(base.config, masterKey, base.logger, base.clock),
     gpusInUse: () => 0,
+    workspaceGpusInUse: () => 0,
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),

@@ -1,5 +1,5 @@
 // PostgreSQL twin of schema.sqlite.ts: same table, column and export names.
-import { boolean, index, integer, pgTable, text } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const users = pgTable("users", {
   userId: text("user_id").primaryKey(),
@@ -63,3 +63,61 @@ export const nodes = pgTable("nodes", {
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+export const workspaces = pgTable("workspaces", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  startsAt: text("starts_at").notNull(),
+  endsAt: text("ends_at").notNull(),
+  trainingGpus: integer("training_gpus").notNull(),
+  deploymentGpus: integer("deployment_gpus").notNull(),
+  manager: text("manager")
+    .notNull()
+    .references(() => users.userId),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const workspaceUsers = pgTable(
+  "workspace_users",
+  {
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.userId),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.userId] }), index("workspace_users_user_idx").on(t.userId)],
+);
+
+export const datasets = pgTable(
+  "datasets",
+  {
+    id: text("id").primaryKey(),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    access: text("access").notNull(),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.userId),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("datasets_ws_name_idx").on(t.workspace, t.name)],
+);
+
+export const datasetFiles = pgTable(
+  "dataset_files",
+  {
+    datasetId: text("dataset_id")
+      .notNull()
+      .references(() => datasets.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    modifiedBy: text("modified_by").notNull(),
+    modifiedAt: text("modified_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.datasetId, t.path] })],
+);

@@ -1,6 +1,6 @@
 // SQLite schema. src/store/schema.pg.ts exports the same tables for PostgreSQL; keep them in step
 // (drizzle has no dialect-free schema). Times are ISO 8601 UTC strings in both dialects.
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
   userId: text("user_id").primaryKey(),
@@ -68,3 +68,62 @@ export const nodes = sqliteTable("nodes", {
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+export const workspaces = sqliteTable("workspaces", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  startsAt: text("starts_at").notNull(),
+  endsAt: text("ends_at").notNull(),
+  trainingGpus: integer("training_gpus").notNull(),
+  deploymentGpus: integer("deployment_gpus").notNull(),
+  manager: text("manager")
+    .notNull()
+    .references(() => users.userId),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const workspaceUsers = sqliteTable(
+  "workspace_users",
+  {
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.userId),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.userId] }), index("workspace_users_user_idx").on(t.userId)],
+);
+
+export const datasets = sqliteTable(
+  "datasets",
+  {
+    id: text("id").primaryKey(),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    access: text("access").notNull(),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.userId),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("datasets_ws_name_idx").on(t.workspace, t.name)],
+);
+
+/** Who last wrote each uploaded file (sizes and times come from the file system). */
+export const datasetFiles = sqliteTable(
+  "dataset_files",
+  {
+    datasetId: text("dataset_id")
+      .notNull()
+      .references(() => datasets.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    modifiedBy: text("modified_by").notNull(),
+    modifiedAt: text("modified_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.datasetId, t.path] })],
+);

@@ -3,6 +3,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
 import { migrate as migrateSqlite } from "drizzle-orm/bun-sqlite/migrator";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
@@ -22,6 +23,15 @@ export type Tables = typeof sqliteSchema;
  */
 export type Db = BunSQLiteDatabase<Tables>;
 
+export interface TxOptions {
+  /**
+   * Serialises transactions that read-then-write a shared invariant (e.g. GPU reservations)
+   * across connections. SQLite needs nothing more (one writer at a time); PostgreSQL takes a
+   * transaction-scoped advisory lock of this name.
+   */
+  lock?: string;
+}
+
 export interface Store {
   readonly kind: StoreKind;
   readonly db: Db;
@@ -34,7 +44,7 @@ export interface Store {
    * lock (a bun:sqlite transaction cannot span awaits safely, see PITFALLS "Store"). Not
    * reentrant: do not call `tx` inside `fn`.
    */
-  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  tx<T>(fn: (db: Db) => Promise<T>, options?: TxOptions): Promise<T>;
   /** Counts committed transactions; read caches compare it to know they are still current. */
   readonly generation: () => number;
   close(): Promise<void>;
@@ -96,11 +106,14 @@ export async function openPostgres(url: string): Promise<Store> {
     db: pg as unknown as Db,
     t: pgSchema as unknown as Tables,
     generation: () => generation,
-    tx: async (fn) => {
+    tx: async (fn, options) => {
       // Bumped before and after: a read that overlaps the transaction never caches as current.
       generation++;
       try {
-        return await pg.transaction((tx) => fn(tx as unknown as Db));
+        return await pg.transaction(async (tx) => {
+          if (options?.lock) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${options.lock}))`);
+          return fn(tx as unknown as Db);
+        });
       } finally {
         generation++;
       }

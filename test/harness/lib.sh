@@ -220,7 +220,9 @@ EOF
 # ---------------------------------------------------------------- Docker
 
 DOCKERD_LOG=$STATE/dockerd.log
-DOCKERD_PID=$STATE/dockerd.pid # only when the harness started dockerd itself
+# Only when the harness started dockerd itself. Outside $STATE: dockerd is one per machine
+# and outlives `rm -rf $STATE`; `down.sh --all` must still know it is ours.
+DOCKERD_PID=/run/hangar-test-dockerd.pid
 
 docker_ok() { docker info >/dev/null 2>&1; }
 
@@ -476,15 +478,16 @@ worker_session_script() { # IP
 export HANGAR_TEST_WORKER=$ip
 export PATH=$w/bin:$WORKER_BASE_PATH
 if [ -n "\${SSH_ORIGINAL_COMMAND+set}" ]; then
-  # exec request or subsystem (sftp: SSH_ORIGINAL_COMMAND=$SFTP_SERVER)
-  exec /bin/bash -c "\$SSH_ORIGINAL_COMMAND"
+  # exec request or subsystem (sftp: SSH_ORIGINAL_COMMAND=$SFTP_SERVER). --norc: Debian's
+  # bash would otherwise source ~/.bashrc for commands run by sshd and could reorder PATH.
+  exec /bin/bash --norc -c "\$SSH_ORIGINAL_COMMAND"
 fi
 if [ -t 0 ]; then
-  # interactive shell: a login-like shell whose rc file puts the worker's bin/ first last
+  # interactive shell: sources the usual profile files, then puts the worker's bin/ first
   exec /bin/bash --rcfile $w/bashrc -i
 fi
 # shell request without a pty (commands on stdin)
-exec /bin/bash -s
+exec /bin/bash --norc -s
 EOF
 }
 

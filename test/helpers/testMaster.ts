@@ -22,7 +22,7 @@ export interface TestMaster {
   request(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown; raw?: string; headers?: HeadersInit },
+    options?: { token?: string; body?: unknown; raw?: BodyInit; headers?: HeadersInit },
   ): Promise<Response>;
   json<T = any>(
     method: string,
@@ -96,4 +96,35 @@ export async function startTestMaster(target: StoreTarget, overrides: Partial<Co
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Node rows as the node layer would store them for attached workers with these GPU counts. */
+export async function seedAttachedNodes(m: TestMaster, gpuCounts: number[]): Promise<void> {
+  const now = m.clock.now().toISOString();
+  await m.deps.store.tx(async (db) => {
+    for (const [i, n] of gpuCounts.entries())
+      await db.insert(m.deps.store.t.nodes).values({
+        id: `seed-${i}`,
+        name: `seed-${i}`,
+        ip: `127.0.1.${i + 1}`,
+        sshPort: 22,
+        sshUser: "root",
+        desired: "attached",
+        status: "attached",
+        interfaces: JSON.stringify({ control: "eth0" }),
+        networkInterfaces: "[]",
+        gpus: JSON.stringify(
+          Array.from({ length: n }, (_, g) => ({
+            index: g,
+            uuid: `GPU-seed${i}-${g}`,
+            name: "NVIDIA A100-SXM4-80GB",
+            memoryMiB: 81920,
+          })),
+        ),
+        cpus: 64,
+        memoryMiB: 512_000,
+        createdAt: now,
+        updatedAt: now,
+      });
+  });
 }

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { totpCode } from "../../src/auth/totp";
 import { STORE_TARGETS } from "../helpers/stores";
+import { passwords, userIds } from "../helpers/tables";
 import { ROOT_PASSWORD, startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { passwords, userIds } from "../unit/rules.test";
 
 for (const target of STORE_TARGETS) {
   describe(`accounts on ${target}`, () => {

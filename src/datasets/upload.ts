@@ -1,0 +1,137 @@
+// Streaming multipart upload (busboy): each file goes straight from the request to a staging
+// folder on disk, never whole into memory. Nothing reaches the dataset until every file of the
+// request has arrived and passed the checks; any failure removes the staging folder.
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import busboy from "busboy";
+import { AppError, badRequest, tooLarge } from "../domain/errors";
+import { joinRelative, relativePathProblem } from "../domain/paths";
+
+export interface StagedFile {
+  path: string;
+  staged: string;
+  size: number;
+}
+
+export interface StagedUpload {
+  dir: string;
+  files: StagedFile[];
+  cleanup(): Promise<void>;
+}
+
+export interface UploadLimits {
+  /** Bytes the request may add in total (the workspace's remaining quota). */
+  maxBytes: number;
+  maxFiles: number;
+}
+
+export async function stageUpload(
+  request: Request,
+  stagingRoot: string,
+  limits: UploadLimits,
+  prefixFromQuery?: string,
+): Promise<StagedUpload> {
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!contentType.startsWith("multipart/form-data"))
+    throw badRequest("files", "send the files as multipart/form-data in the field 'files'");
+  if (!request.body) throw badRequest("files", "the request has no body");
+  const dir = join(stagingRoot, `upload-${crypto.randomUUID()}`);
+  await mkdir(dir, { recursive: true });
+  const files: StagedFile[] = [];
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    await parse(request, contentType, dir, files, limits, prefixFromQuery);
+    if (files.length === 0) throw badRequest("files", "no file in the field 'files'");
+    return { dir, files, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function parse(
+  request: Request,
+  contentType: string,
+  dir: string,
+  files: StagedFile[],
+  limits: UploadLimits,
+  prefixFromQuery: string | undefined,
+): Promise<void> {
+  let prefix = prefixFromQuery;
+  let total = 0;
+  const seen = new Set<string>();
+  const writes: Promise<void>[] = [];
+  const bb = busboy({
+    headers: { "content-type": contentType },
+    preservePath: true,
+    limits: { files: limits.maxFiles, fields: 20, fieldSize: 4096, parts: limits.maxFiles + 20 },
+  });
+  const source = Readable.fromWeb(request.body as unknown as import("node:stream/web").ReadableStream<Uint8Array>);
+  let failure: Error | null = null;
+  const fail = (err: Error) => {
+    failure ??= err;
+    source.unpipe(bb);
+    source.destroy();
+    bb.destroy();
+  };
+
+  bb.on("field", (name, value) => {
+    if (name === "path") {
+      if (files.length > 0) fail(badRequest("path", "send the 'path' field before the files (or as ?path=)"));
+      else prefix = value;
+    }
+  });
+  bb.on("file", (field, stream, info) => {
+    // A part stream errors when the parser is torn down mid-file; that is reported through `fail`.
+    stream.on("error", () => {});
+    if (failure) return stream.resume();
+    if (field !== "files") return fail(badRequest("files", `unexpected file field '${field}': use 'files'`));
+    const rel = joinRelative(prefix, info.filename ?? "");
+    const problem = relativePathProblem(rel);
+    if (problem) return fail(badRequest("files", `${rel.replace(/[^\x20-\x7e]/g, "?")}: ${problem}`, "invalid_path"));
+    if (prefix !== undefined && relativePathProblem(prefix.replace(/^\/+|\/+$/g, "") || "x"))
+      return fail(badRequest("path", "the folder prefix breaks the file-name rules", "invalid_path"));
+    if (seen.has(rel)) return fail(badRequest("files", `${rel} appears twice in this upload`));
+    seen.add(rel);
+    const staged = join(dir, "f", rel);
+    const entry: StagedFile = { path: rel, staged, size: 0 };
+    files.push(entry);
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        entry.size += chunk.length;
+        total += chunk.length;
+        if (total > limits.maxBytes) {
+          done(tooLarge(`the upload exceeds the workspace's storage quota (${limits.maxBytes} bytes left)`, "files"));
+          return;
+        }
+        done(null, chunk);
+      },
+    });
+    writes.push(
+      mkdir(dirname(staged), { recursive: true })
+        .then(() => pipeline(stream, counter, createWriteStream(staged)))
+        .catch((err: Error) => fail(err)),
+    );
+  });
+  bb.on("filesLimit", () => fail(tooLarge(`at most ${limits.maxFiles} files per upload`, "files")));
+  bb.on("error", (err) => fail(err as Error));
+
+  await new Promise<void>((resolve) => {
+    bb.on("close", () => resolve());
+    source.on("error", (err) => {
+      fail(err);
+      resolve();
+    });
+    bb.on("error", () => resolve());
+    source.pipe(bb);
+  });
+  await Promise.allSettled(writes);
+  if (failure) {
+    const err = failure as Error;
+    if (err instanceof AppError) throw err;
+    throw badRequest("files", `the upload could not be read: ${err.message}`);
+  }
+}

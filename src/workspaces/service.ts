@@ -1,0 +1,259 @@
+// Workspaces (SPEC §4): GPU reservations over a period, a manager and members.
+import { count, eq, inArray, or } from "drizzle-orm";
+import type { Principal } from "../auth/cache";
+import type { Deps } from "../deps";
+import { badRequest, conflict, forbidden } from "../domain/errors";
+import { type Reservation, reservationClash } from "../domain/reservations";
+import { nameProblem } from "../domain/rules";
+import type { Db } from "../store/store";
+import { statusOf, type WorkspaceRow, workspaceFor } from "./access";
+
+export interface WorkspaceInput {
+  name: string;
+  description?: string;
+  startsAt: string;
+  endsAt: string;
+  trainingGpus: number;
+  deploymentGpus: number;
+  manager: string;
+  users?: string[];
+}
+
+export type WorkspacePatch = Partial<Omit<WorkspaceInput, "name">>;
+
+function isoTime(field: string, value: string): string {
+  const t = Date.parse(value);
+  if (!Number.isFinite(t)) throw badRequest(field, `${field} must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z`);
+  return new Date(t).toISOString();
+}
+
+function gpuCount(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 100_000)
+    throw badRequest(field, `${field} must be a whole number of GPUs, 0 or more`);
+  return value;
+}
+
+async function checkUsers(db: Db, deps: Deps, field: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const found = await db
+    .select({ userId: deps.store.t.users.userId, active: deps.store.t.users.active })
+    .from(deps.store.t.users)
+    .where(inArray(deps.store.t.users.userId, ids));
+  const known = new Set(found.filter((u) => u.active).map((u) => u.userId));
+  const missing = ids.filter((id) => !known.has(id));
+  if (missing.length) throw badRequest(field, `no active user ${missing.join(", ")}`);
+}
+
+/** GPUs the admin has put in the cluster: nodes connected (desired attached), whatever their momentary health. */
+async function clusterGpus(db: Db, deps: Deps): Promise<number> {
+  const nodes = await db
+    .select({ gpus: deps.store.t.nodes.gpus })
+    .from(deps.store.t.nodes)
+    .where(eq(deps.store.t.nodes.desired, "attached"));
+  return nodes.reduce((sum, n) => sum + (JSON.parse(n.gpus) as unknown[]).length, 0);
+}
+
+async function checkReservation(db: Db, deps: Deps, candidate: Reservation): Promise<void> {
+  const others = (await db.select().from(deps.store.t.workspaces)).map(
+    (w): Reservation => ({
+      name: w.name,
+      start: Date.parse(w.startsAt),
+      end: Date.parse(w.endsAt),
+      gpus: w.trainingGpus + w.deploymentGpus,
+    }),
+  );
+  const capacity = await clusterGpus(db, deps);
+  const clash = reservationClash(candidate, others, capacity);
+  if (!clash) return;
+  const when = new Date(clash.at).toISOString();
+  const who = clash.clashing.length
+    ? `on ${when} ${clash.clashing.join(", ")} already reserve ${clash.reservedByOthers}`
+    : "no other workspace reserves any";
+  throw conflict(
+    `workspace ${candidate.name} asks for ${clash.requested} GPUs, but ${who} of the cluster's ${clash.capacity} GPUs`,
+    "gpu_overbooked",
+    "trainingGpus",
+  );
+}
+
+export async function createWorkspace(deps: Deps, input: WorkspaceInput) {
+  const problem = nameProblem(input.name, "workspace name");
+  if (problem) throw badRequest("name", problem);
+  const description = input.description ?? "";
+  if (description.length > 500) throw badRequest("description", "description must be at most 500 characters");
+  const startsAt = isoTime("startsAt", input.startsAt);
+  const endsAt = isoTime("endsAt", input.endsAt);
+  if (Date.parse(endsAt) <= Date.parse(startsAt)) throw badRequest("endsAt", "endsAt must be after startsAt");
+  const trainingGpus = gpuCount("trainingGpus", input.trainingGpus);
+  const deploymentGpus = gpuCount("deploymentGpus", input.deploymentGpus);
+  const members = [...new Set(input.users ?? [])];
+  const { store } = deps;
+  const now = deps.clock.now().toISOString();
+  await store.tx(
+    async (db) => {
+      const [dup] = await db.select().from(store.t.workspaces).where(eq(store.t.workspaces.name, input.name));
+      if (dup) throw conflict(`workspace ${input.name} already exists`, "duplicate", "name");
+      await checkUsers(db, deps, "manager", [input.manager]);
+      await checkUsers(db, deps, "users", members);
+      await checkReservation(db, deps, {
+        name: input.name,
+        start: Date.parse(startsAt),
+        end: Date.parse(endsAt),
+        gpus: trainingGpus + deploymentGpus,
+      });
+      await db.insert(store.t.workspaces).values({
+        name: input.name,
+        description,
+        startsAt,
+        endsAt,
+        trainingGpus,
+        deploymentGpus,
+        manager: input.manager,
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (members.length)
+        await db.insert(store.t.workspaceUsers).values(members.map((userId) => ({ workspace: input.name, userId })));
+    },
+    { lock: "workspace-reservations" },
+  );
+  return summary(deps, (await rowsByName(deps, [input.name]))[0] as WorkspaceRow);
+}
+
+async function rowsByName(deps: Deps, names: string[]): Promise<WorkspaceRow[]> {
+  if (names.length === 0) return [];
+  return deps.store.db.select().from(deps.store.t.workspaces).where(inArray(deps.store.t.workspaces.name, names));
+}
+
+async function membersOf(deps: Deps, names: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(names.map((n) => [n, []]));
+  if (names.length === 0) return out;
+  const rows = await deps.store.db
+    .select()
+    .from(deps.store.t.workspaceUsers)
+    .where(inArray(deps.store.t.workspaceUsers.workspace, names));
+  for (const r of rows) out.get(r.workspace)?.push(r.userId);
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+async function summary(deps: Deps, row: WorkspaceRow, users?: string[]) {
+  const members = users ?? (await membersOf(deps, [row.name])).get(row.name) ?? [];
+  return {
+    name: row.name,
+    description: row.description,
+    startsAt: row.startsAt,
+    endsAt: row.endsAt,
+    status: statusOf(deps, row),
+    trainingGpus: row.trainingGpus,
+    deploymentGpus: row.deploymentGpus,
+    manager: row.manager,
+    users: members,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function listWorkspaces(deps: Deps, principal: Principal, page: { limit: number; offset: number }) {
+  const { store } = deps;
+  const t = store.t.workspaces;
+  let names: string[];
+  if (principal.role === "admin") {
+    names = (await store.db.select({ name: t.name }).from(t).orderBy(t.name)).map((r) => r.name);
+  } else {
+    const memberOf = store.db
+      .select({ workspace: store.t.workspaceUsers.workspace })
+      .from(store.t.workspaceUsers)
+      .where(eq(store.t.workspaceUsers.userId, principal.userId));
+    names = (
+      await store.db
+        .select({ name: t.name })
+        .from(t)
+        .where(or(eq(t.manager, principal.userId), inArray(t.name, memberOf)))
+        .orderBy(t.name)
+    ).map((r) => r.name);
+  }
+  const pageNames = names.slice(page.offset, page.offset + page.limit);
+  const [rows, members] = await Promise.all([rowsByName(deps, pageNames), membersOf(deps, pageNames)]);
+  rows.sort((a, b) => a.name.localeCompare(b.name));
+  return { items: await Promise.all(rows.map((r) => summary(deps, r, members.get(r.name)))), total: names.length };
+}
+
+export async function getWorkspace(deps: Deps, principal: Principal, name: string) {
+  const { row } = await workspaceFor(deps, principal, name);
+  const { store } = deps;
+  const [datasets] = await store.db
+    .select({ n: count() })
+    .from(store.t.datasets)
+    .where(eq(store.t.datasets.workspace, name));
+  return {
+    ...(await summary(deps, row)),
+    gpusInUse: { training: deps.workspaceGpusInUse(name), deployment: 0 },
+    counts: { trainings: 0, deployments: 0, images: 0, datasets: datasets?.n ?? 0 },
+    recentTasks: [] as unknown[],
+  };
+}
+
+/**
+ * Admins change everything. A workspace's manager changes its description and members only:
+ * its GPUs, period and manager are the admin's to hand out (they decide the cluster's
+ * reservations), so a manager asking for them gets 403.
+ */
+export async function patchWorkspace(deps: Deps, principal: Principal, name: string, input: WorkspacePatch) {
+  const access = await workspaceFor(deps, principal, name);
+  if (!access.isAdmin && !access.isManager) throw forbidden("only the workspace's manager or an admin can edit it");
+  if (!access.isAdmin) {
+    const adminOnly = (["startsAt", "endsAt", "trainingGpus", "deploymentGpus", "manager"] as const).find(
+      (f) => input[f] !== undefined,
+    );
+    if (adminOnly) throw forbidden(`only an admin can change ${adminOnly}: ask an admin for more GPUs or time`);
+  }
+  const row = access.row;
+  if (input.description !== undefined && input.description.length > 500)
+    throw badRequest("description", "description must be at most 500 characters");
+  const startsAt = input.startsAt !== undefined ? isoTime("startsAt", input.startsAt) : row.startsAt;
+  const endsAt = input.endsAt !== undefined ? isoTime("endsAt", input.endsAt) : row.endsAt;
+  if (Date.parse(endsAt) <= Date.parse(startsAt)) throw badRequest("endsAt", "endsAt must be after startsAt");
+  const trainingGpus =
+    input.trainingGpus !== undefined ? gpuCount("trainingGpus", input.trainingGpus) : row.trainingGpus;
+  const deploymentGpus =
+    input.deploymentGpus !== undefined ? gpuCount("deploymentGpus", input.deploymentGpus) : row.deploymentGpus;
+  const members = input.users !== undefined ? [...new Set(input.users)] : undefined;
+  const { store } = deps;
+  await store.tx(
+    async (db) => {
+      if (input.manager !== undefined) await checkUsers(db, deps, "manager", [input.manager]);
+      if (members) await checkUsers(db, deps, "users", members);
+      const reservationChanged =
+        startsAt !== row.startsAt ||
+        endsAt !== row.endsAt ||
+        trainingGpus + deploymentGpus > row.trainingGpus + row.deploymentGpus;
+      if (reservationChanged)
+        await checkReservation(db, deps, {
+          name,
+          start: Date.parse(startsAt),
+          end: Date.parse(endsAt),
+          gpus: trainingGpus + deploymentGpus,
+        });
+      await db
+        .update(store.t.workspaces)
+        .set({
+          description: input.description ?? row.description,
+          startsAt,
+          endsAt,
+          trainingGpus,
+          deploymentGpus,
+          manager: input.manager ?? row.manager,
+          updatedAt: deps.clock.now().toISOString(),
+        })
+        .where(eq(store.t.workspaces.name, name));
+      if (members) {
+        await db.delete(store.t.workspaceUsers).where(eq(store.t.workspaceUsers.workspace, name));
+        if (members.length)
+          await db.insert(store.t.workspaceUsers).values(members.map((userId) => ({ workspace: name, userId })));
+      }
+    },
+    { lock: "workspace-reservations" },
+  );
+  return getWorkspace(deps, principal, name);
+}
