@@ -17,7 +17,7 @@ function dispositionName(name: string): string {
 export function multipart(
   files: PartFile[],
   fields: Record<string, string> = {},
-): { body: Uint8Array; contentType: string } {
+): { body: Uint8Array<ArrayBuffer>; contentType: string } {
   const boundary = `----hangar${crypto.randomUUID()}`;
   const chunks: Uint8Array[] = [];
   for (const [k, v] of Object.entries(fields))
