@@ -149,6 +149,17 @@ pg_running() {
   pid_alive "$pid" && [ "$(comm_of "$pid")" = postgres ] || return 1
 }
 
+# Postmasters of this $PG_DATA without a valid postmaster.pid (e.g. $STATE deleted under them).
+pg_orphans() {
+  local p
+  pg_running && return 0
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null)" = postgres ] || continue
+    [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$(pg_bindir)/postgres -D $PG_DATA " ] && echo "${p#/proc/}"
+  done
+  return 0
+}
+
 pg_stop() {
   local bindir
   if ! pg_running; then
@@ -195,6 +206,12 @@ synchronous_commit = off
 full_page_writes = off
 EOF
     fi
+    local orphan
+    for orphan in $(pg_orphans); do
+      log "postgres: stopping orphaned postmaster $orphan (its $PG_DATA was deleted under it)"
+      kill -QUIT "$orphan" 2>/dev/null || true
+      wait_until 10 eval "! kill -0 $orphan 2>/dev/null" || kill -KILL "$orphan" 2>/dev/null || true
+    done
     if port_open 127.0.0.1 "$PG_PORT"; then
       die "port 127.0.0.1:$PG_PORT is taken by another process (not the harness cluster in $PG_DATA)"
     fi
@@ -384,6 +401,16 @@ worker_orphans() {
   done
 }
 
+worker_kill_orphans() { # IP
+  local pid
+  [ "$(worker_pid "$1")" = 0 ] || return 0
+  for pid in $(worker_orphans "$1"); do
+    log "worker $1: killing orphaned sshd listener $pid (its pid file is gone)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_until 5 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
 # Choose the port once: 22 when both addresses have it free, else 2222.
 choose_port() {
   local port=22 ip
@@ -391,6 +418,8 @@ choose_port() {
     cat "$PORT_FILE"
     return 0
   fi
+  # Our own listeners left over from a deleted $STATE must not count as "taken".
+  for ip in "${WORKERS[@]}"; do worker_kill_orphans "$ip"; done
   for ip in "${WORKERS[@]}"; do
     if port_open "$ip" 22; then
       log "workers: $ip:22 is taken (system sshd on 0.0.0.0:22?); using port 2222"
@@ -544,10 +573,7 @@ worker_start() { # IP
     log "worker $ip: sshd already running (pid $pid) on $ip:$port"
     return 0
   fi
-  for pid in $(worker_orphans "$ip"); do
-    log "worker $ip: killing orphaned sshd listener $pid (its pid file is gone)"
-    kill -TERM "$pid" 2>/dev/null || true
-  done
+  worker_kill_orphans "$ip"
   if port_open "$ip" "$port"; then
     wait_until 5 eval "! port_open $ip $port" ||
       die "worker $ip: $ip:$port is taken by another process (see: ss -ltnp)"
@@ -567,8 +593,9 @@ worker_stop() {
   w=$(worker_dir "$ip")
   pid=$(worker_pid "$ip")
   if [ "$pid" = 0 ]; then
-    set -- $(worker_orphans "$ip")
-    pid=${1:-0}
+    local orphans
+    read -ra orphans <<<"$(worker_orphans "$ip" | tr '\n' ' ')"
+    pid=${orphans[0]:-0}
   fi
   if [ "$pid" = 0 ]; then
     log "worker $ip: sshd not running"
