@@ -28,7 +28,14 @@ const config = loadConfig({}, [], { dataDir });
 const key = loadOrCreateMasterKey(dataDir);
 authorize(worker, key.publicKey);
 const nodes = new NodeManager(config, key, silentLogger, systemClock);
-const address = { id: "bench-worker", ip: worker.ip, sshPort: worker.port, sshUser: "root", hostKeyFingerprint: null };
+const address = {
+  id: "bench-worker",
+  ip: worker.ip,
+  sshPort: worker.port,
+  sshUser: "root",
+  hostKeyFingerprint: null,
+  dockerSocket: "/var/run/docker.sock",
+};
 
 try {
   const exec = await nodes.executor(address);

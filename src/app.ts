@@ -11,6 +11,7 @@ import { datasetRoutes } from "./datasets/routes";
 import type { Deps } from "./deps";
 import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
+import { imageRoutes } from "./images/routes";
 import { nodeRoutes } from "./nodes/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
@@ -47,6 +48,7 @@ export function createApp(deps: Deps) {
     .use(nodeRoutes(deps))
     .use(workspaceRoutes(deps))
     .use(datasetRoutes(deps))
+    .use(imageRoutes(deps))
     .use(webRoutes());
 }
 

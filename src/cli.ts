@@ -1,14 +1,22 @@
 // `bun run hangar <verb>`: the operator CLI.
+
+import { eq } from "drizzle-orm";
+import { createAccessLog } from "./accesslog/writer";
 import { backupNow, listBackups, pruneBackups, restore } from "./backup/backup";
 import { ConfigError, loadConfig } from "./config";
+import { createDeps } from "./deps";
+import { ensureDefaultImage } from "./images/service";
 import { systemClock } from "./lib/clock";
+import { silentLogger } from "./lib/logger";
 import { runningMaster } from "./lib/pidfile";
+import { openStore } from "./store/store";
 
 const USAGE = `usage: bun run hangar <command> [--data-dir DIR] [--database-url URL]
 
 commands:
   backup now        write <data>/backup/jfb-YYYYMMDD-hhmmss.(db|sql) and prune old ones
   backup list       list the backups in the data dir
+  images reinit     register the built-in default image again (HANGAR_DEFAULT_IMAGE) if it was deleted
   restore FILE      replace the database with a backup (stop the master first)
   help              this text
 
@@ -29,6 +37,28 @@ async function main(args: string[]): Promise<number> {
     case "backup list":
       for (const b of listBackups(config)) console.log(`${b.name}\t${b.bytes}\t${b.takenAt}`);
       return 0;
+    case "images reinit": {
+      const store = await openStore(config);
+      try {
+        const deps = createDeps({
+          config,
+          store,
+          clock: systemClock,
+          logger: silentLogger,
+          accessLog: createAccessLog(config.dataDir),
+        });
+        const result = await ensureDefaultImage(deps, { wait: true });
+        const [row] = await store.db.select().from(store.t.images).where(eq(store.t.images.id, result.id));
+        console.log(
+          result.created
+            ? `default image ${config.defaultImage} registered again: ${row?.status}${row?.statusReason ? ` (${row.statusReason})` : ""}`
+            : `default image already registered (${row?.reference}, ${row?.status})`,
+        );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
     case "help":
       console.log(USAGE);
       return 0;

@@ -35,6 +35,8 @@ export interface Config {
   dockerSocket: string;
   /** Storage each workspace may use for datasets, in MiB. */
   workspaceQuotaMiB: number;
+  /** The built-in image registered at first start (and by `hangar images reinit`). */
+  defaultImage: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -144,6 +146,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_WORKSPACE_QUOTA_MB",
     flag: "workspace-quota-mb",
     parse: int("HANGAR_WORKSPACE_QUOTA_MB", 500 * 1024, 1, 1024 ** 3),
+  },
+  defaultImage: {
+    key: "defaultImage",
+    env: "HANGAR_DEFAULT_IMAGE",
+    flag: "default-image",
+    parse: str("pytorch/pytorch:latest"),
   },
   maxJsonBytes: {
     key: "maxJsonBytes",

@@ -6,6 +6,7 @@ import { createHandler } from "./app";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
 import { createDeps, type Deps } from "./deps";
+import { ensureDefaultImage } from "./images/service";
 import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
@@ -41,6 +42,7 @@ export async function startMaster(
     logger.warn("registering the master as node local failed", { err }),
   );
   const healthLoop = startHealthLoop(deps);
+  await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
   const handler = createHandler(deps);
   const server = Bun.serve({
     port: config.port,

@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 bash test/harness/up.sh
 # shellcheck disable=SC1091
 source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env"
+bash test/harness/extras.sh
+# shellcheck disable=SC1091
+source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env.extras"
 
 snapshot() { find src/store/migrations -type f -exec sha1sum {} + 2>/dev/null | sort; }
 before=$(snapshot)

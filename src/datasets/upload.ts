@@ -26,6 +26,8 @@ export interface UploadLimits {
   /** Bytes the request may add in total (the workspace's remaining quota). */
   maxBytes: number;
   maxFiles: number;
+  /** The multipart field that carries files (default `files`). */
+  field?: string;
 }
 
 export async function stageUpload(
@@ -88,7 +90,8 @@ async function parse(
     // A part stream errors when the parser is torn down mid-file; that is reported through `fail`.
     stream.on("error", () => {});
     if (failure) return stream.resume();
-    if (field !== "files") return fail(badRequest("files", `unexpected file field '${field}': use 'files'`));
+    const expected = limits.field ?? "files";
+    if (field !== expected) return fail(badRequest(expected, `unexpected file field '${field}': use '${expected}'`));
     const rel = joinRelative(prefix, info.filename ?? "");
     const problem = relativePathProblem(rel);
     if (problem) return fail(badRequest("files", `${rel.replace(/[^\x20-\x7e]/g, "?")}: ${problem}`, "invalid_path"));

@@ -292,18 +292,25 @@ function gpusOf(s: Map<string, Section>, warnings: string[]) {
 export function parseProbeOutput(stdout: string): NodeFacts {
   const warnings: string[] = [];
   const s = splitSections(stdout);
-  if (s.size === 0) warnings.push("the probe printed nothing readable");
-  else for (const name of SECTIONS) if (!s.has(name)) warnings.push(`the probe's ${name} section is missing`);
+  if (s.size === 0)
+    return {
+      hostname: "",
+      interfaces: [],
+      cpus: 0,
+      memoryMiB: 0,
+      ...dockerOf(s, warnings),
+      ...gpusOf(s, warnings),
+      warnings: ["the probe printed nothing readable"],
+    };
+  for (const name of SECTIONS) if (!s.has(name)) warnings.push(`the probe's ${name} section is missing`);
 
   const hostSec = s.get("hostname");
   const hostname = hostSec?.exit === 0 ? (lines(hostSec.body)[0] ?? "") : "";
   const cpus = Number(/^\d+$/m.exec(s.get("cpus")?.body ?? "")?.[0] ?? 0);
   const memKb = Number(/^MemTotal:\s+(\d+)\s*kB/m.exec(s.get("meminfo")?.body ?? "")?.[1] ?? 0);
-  if (s.size > 0) {
-    if (!hostname) warnings.push("no hostname");
-    if (!cpus) warnings.push("no CPU count");
-    if (!memKb) warnings.push("no MemTotal");
-  }
+  if (!hostname) warnings.push("no hostname");
+  if (!cpus) warnings.push("no CPU count");
+  if (!memKb) warnings.push("no MemTotal");
   const interfaces = interfacesOf(s, warnings);
   return {
     hostname,

@@ -11,10 +11,10 @@ import type { Logger } from "../lib/logger";
 import type { MasterKey } from "../ssh/keys";
 import { SshError, SshSession } from "../ssh/session";
 import { type NodeFacts, parseProbeOutput } from "./facts";
-import { PROBE_SCRIPT } from "./probeScript";
+import { PROBE_SCRIPT, shCommand } from "./probeScript";
 
 export const LOCAL_NODE_ID = "local";
-const DOCKER_SOCKET = "/var/run/docker.sock";
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
 export interface NodeAddress {
   id: string;
@@ -22,6 +22,8 @@ export interface NodeAddress {
   sshPort: number;
   sshUser: string;
   hostKeyFingerprint: string | null;
+  /** Docker Engine socket on the node. */
+  dockerSocket: string;
 }
 
 export interface ProbeReport {
@@ -54,7 +56,7 @@ export class NodeManager {
   async probeAddress(address: Omit<NodeAddress, "id">): Promise<ProbeReport> {
     const session = await SshSession.connect(this.sshTarget(address));
     try {
-      const out = await session.exec(PROBE_SCRIPT, { timeoutMs: 20_000 });
+      const out = await session.exec(remoteProbe(address.dockerSocket), { timeoutMs: PROBE_TIMEOUT_MS });
       return { facts: parseProbeOutput(out.stdout), hostKeyFingerprint: session.hostFingerprint };
     } finally {
       session.close();
@@ -63,9 +65,10 @@ export class NodeManager {
 
   /** Probes a known node through its pooled connection (or locally for the master). */
   async probe(address: NodeAddress): Promise<ProbeReport> {
-    if (address.id === LOCAL_NODE_ID) return { facts: await probeLocally(), hostKeyFingerprint: null };
+    if (address.id === LOCAL_NODE_ID)
+      return { facts: await probeLocally(address.dockerSocket), hostKeyFingerprint: null };
     const session = await this.session(address);
-    const out = await session.exec(PROBE_SCRIPT, { timeoutMs: 20_000 });
+    const out = await session.exec(remoteProbe(address.dockerSocket), { timeoutMs: PROBE_TIMEOUT_MS });
     return { facts: parseProbeOutput(out.stdout), hostKeyFingerprint: session.hostFingerprint };
   }
 
@@ -149,7 +152,7 @@ export class NodeManager {
     }
     const runtime = { nvidiaRuntime: false };
     if (address.id === LOCAL_NODE_ID) {
-      const docker = new Docker({ socketPath: this.config.dockerSocket });
+      const docker = new Docker({ socketPath: address.dockerSocket });
       conn = {
         address,
         session: null,
@@ -188,7 +191,7 @@ export class NodeManager {
   private async ensureForward(conn: Conn): Promise<void> {
     conn.forward ??= forwardUnixSocket(
       this.forwardPath(conn.address.id),
-      async () => (await this.session(conn.address)).openSocket(DOCKER_SOCKET),
+      async () => (await this.session(conn.address)).openSocket(conn.address.dockerSocket),
       (err) => this.logger.debug("docker channel error", { node: conn.address.id, err: err.message }),
     ).catch((err) => {
       conn.forward = null;
@@ -229,8 +232,17 @@ export class NodeManager {
   }
 }
 
-async function probeLocally(): Promise<NodeFacts> {
-  const proc = Bun.spawn(["sh", "-c", PROBE_SCRIPT], { stdout: "pipe", stderr: "pipe" });
+/** The probe with the node's Docker socket (validated to be a plain absolute path). */
+function probeCommand(dockerSocket: string): string {
+  return `export DOCKER_HOST='unix://${dockerSocket}'\n${PROBE_SCRIPT}`;
+}
+
+/** Over SSH the command goes to the user's login shell (maybe zsh or fish): run it with sh. */
+const remoteProbe = (dockerSocket: string) => shCommand(probeCommand(dockerSocket));
+const PROBE_TIMEOUT_MS = 30_000;
+
+async function probeLocally(dockerSocket: string): Promise<NodeFacts> {
+  const proc = Bun.spawn(["sh", "-c", probeCommand(dockerSocket)], { stdout: "pipe", stderr: "pipe" });
   const [stdout] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   return parseProbeOutput(stdout);
 }

@@ -2,7 +2,8 @@
 // probe). POSIX sh, for Debian/Ubuntu workers, root or not. Every part is guarded so one failure
 // never stops the rest. Sections start with `@@hangar:<name>@@` and end with
 // `@@hangar:<name>:exit=<code>@@`, so facts.ts can tell "nothing found" from "the command failed".
-// Time limits keep a hung Docker daemon or GPU from stalling the probe: at most ~22 s in all.
+// Time limits keep a hung Docker daemon or GPU from stalling the probe: 5 s per Docker call
+// (`docker info` only when `docker version` answered), 10 s for nvidia-smi, 2 s more each to KILL.
 // test/fixtures/probe/probe.sh is a copy (for machines without Bun); a test keeps it in sync.
 // No `${` anywhere: this is a JS template literal.
 export const PROBE_SCRIPT = String.raw`export LC_ALL=C
@@ -62,11 +63,9 @@ sec gpus; run 10 nvidia-smi --query-gpu=index,uuid,name,memory.total --format=cs
 `;
 
 /**
- * PROBE_SCRIPT wrapped for an SSH exec, which hands its command to the user's login shell: that
- * shell may be zsh (which aborts on an unmatched glob such as /sys/class/infiniband/*) or fish.
+ * A script as one `sh -c '…'` command. An SSH exec hands its command to the user's login shell,
+ * which may be zsh (it aborts on an unmatched glob such as /sys/class/infiniband/*) or fish.
  */
-export const PROBE_COMMAND = `sh -c ${shQuote(PROBE_SCRIPT)}`;
-
-function shQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
+export function shCommand(script: string): string {
+  return `sh -c '${script.replaceAll("'", `'\\''`)}'`;
 }

@@ -26,6 +26,7 @@ const target = {
   ip: t.String({ maxLength: 253 }),
   sshPort: t.Optional(t.Integer()),
   sshUser: t.Optional(t.String({ maxLength: 32 })),
+  dockerSocket: t.Optional(t.String({ maxLength: 256 })),
 };
 
 export const nodeRoutes = (deps: Deps) =>

@@ -9,7 +9,7 @@ import { nameProblem } from "../domain/rules";
 import { SshError } from "../ssh/session";
 import type { Tables } from "../store/store";
 import { gpuSummary, type NetInterface, type NodeFacts } from "./facts";
-import { LOCAL_NODE_ID, type NodeAddress, reasonOf } from "./manager";
+import { DEFAULT_DOCKER_SOCKET, LOCAL_NODE_ID, type NodeAddress, reasonOf } from "./manager";
 import { type InterfaceChoice, type NodeView, toNodeView } from "./view";
 
 type NodeRow = Tables["nodes"]["$inferSelect"];
@@ -21,6 +21,7 @@ export interface ProbeInput {
   ip: string;
   sshPort?: number;
   sshUser?: string;
+  dockerSocket?: string;
 }
 
 function address(input: ProbeInput): Omit<NodeAddress, "id"> {
@@ -31,7 +32,10 @@ function address(input: ProbeInput): Omit<NodeAddress, "id"> {
     throw badRequest("sshPort", "sshPort must be an integer from 1 to 65535");
   const sshUser = input.sshUser ?? "root";
   if (!/^[a-z_][a-z0-9_.-]{0,31}$/i.test(sshUser)) throw badRequest("sshUser", "sshUser is not a valid user name");
-  return { ip, sshPort, sshUser, hostKeyFingerprint: null };
+  const dockerSocket = input.dockerSocket ?? DEFAULT_DOCKER_SOCKET;
+  if (!/^\/[A-Za-z0-9._/-]{1,200}$/.test(dockerSocket) || dockerSocket.includes(".."))
+    throw badRequest("dockerSocket", "dockerSocket must be an absolute path like /var/run/docker.sock");
+  return { ip, sshPort, sshUser, hostKeyFingerprint: null, dockerSocket };
 }
 
 const toAddress = (row: NodeRow): NodeAddress => ({
@@ -40,6 +44,7 @@ const toAddress = (row: NodeRow): NodeAddress => ({
   sshPort: row.sshPort,
   sshUser: row.sshUser,
   hostKeyFingerprint: row.hostKeyFingerprint,
+  dockerSocket: row.dockerSocket,
 });
 
 /** SSH failures while probing are the caller's input leading nowhere: a 4xx naming the field. */
@@ -297,6 +302,11 @@ export async function probeAllNodes(deps: Deps): Promise<void> {
 }
 
 /** On start: the master registers itself as node `local` (attached when its Docker answers). */
+/** The executor of a node (with its Docker channel ready): what the scheduler runs containers through. */
+export async function nodeExecutor(deps: Deps, id: string) {
+  return deps.nodes.executor(toAddress(await findRow(deps, id)));
+}
+
 export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeView> {
   const [existing] = await deps.store.db
     .select()
@@ -314,6 +324,7 @@ export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeVie
           ip,
           sshPort: 0,
           sshUser: "",
+          dockerSocket: deps.config.dockerSocket,
           desired: "attached",
           status: "attaching",
           interfaces: JSON.stringify({ control: "" }),
@@ -326,7 +337,8 @@ export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeVie
         })
         .onConflictDoNothing(),
     );
-  } else if (existing.ip !== ip) await save(deps, LOCAL_NODE_ID, { ip });
+  } else if (existing.ip !== ip || existing.dockerSocket !== deps.config.dockerSocket)
+    await save(deps, LOCAL_NODE_ID, { ip, dockerSocket: deps.config.dockerSocket });
   const node = await refreshNode(deps, LOCAL_NODE_ID);
   const row = await findRow(deps, LOCAL_NODE_ID);
   const control = defaultControl(JSON.parse(row.networkInterfaces) as NetInterface[]);

@@ -15,6 +15,7 @@ export interface NodeView {
   ip: string;
   sshPort: number;
   sshUser: string;
+  dockerSocket: string;
   status: string;
   statusMessage: string | null;
   schedulable: boolean;
@@ -42,6 +43,7 @@ export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[
     ip: row.ip,
     sshPort: row.sshPort,
     sshUser: row.sshUser,
+    dockerSocket: row.dockerSocket,
     status: row.status,
     statusMessage: row.statusMessage,
     schedulable: row.desired === "attached" && row.status === "attached",

@@ -1,5 +1,5 @@
 // PostgreSQL twin of schema.sqlite.ts: same table, column and export names.
-import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const users = pgTable("users", {
   userId: text("user_id").primaryKey(),
@@ -47,6 +47,7 @@ export const nodes = pgTable("nodes", {
   ip: text("ip").notNull(),
   sshPort: integer("ssh_port").notNull(),
   sshUser: text("ssh_user").notNull(),
+  dockerSocket: text("docker_socket").notNull().default("/var/run/docker.sock"),
   hostKeyFingerprint: text("host_key_fingerprint"),
   desired: text("desired").notNull(),
   status: text("status").notNull(),
@@ -120,4 +121,39 @@ export const datasetFiles = pgTable(
     modifiedAt: text("modified_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.datasetId, t.path] })],
+);
+
+export const images = pgTable(
+  "images",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    sourceType: text("source_type").notNull(),
+    source: text("source").notNull(),
+    reference: text("reference").notNull(),
+    release: text("release").notNull(),
+    status: text("status").notNull(),
+    statusReason: text("status_reason"),
+    sizeBytes: bigint("size_bytes", { mode: "number" }),
+    dockerId: text("docker_id"),
+    uploader: text("uploader").notNull(),
+    builtin: boolean("builtin").notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("images_name_idx").on(t.name)],
+);
+
+export const imageWorkspaces = pgTable(
+  "image_workspaces",
+  {
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.workspace] }), index("image_workspaces_ws_idx").on(t.workspace)],
 );

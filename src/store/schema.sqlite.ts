@@ -49,6 +49,8 @@ export const nodes = sqliteTable("nodes", {
   ip: text("ip").notNull(),
   sshPort: integer("ssh_port").notNull(),
   sshUser: text("ssh_user").notNull(),
+  /** Docker Engine socket on the node (a second engine on one host uses another path). */
+  dockerSocket: text("docker_socket").notNull().default("/var/run/docker.sock"),
   hostKeyFingerprint: text("host_key_fingerprint"),
   /** What the admin wants: `attached` (schedulable) or `detached`. */
   desired: text("desired").notNull(),
@@ -126,4 +128,41 @@ export const datasetFiles = sqliteTable(
     modifiedAt: text("modified_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.datasetId, t.path] })],
+);
+
+/** Docker images users run jobs in (SPEC §6). `reference` is the tag in the master's Docker. */
+export const images = sqliteTable(
+  "images",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    sourceType: text("source_type").notNull(),
+    /** pull: the reference pulled; build: the Dockerfile text. */
+    source: text("source").notNull(),
+    reference: text("reference").notNull(),
+    release: text("release").notNull(),
+    status: text("status").notNull(),
+    statusReason: text("status_reason"),
+    sizeBytes: integer("size_bytes"),
+    dockerId: text("docker_id"),
+    uploader: text("uploader").notNull(),
+    builtin: integer("builtin", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("images_name_idx").on(t.name)],
+);
+
+export const imageWorkspaces = sqliteTable(
+  "image_workspaces",
+  {
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.workspace] }), index("image_workspaces_ws_idx").on(t.workspace)],
 );

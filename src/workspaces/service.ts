@@ -5,6 +5,7 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden } from "../domain/errors";
 import { type Reservation, reservationClash } from "../domain/reservations";
 import { nameProblem } from "../domain/rules";
+import { countWorkspaceImages } from "../images/service";
 import type { Db } from "../store/store";
 import { statusOf, type WorkspaceRow, workspaceFor } from "./access";
 
@@ -189,7 +190,12 @@ export async function getWorkspace(deps: Deps, principal: Principal, name: strin
   return {
     ...(await summary(deps, row)),
     gpusInUse: { training: deps.workspaceGpusInUse(name), deployment: 0 },
-    counts: { trainings: 0, deployments: 0, images: 0, datasets: datasets?.n ?? 0 },
+    counts: {
+      trainings: 0,
+      deployments: 0,
+      images: await countWorkspaceImages(deps, name),
+      datasets: datasets?.n ?? 0,
+    },
     recentTasks: [] as unknown[],
   };
 }

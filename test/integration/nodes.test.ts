@@ -25,7 +25,14 @@ for (const target of STORE_TARGETS) {
     const address = async (id: string): Promise<NodeAddress> => {
       const [row] = await m.deps.store.db.select().from(m.deps.store.t.nodes).where(eq(m.deps.store.t.nodes.id, id));
       if (!row) throw new Error(`no node ${id}`);
-      return { id, ip: row.ip, sshPort: row.sshPort, sshUser: row.sshUser, hostKeyFingerprint: row.hostKeyFingerprint };
+      return {
+        id,
+        ip: row.ip,
+        sshPort: row.sshPort,
+        sshUser: row.sshUser,
+        hostKeyFingerprint: row.hostKeyFingerprint,
+        dockerSocket: row.dockerSocket,
+      };
     };
 
     beforeAll(async () => {

@@ -1,0 +1,399 @@
+// Docker images (SPEC §6): pull, build, or load a tar on the master; release to everyone
+// (global, admins only) or to chosen workspaces; status pending → ready | failed.
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join, relative } from "node:path";
+import Docker from "dockerode";
+import { and, eq, inArray, or } from "drizzle-orm";
+import type { Principal } from "../auth/cache";
+import { stagingRoot } from "../datasets/storage";
+import { stageUpload } from "../datasets/upload";
+import type { Deps } from "../deps";
+import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
+import type { Tables } from "../store/store";
+import { workspaceFor } from "../workspaces/access";
+import { build, dockerMessage, ensureOnNode, inspectImage, loadTar, pull } from "./docker";
+
+type ImageRow = Tables["images"]["$inferSelect"];
+export type ImageSource =
+  | { type: "pull"; ref: string }
+  | { type: "build"; dockerfile: string; context?: "upload" }
+  | { type: "tar" };
+
+export interface ImageInput {
+  name: string;
+  description?: string;
+  source: { type: string; ref?: string; dockerfile?: string; context?: string };
+  release: string;
+  workspaces?: string[];
+}
+
+const IMAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$/;
+const REFERENCE =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const MAX_TAR_BYTES = 200 * 1024 ** 3;
+
+export const masterDocker = (deps: Deps) => new Docker({ socketPath: deps.config.dockerSocket });
+const ownRepo = (id: string) => `hangar-image/${id}`;
+const ownTag = (id: string) => `${ownRepo(id)}:latest`;
+
+function parseSource(s: ImageInput["source"]): ImageSource {
+  switch (s.type) {
+    case "pull": {
+      const ref = (s.ref ?? "").trim();
+      if (
+        !ref ||
+        ref.length > 255 ||
+        !REFERENCE.test(ref.replace(/^([^/]+\.[^/]+|localhost(:\d+)?|[\d.]+(:\d+)?)\//, "x/"))
+      )
+        throw badRequest("source.ref", "source.ref must be an image reference like registry:5000/team/image:tag");
+      return { type: "pull", ref };
+    }
+    case "build":
+      if (!s.dockerfile?.trim()) throw badRequest("source.dockerfile", "a build needs the Dockerfile text");
+      if (s.dockerfile.length > 100_000) throw badRequest("source.dockerfile", "the Dockerfile is longer than 100 kB");
+      if (s.context !== undefined && s.context !== "upload")
+        throw badRequest(
+          "source.context",
+          "source.context may only be 'upload' (the context tar comes to POST /api/images/:id/upload)",
+        );
+      return { type: "build", dockerfile: s.dockerfile, ...(s.context ? { context: "upload" as const } : {}) };
+    case "tar":
+      return { type: "tar" };
+    default:
+      throw badRequest("source.type", "source.type must be pull, build or tar");
+  }
+}
+
+export async function createImage(deps: Deps, principal: Principal, input: ImageInput) {
+  if (!IMAGE_NAME.test(input.name))
+    throw badRequest("name", "name must be 1–20 characters of letters, digits, '.', '_' or '-'");
+  const description = input.description ?? "";
+  if (description.length > 200) throw badRequest("description", "description must be at most 200 characters");
+  const source = parseSource(input.source);
+  if (input.release !== "global" && input.release !== "workspace")
+    throw badRequest("release", "release must be global or workspace");
+  if (input.release === "global" && principal.role !== "admin")
+    throw forbidden("only an admin releases images to everyone; release it to your workspaces instead");
+  const workspaces = [...new Set(input.workspaces ?? [])];
+  if (input.release === "workspace") {
+    if (workspaces.length === 0) throw badRequest("workspaces", "name at least one workspace to release the image to");
+    for (const ws of workspaces)
+      await workspaceFor(deps, principal, ws).catch(() => {
+        throw badRequest("workspaces", `no workspace ${ws} that you belong to`);
+      });
+  }
+  const id = crypto.randomUUID().slice(0, 12);
+  const now = deps.clock.now().toISOString();
+  const row = {
+    id,
+    name: input.name,
+    description,
+    sourceType: source.type,
+    source: source.type === "pull" ? source.ref : source.type === "build" ? source.dockerfile : "",
+    reference: source.type === "pull" ? source.ref : ownTag(id),
+    release: input.release,
+    status: "pending",
+    statusReason:
+      source.type === "tar" || (source.type === "build" && source.context)
+        ? "waiting for the upload (POST /api/images/:id/upload)"
+        : "queued",
+    uploader: principal.userId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.store.tx(async (db) => {
+    await db.insert(deps.store.t.images).values(row);
+    if (input.release === "workspace")
+      await db.insert(deps.store.t.imageWorkspaces).values(workspaces.map((workspace) => ({ imageId: id, workspace })));
+  });
+  if (source.type === "pull" || (source.type === "build" && !source.context)) void prepare(deps, id, null);
+  return imageView(deps, id);
+}
+
+/** Runs the pull/build/load; the image ends ready or failed with Docker's message. */
+export async function prepare(deps: Deps, id: string, uploadedTar: string | null): Promise<void> {
+  const row = await findRow(deps, id);
+  await setStatus(deps, id, {
+    status: "pending",
+    statusReason: `${row.sourceType === "pull" ? "pulling" : row.sourceType === "build" ? "building" : "loading"} on the master`,
+  });
+  const docker = masterDocker(deps);
+  try {
+    if (row.sourceType === "pull") await pull(docker, row.reference);
+    else if (row.sourceType === "build") await buildFrom(deps, docker, row, uploadedTar);
+    else {
+      const loaded = await loadTar(docker, uploadedTar as string);
+      await docker.getImage(loaded).tag({ repo: ownRepo(row.id), tag: "latest" });
+    }
+    const info = await inspectImage(docker, row.reference);
+    if (!info) throw new Error(`image ${row.reference} is not in Docker after the ${row.sourceType}`);
+    await setStatus(deps, id, { status: "ready", statusReason: null, sizeBytes: info.size, dockerId: info.id });
+  } catch (err) {
+    await setStatus(deps, id, { status: "failed", statusReason: dockerMessage(err) });
+  }
+}
+
+async function buildFrom(deps: Deps, docker: Docker, row: ImageRow, contextTar: string | null) {
+  const dir = join(stagingRoot(deps.config.dataDir), `build-${row.id}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  try {
+    if (contextTar) {
+      // GNU tar refuses absolute names and '..' members by default.
+      const p = Bun.spawn(["tar", "-xf", contextTar, "-C", dir, "--no-same-owner"], { stderr: "pipe" });
+      if ((await p.exited) !== 0)
+        throw new Error(`the build context is not a tar: ${(await new Response(p.stderr).text()).trim()}`);
+    }
+    await Bun.write(join(dir, "Dockerfile"), row.source);
+    await build(docker, dir, await listFiles(dir), row.reference);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)));
+}
+
+/** POST /api/images/:id/upload: the `docker save` tar (type tar) or the build context (type build). */
+export async function uploadImageFile(deps: Deps, principal: Principal, id: string, request: Request) {
+  const row = await visibleRow(deps, principal, id);
+  if (row.uploader !== principal.userId && principal.role !== "admin")
+    throw forbidden("only the uploader can send its files");
+  const waits =
+    row.sourceType === "tar" ||
+    (row.sourceType === "build" && row.status === "pending" && row.statusReason?.startsWith("waiting"));
+  if (!waits) throw conflict(`image ${row.name} does not wait for an upload (it is ${row.status})`, "not_waiting");
+  const staged = await stageUpload(request, stagingRoot(deps.config.dataDir), {
+    maxBytes: MAX_TAR_BYTES,
+    maxFiles: 1,
+    field: "file",
+  });
+  try {
+    await prepare(deps, id, staged.files[0]?.staged as string);
+  } finally {
+    await staged.cleanup();
+  }
+  return imageView(deps, id);
+}
+
+async function setStatus(deps: Deps, id: string, set: Partial<ImageRow>) {
+  await deps.store.tx((db) =>
+    db
+      .update(deps.store.t.images)
+      .set({ ...set, updatedAt: deps.clock.now().toISOString() })
+      .where(eq(deps.store.t.images.id, id)),
+  );
+}
+
+async function findRow(deps: Deps, id: string): Promise<ImageRow> {
+  const [row] = await deps.store.db.select().from(deps.store.t.images).where(eq(deps.store.t.images.id, id)).limit(1);
+  if (!row) throw notFound(`image ${id}`);
+  return row;
+}
+
+/** Workspaces the caller belongs to (as manager or member). */
+async function myWorkspaces(deps: Deps, principal: Principal): Promise<string[]> {
+  const { store } = deps;
+  const managed = await store.db
+    .select({ name: store.t.workspaces.name })
+    .from(store.t.workspaces)
+    .where(eq(store.t.workspaces.manager, principal.userId));
+  const member = await store.db
+    .select({ name: store.t.workspaceUsers.workspace })
+    .from(store.t.workspaceUsers)
+    .where(eq(store.t.workspaceUsers.userId, principal.userId));
+  return [...new Set([...managed, ...member].map((r) => r.name))];
+}
+
+async function visibleRow(deps: Deps, principal: Principal, id: string): Promise<ImageRow> {
+  const row = await findRow(deps, id);
+  if (principal.role === "admin" || row.release === "global" || row.uploader === principal.userId) return row;
+  const mine = await myWorkspaces(deps, principal);
+  const [hit] = mine.length
+    ? await deps.store.db
+        .select()
+        .from(deps.store.t.imageWorkspaces)
+        .where(and(eq(deps.store.t.imageWorkspaces.imageId, id), inArray(deps.store.t.imageWorkspaces.workspace, mine)))
+        .limit(1)
+    : [];
+  if (!hit) throw notFound(`image ${id}`);
+  return row;
+}
+
+async function imageView(deps: Deps, id: string) {
+  const row = await findRow(deps, id);
+  const ws = await deps.store.db
+    .select({ workspace: deps.store.t.imageWorkspaces.workspace })
+    .from(deps.store.t.imageWorkspaces)
+    .where(eq(deps.store.t.imageWorkspaces.imageId, id));
+  return toView(row, ws.map((w) => w.workspace).sort());
+}
+
+function toView(row: ImageRow, workspaces: string[]) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    source:
+      row.sourceType === "pull"
+        ? { type: "pull", ref: row.source }
+        : row.sourceType === "build"
+          ? { type: "build", dockerfile: row.source }
+          : { type: "tar" },
+    reference: row.reference,
+    release: row.release,
+    workspaces,
+    status: row.status,
+    statusReason: row.statusReason,
+    sizeBytes: row.sizeBytes,
+    uploader: row.uploader,
+    builtin: row.builtin,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function getImage(deps: Deps, principal: Principal, id: string) {
+  await visibleRow(deps, principal, id);
+  return imageView(deps, id);
+}
+
+/** Images the caller may use; with `workspace`, those usable in it (global + released to it). */
+export async function listImages(
+  deps: Deps,
+  principal: Principal,
+  options: { workspace?: string; limit: number; offset: number },
+) {
+  const { store } = deps;
+  let scope: string[] | null;
+  if (options.workspace) {
+    await workspaceFor(deps, principal, options.workspace);
+    scope = [options.workspace];
+  } else scope = principal.role === "admin" ? null : await myWorkspaces(deps, principal);
+  const released = scope?.length
+    ? store.db
+        .select({ id: store.t.imageWorkspaces.imageId })
+        .from(store.t.imageWorkspaces)
+        .where(inArray(store.t.imageWorkspaces.workspace, scope))
+    : null;
+  const where =
+    scope === null
+      ? undefined
+      : released
+        ? or(
+            eq(store.t.images.release, "global"),
+            inArray(store.t.images.id, released),
+            options.workspace ? undefined : eq(store.t.images.uploader, principal.userId),
+          )
+        : or(eq(store.t.images.release, "global"), eq(store.t.images.uploader, principal.userId));
+  const rows = await store.db
+    .select()
+    .from(store.t.images)
+    .where(where)
+    .orderBy(store.t.images.name, store.t.images.createdAt);
+  const page = rows.slice(options.offset, options.offset + options.limit);
+  const links = page.length
+    ? await store.db
+        .select()
+        .from(store.t.imageWorkspaces)
+        .where(
+          inArray(
+            store.t.imageWorkspaces.imageId,
+            page.map((r) => r.id),
+          ),
+        )
+    : [];
+  const items = page.map((r) =>
+    toView(
+      r,
+      links
+        .filter((l) => l.imageId === r.id)
+        .map((l) => l.workspace)
+        .sort(),
+    ),
+  );
+  return { items, total: rows.length };
+}
+
+export async function deleteImage(deps: Deps, principal: Principal, id: string): Promise<void> {
+  const row = await visibleRow(deps, principal, id);
+  if (row.uploader !== principal.userId && principal.role !== "admin")
+    throw forbidden("only the uploader or an admin deletes an image");
+  await deps.store.tx((db) => db.delete(deps.store.t.images).where(eq(deps.store.t.images.id, id)));
+  // Hangar-built/loaded tags are ours to remove; pulled references may be shared with others.
+  if (row.reference === ownTag(row.id))
+    await masterDocker(deps)
+      .getImage(row.reference)
+      .remove()
+      .catch(() => {});
+}
+
+/** Registers the built-in default image when it is missing (first start, `hangar images reinit`). */
+export async function ensureDefaultImage(
+  deps: Deps,
+  options: { wait?: boolean } = {},
+): Promise<{ created: boolean; id: string }> {
+  const { store } = deps;
+  const [existing] = await store.db.select().from(store.t.images).where(eq(store.t.images.builtin, true)).limit(1);
+  if (existing) return { created: false, id: existing.id };
+  const id = crypto.randomUUID().slice(0, 12);
+  const now = deps.clock.now().toISOString();
+  await store.tx((db) =>
+    db.insert(store.t.images).values({
+      id,
+      name: "default",
+      description: "Hangar's built-in default image",
+      sourceType: "pull",
+      source: deps.config.defaultImage,
+      reference: deps.config.defaultImage,
+      release: "global",
+      status: "pending",
+      statusReason: "queued",
+      uploader: "root",
+      builtin: true,
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  const ready = async () => {
+    const info = await inspectImage(masterDocker(deps), deps.config.defaultImage).catch(() => null);
+    if (info)
+      await setStatus(deps, id, { status: "ready", statusReason: null, sizeBytes: info.size, dockerId: info.id });
+    else await prepare(deps, id, null);
+  };
+  if (options.wait) await ready();
+  else void ready().catch((err) => deps.logger.warn("default image", { err }));
+  return { created: true, id };
+}
+
+/** Makes an image present on a node before a container starts there (pull, or copy from the master). */
+export async function ensureImageOnNode(
+  deps: Deps,
+  reference: string,
+  node: Docker,
+  say: (line: string) => void = () => {},
+): Promise<"present" | "pulled" | "copied"> {
+  const [row] = await deps.store.db
+    .select()
+    .from(deps.store.t.images)
+    .where(eq(deps.store.t.images.reference, reference))
+    .limit(1);
+  const pullable = row ? row.sourceType === "pull" : !reference.startsWith("hangar-image/");
+  return ensureOnNode(masterDocker(deps), node, reference, pullable, say);
+}
+
+/** Images usable in a workspace: global ones and those released to it. */
+export async function countWorkspaceImages(deps: Deps, workspace: string): Promise<number> {
+  const { store } = deps;
+  const released = store.db
+    .select({ id: store.t.imageWorkspaces.imageId })
+    .from(store.t.imageWorkspaces)
+    .where(eq(store.t.imageWorkspaces.workspace, workspace));
+  const rows = await store.db
+    .select({ id: store.t.images.id })
+    .from(store.t.images)
+    .where(or(eq(store.t.images.release, "global"), inArray(store.t.images.id, released)));
+  return rows.length;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE `nodes` ADD `docker_socket` text DEFAULT '/var/run/docker.sock' NOT NULL;
