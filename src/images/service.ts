@@ -161,9 +161,11 @@ export async function uploadImageFile(deps: Deps, principal: Principal, id: stri
   const row = await visibleRow(deps, principal, id);
   if (row.uploader !== principal.userId && principal.role !== "admin")
     throw forbidden("only the uploader can send its files");
+  // A tar or an uploaded build context is taken while the image waits for it, or to retry a failure.
+  const takesUploads = row.sourceType !== "pull";
   const waits =
-    row.sourceType === "tar" ||
-    (row.sourceType === "build" && row.status === "pending" && row.statusReason?.startsWith("waiting"));
+    takesUploads &&
+    ((row.status === "pending" && row.statusReason?.startsWith("waiting") === true) || row.status === "failed");
   if (!waits) throw conflict(`image ${row.name} does not wait for an upload (it is ${row.status})`, "not_waiting");
   const staged = await stageUpload(request, stagingRoot(deps.config.dataDir), {
     maxBytes: MAX_TAR_BYTES,
