@@ -1,6 +1,7 @@
 // Workspaces over the API on SQLite and PostgreSQL: create/edit/list/detail, reservations,
 // roles, expiry.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { multipart } from "../helpers/multipart";
 import { STORE_TARGETS } from "../helpers/stores";
 import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
 
@@ -128,6 +129,8 @@ for (const target of STORE_TARGETS) {
     });
 
     test("a workspace whose period is moved into the past is expired: readable, nothing new", async () => {
+      const early = await m.json("POST", "/api/workspaces/nlp/datasets", { token: alice, body: { name: "early" } });
+      expect(early.status).toBe(201);
       const res = await m.json("PATCH", "/api/workspaces/nlp", {
         token: root,
         body: { startsAt: "2025-01-01T00:00:00Z", endsAt: "2025-12-31T00:00:00Z" },
@@ -139,6 +142,17 @@ for (const target of STORE_TARGETS) {
       expect(ds.status).toBe(409);
       expect(ds.body.error.code).toBe("workspace_expired");
       expect(ds.body.error.message).toContain("expired at 2025-12-31");
+      const parts = multipart([{ name: "late.csv", data: "a,b\n" }]);
+      const upload = await m.request("POST", "/api/workspaces/nlp/datasets/early/files", {
+        token: alice,
+        raw: parts.body,
+        headers: { "content-type": parts.contentType },
+      });
+      expect(upload.status).toBe(409);
+      const body = await upload.json();
+      expect(body.error.code).toBe("workspace_expired");
+      expect(body.error.message).toContain("uploading files is not possible");
+      expect((await m.json("GET", "/api/workspaces/nlp/datasets/early/files", { token: alice })).body.total).toBe(0);
     });
   });
 }
