@@ -1,5 +1,16 @@
 // PostgreSQL twin of schema.sqlite.ts: same table, column and export names.
-import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 export const users = pgTable("users", {
   userId: text("user_id").primaryKey(),
@@ -156,4 +167,91 @@ export const imageWorkspaces = pgTable(
       .references(() => workspaces.name, { onDelete: "cascade" }),
   },
   (t) => [primaryKey({ columns: [t.imageId, t.workspace] }), index("image_workspaces_ws_idx").on(t.workspace)],
+);
+
+export const trainings = pgTable(
+  "trainings",
+  {
+    id: text("id").primaryKey(),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    type: text("type").notNull(),
+    gpus: doublePrecision("gpus").notNull(),
+    access: text("access").notNull(),
+    owner: text("owner")
+      .notNull()
+      .references(() => users.userId),
+    image: text("image"),
+    builtinModel: text("builtin_model"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("trainings_ws_name_idx").on(t.workspace, t.name)],
+);
+
+export const trainingUsers = pgTable(
+  "training_users",
+  {
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.userId),
+  },
+  (t) => [primaryKey({ columns: [t.trainingId, t.userId] })],
+);
+
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id, { onDelete: "cascade" }),
+    workspace: text("workspace").notNull(),
+    name: text("name").notNull(),
+    seq: integer("seq").notNull(),
+    afterJobId: text("after_job_id"),
+    image: text("image").notNull(),
+    dataset: text("dataset"),
+    command: text("command").notNull(),
+    parameters: text("parameters").notNull(),
+    gpuOptions: text("gpu_options").notNull(),
+    gpus: doublePrecision("gpus").notNull(),
+    nodeCount: integer("node_count").notNull().default(1),
+    status: text("status").notNull(),
+    statusReason: text("status_reason"),
+    node: text("node"),
+    assignments: text("assignments").notNull().default("[]"),
+    exitCode: integer("exit_code"),
+    attempts: integer("attempts").notNull().default(0),
+    requeues: integer("requeues").notNull().default(0),
+    retryOnNodeLoss: boolean("retry_on_node_loss").notNull().default(true),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    queuedAt: text("queued_at"),
+    startedAt: text("started_at"),
+    finishedAt: text("finished_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("jobs_status_idx").on(t.status), index("jobs_training_idx").on(t.trainingId)],
+);
+
+export const jobEvents = pgTable(
+  "job_events",
+  {
+    id: serial("id").primaryKey(),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    at: text("at").notNull(),
+    fromState: text("from_state"),
+    toState: text("to_state").notNull(),
+    reason: text("reason"),
+  },
+  (t) => [index("job_events_job_idx").on(t.jobId)],
 );

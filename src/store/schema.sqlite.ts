@@ -1,6 +1,6 @@
 // SQLite schema. src/store/schema.pg.ts exports the same tables for PostgreSQL; keep them in step
 // (drizzle has no dialect-free schema). Times are ISO 8601 UTC strings in both dialects.
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
   userId: text("user_id").primaryKey(),
@@ -165,4 +165,93 @@ export const imageWorkspaces = sqliteTable(
       .references(() => workspaces.name, { onDelete: "cascade" }),
   },
   (t) => [primaryKey({ columns: [t.imageId, t.workspace] }), index("image_workspaces_ws_idx").on(t.workspace)],
+);
+
+export const trainings = sqliteTable(
+  "trainings",
+  {
+    id: text("id").primaryKey(),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    type: text("type").notNull(),
+    gpus: real("gpus").notNull(),
+    access: text("access").notNull(),
+    owner: text("owner")
+      .notNull()
+      .references(() => users.userId),
+    image: text("image"),
+    builtinModel: text("builtin_model"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("trainings_ws_name_idx").on(t.workspace, t.name)],
+);
+
+export const trainingUsers = sqliteTable(
+  "training_users",
+  {
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.userId),
+  },
+  (t) => [primaryKey({ columns: [t.trainingId, t.userId] })],
+);
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id, { onDelete: "cascade" }),
+    workspace: text("workspace").notNull(),
+    name: text("name").notNull(),
+    /** Position in its sweep; the job waits for `afterJobId` to end before it is queued. */
+    seq: integer("seq").notNull(),
+    afterJobId: text("after_job_id"),
+    image: text("image").notNull(),
+    dataset: text("dataset"),
+    command: text("command").notNull(),
+    parameters: text("parameters").notNull(),
+    gpuOptions: text("gpu_options").notNull(),
+    gpus: real("gpus").notNull(),
+    nodeCount: integer("node_count").notNull().default(1),
+    status: text("status").notNull(),
+    statusReason: text("status_reason"),
+    node: text("node"),
+    /** [{nodeId, gpuUuids, fraction?, containerId?}] of the current attempt. */
+    assignments: text("assignments").notNull().default("[]"),
+    exitCode: integer("exit_code"),
+    attempts: integer("attempts").notNull().default(0),
+    requeues: integer("requeues").notNull().default(0),
+    retryOnNodeLoss: integer("retry_on_node_loss", { mode: "boolean" }).notNull().default(true),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    queuedAt: text("queued_at"),
+    startedAt: text("started_at"),
+    finishedAt: text("finished_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("jobs_status_idx").on(t.status), index("jobs_training_idx").on(t.trainingId)],
+);
+
+export const jobEvents = sqliteTable(
+  "job_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    at: text("at").notNull(),
+    fromState: text("from_state"),
+    toState: text("to_state").notNull(),
+    reason: text("reason"),
+  },
+  (t) => [index("job_events_job_idx").on(t.jobId)],
 );

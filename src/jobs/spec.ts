@@ -1,0 +1,102 @@
+// Pure: a placed job → the container specs of its nodes (one container per node).
+import type { ContainerSpec, Mount } from "../executor/spec";
+
+export const GPU_OPTIONS = ["gpu-acceleration", "unified-memory", "rdma-infiniband"] as const;
+export type GpuOption = (typeof GPU_OPTIONS)[number];
+
+export interface Assignment {
+  nodeId: string;
+  gpuUuids: string[];
+  /** Fractional jobs: the share of the one device (0.25, 0.5). */
+  fraction?: number;
+}
+
+export interface NodeNet {
+  /** Address other nodes reach this one on (data interface, else control). */
+  address: string;
+  dataInterface: string | null;
+  infinibandInterface: string | null;
+  /** Memory of the node's GPUs by UUID, for MPS memory limits. */
+  gpuMemoryMiB: Record<string, number>;
+}
+
+export interface JobForSpec {
+  id: string;
+  image: string;
+  command: string;
+  parameters: Record<string, string>;
+  gpuOptions: GpuOption[];
+  mounts: Mount[];
+  labels?: Record<string, string>;
+}
+
+export const MASTER_PORT = 29500;
+
+/** `'…'` quoting for sh. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+export function paramEnvName(key: string): string {
+  return `HANGAR_PARAM_${key.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}`;
+}
+
+export function commandLine(command: string, parameters: Record<string, string>): string {
+  const args = Object.entries(parameters).map(([k, v]) => `--${k} ${shellQuote(v)}`);
+  return [command, ...args].join(" ");
+}
+
+export function jobContainers(
+  job: JobForSpec,
+  assignments: Assignment[],
+  nets: Record<string, NodeNet>,
+): ContainerSpec[] {
+  const worldNodes = assignments.length;
+  const perNode = assignments.map((a) => Math.max(1, a.gpuUuids.length));
+  const world = perNode.reduce((s, n) => s + n, 0);
+  const first = assignments[0];
+  const masterAddr = first ? (nets[first.nodeId]?.address ?? "127.0.0.1") : "127.0.0.1";
+  return assignments.map((a, rank) => {
+    const net = nets[a.nodeId];
+    const env: Record<string, string> = {
+      HANGAR_JOB_ID: job.id,
+      ...Object.fromEntries(Object.entries(job.parameters).map(([k, v]) => [paramEnvName(k), v])),
+    };
+    if (worldNodes > 1) {
+      Object.assign(env, {
+        MASTER_ADDR: masterAddr,
+        MASTER_PORT: String(MASTER_PORT),
+        WORLD_SIZE: String(world),
+        NODE_RANK: String(rank),
+        RANK: String(perNode.slice(0, rank).reduce((s, n) => s + n, 0)),
+        LOCAL_WORLD_SIZE: String(perNode[rank]),
+        NNODES: String(worldNodes),
+      });
+    }
+    if (job.gpuOptions.includes("gpu-acceleration"))
+      Object.assign(env, { NCCL_P2P_DISABLE: "0", NCCL_P2P_LEVEL: "NVL" });
+    if (job.gpuOptions.includes("rdma-infiniband")) {
+      if (net?.infinibandInterface) env.NCCL_IB_HCA = net.infinibandInterface;
+      env.NCCL_IB_DISABLE = net?.infinibandInterface ? "0" : "1";
+    }
+    if (net?.dataInterface) env.NCCL_SOCKET_IFNAME = net.dataInterface;
+    if (job.gpuOptions.includes("unified-memory"))
+      Object.assign(env, { TF_FORCE_UNIFIED_MEMORY: "1", HANGAR_UNIFIED_MEMORY: "1" });
+    if (a.fraction !== undefined) {
+      const uuid = a.gpuUuids[0] as string;
+      const mem = Math.floor((net?.gpuMemoryMiB[uuid] ?? 0) * a.fraction);
+      env.CUDA_MPS_ACTIVE_THREAD_PERCENTAGE = String(Math.round(a.fraction * 100));
+      if (mem > 0) env.CUDA_MPS_PINNED_DEVICE_MEM_LIMIT = `0=${mem}M`;
+    }
+    return {
+      name: `hangar-job-${job.id}-${rank}`,
+      image: job.image,
+      command: ["sh", "-c", commandLine(job.command, job.parameters)],
+      env,
+      mounts: job.mounts,
+      workdir: "/code",
+      gpus: a.gpuUuids,
+      labels: { "hangar.job": job.id, "hangar.rank": String(rank), ...(job.labels ?? {}) },
+    };
+  });
+}

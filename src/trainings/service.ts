@@ -1,0 +1,189 @@
+// Trainings (SPEC §7): advanced, builtin or notebook; public to the workspace or private to
+// the owner and named users; each with a persistent code folder mounted at /code.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { and, eq, inArray } from "drizzle-orm";
+import type { Principal } from "../auth/cache";
+import type { Deps } from "../deps";
+import { badRequest, conflict, notFound } from "../domain/errors";
+import { nameProblem } from "../domain/rules";
+import type { Tables } from "../store/store";
+import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
+
+export type TrainingRow = Tables["trainings"]["$inferSelect"];
+export const TRAINING_TYPES = ["advanced", "builtin", "notebook"] as const;
+const FRACTIONS = [0.25, 0.5];
+
+export const trainingDir = (dataDir: string, ws: string, tr: string) =>
+  join(dataDir, "workspaces", ws, "trainings", tr);
+export const codeDir = (dataDir: string, ws: string, tr: string) => join(trainingDir(dataDir, ws, tr), "code");
+
+export interface TrainingRef {
+  ws: WorkspaceAccess;
+  row: TrainingRow;
+  users: string[];
+}
+
+/** A training the caller may see: public ones to every member, private ones to owner, named users, manager, admin. */
+export async function trainingFor(deps: Deps, principal: Principal, ws: string, tr: string): Promise<TrainingRef> {
+  const access = await workspaceFor(deps, principal, ws);
+  const { store } = deps;
+  const [row] = await store.db
+    .select()
+    .from(store.t.trainings)
+    .where(and(eq(store.t.trainings.workspace, ws), eq(store.t.trainings.name, tr)))
+    .limit(1);
+  if (!row) throw notFound(`training ${tr}`);
+  const users = (
+    await store.db.select().from(store.t.trainingUsers).where(eq(store.t.trainingUsers.trainingId, row.id))
+  ).map((u) => u.userId);
+  const allowed =
+    row.access === "public" ||
+    access.isAdmin ||
+    access.isManager ||
+    row.owner === principal.userId ||
+    users.includes(principal.userId);
+  if (!allowed) throw notFound(`training ${tr}`);
+  return { ws: access, row, users };
+}
+
+export function checkGpus(field: string, gpus: number, trainingGpus: number): number {
+  if (!Number.isFinite(gpus) || gpus <= 0) throw badRequest(field, `${field} must be more than 0`);
+  if (gpus < 1 && !FRACTIONS.includes(gpus))
+    throw badRequest(field, `${field} below 1 must be 0.25 or 0.5 (a share of one GPU)`);
+  if (gpus >= 1 && !Number.isInteger(gpus)) throw badRequest(field, `${field} above 1 must be a whole number`);
+  if (gpus > trainingGpus)
+    throw badRequest(field, `${field} ${gpus} is more than the workspace's ${trainingGpus} training GPUs`);
+  return gpus;
+}
+
+export interface TrainingInput {
+  name: string;
+  description?: string;
+  type: string;
+  gpus: number;
+  access: string;
+  owner?: string;
+  users?: string[];
+  image?: string;
+  builtinModel?: string;
+}
+
+async function members(deps: Deps, ws: WorkspaceAccess): Promise<Set<string>> {
+  const rows = await deps.store.db
+    .select()
+    .from(deps.store.t.workspaceUsers)
+    .where(eq(deps.store.t.workspaceUsers.workspace, ws.row.name));
+  return new Set([ws.row.manager, ...rows.map((r) => r.userId)]);
+}
+
+export async function createTraining(deps: Deps, principal: Principal, ws: string, input: TrainingInput) {
+  const access = await workspaceFor(deps, principal, ws);
+  requireNotExpired(deps, access.row, "creating a training");
+  const problem = nameProblem(input.name, "training name");
+  if (problem) throw badRequest("name", problem);
+  if (!(TRAINING_TYPES as readonly string[]).includes(input.type))
+    throw badRequest("type", "type must be advanced, builtin or notebook");
+  if ((input.description ?? "").length > 500)
+    throw badRequest("description", "description must be at most 500 characters");
+  const gpus = checkGpus("gpus", input.gpus, access.row.trainingGpus);
+  if (input.access !== "public" && input.access !== "private")
+    throw badRequest("access", "access must be public or private");
+  const inWs = await members(deps, access);
+  const owner = input.owner ?? principal.userId;
+  if (!inWs.has(owner)) throw badRequest("owner", `${owner} is not a member of workspace ${ws}`);
+  const users = [...new Set(input.users ?? [])];
+  const strangers = users.filter((u) => !inWs.has(u));
+  if (strangers.length) throw badRequest("users", `not members of workspace ${ws}: ${strangers.join(", ")}`);
+  if (input.type === "builtin" && !input.builtinModel)
+    throw badRequest("builtinModel", "a builtin training names its model");
+  const { store } = deps;
+  const id = crypto.randomUUID();
+  const now = deps.clock.now().toISOString();
+  await store.tx(async (db) => {
+    const [dup] = await db
+      .select({ id: store.t.trainings.id })
+      .from(store.t.trainings)
+      .where(and(eq(store.t.trainings.workspace, ws), eq(store.t.trainings.name, input.name)));
+    if (dup) throw conflict(`training ${input.name} already exists in ${ws}`, "duplicate", "name");
+    await db.insert(store.t.trainings).values({
+      id,
+      workspace: ws,
+      name: input.name,
+      description: input.description ?? "",
+      type: input.type,
+      gpus,
+      access: input.access,
+      owner,
+      image: input.image ?? null,
+      builtinModel: input.builtinModel ?? null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (users.length)
+      await db.insert(store.t.trainingUsers).values(users.map((userId) => ({ trainingId: id, userId })));
+  });
+  await mkdir(codeDir(deps.config.dataDir, ws, input.name), { recursive: true });
+  return getTraining(deps, principal, ws, input.name);
+}
+
+function view(ref: TrainingRef, extra: Record<string, unknown> = {}) {
+  const r = ref.row;
+  return {
+    id: r.id,
+    workspace: r.workspace,
+    name: r.name,
+    description: r.description,
+    type: r.type,
+    gpus: r.gpus,
+    access: r.access,
+    owner: r.owner,
+    users: ref.users.sort(),
+    image: r.image,
+    builtinModel: r.builtinModel,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    ...extra,
+  };
+}
+
+export async function getTraining(deps: Deps, principal: Principal, ws: string, tr: string) {
+  const ref = await trainingFor(deps, principal, ws, tr);
+  const jobs = await deps.store.db
+    .select({ status: deps.store.t.jobs.status })
+    .from(deps.store.t.jobs)
+    .where(eq(deps.store.t.jobs.trainingId, ref.row.id));
+  const live = jobs.filter((j) => ["pending", "starting", "running"].includes(j.status)).length;
+  const running = jobs.some((j) => j.status === "running");
+  return view(ref, { status: running ? "running" : live ? "pending" : "idle", jobCount: jobs.length });
+}
+
+export async function listTrainings(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  page: { limit: number; offset: number },
+) {
+  const access = await workspaceFor(deps, principal, ws);
+  const { store } = deps;
+  const rows = await store.db
+    .select()
+    .from(store.t.trainings)
+    .where(eq(store.t.trainings.workspace, ws))
+    .orderBy(store.t.trainings.name);
+  const ids = rows.map((r) => r.id);
+  const links = ids.length
+    ? await store.db.select().from(store.t.trainingUsers).where(inArray(store.t.trainingUsers.trainingId, ids))
+    : [];
+  const visible = rows
+    .map((row) => ({ ws: access, row, users: links.filter((l) => l.trainingId === row.id).map((l) => l.userId) }))
+    .filter(
+      (ref) =>
+        ref.row.access === "public" ||
+        access.isAdmin ||
+        access.isManager ||
+        ref.row.owner === principal.userId ||
+        ref.users.includes(principal.userId),
+    );
+  return { items: visible.slice(page.offset, page.offset + page.limit).map((r) => view(r)), total: visible.length };
+}

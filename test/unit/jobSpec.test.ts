@@ -1,0 +1,87 @@
+import { describe, expect, test } from "bun:test";
+import { commandLine, jobContainers, type NodeNet, paramEnvName, shellQuote } from "../../src/jobs/spec";
+
+const nets: Record<string, NodeNet> = {
+  a: {
+    address: "10.1.0.1",
+    dataInterface: "ens2f0",
+    infinibandInterface: "ibp65s0",
+    gpuMemoryMiB: { "GPU-a0": 81920 },
+  },
+  b: { address: "10.1.0.2", dataInterface: "ens2f0", infinibandInterface: null, gpuMemoryMiB: {} },
+};
+const job = {
+  id: "j1",
+  image: "img",
+  command: "python3 train.py",
+  parameters: { lr: "0.01", "batch-size": "64", note: "it's ok" },
+  gpuOptions: [] as never[],
+  mounts: [{ source: "/d", target: "/dataset", readOnly: true }],
+};
+
+describe("job container specs", () => {
+  test("parameters become --key value arguments and HANGAR_PARAM_ env", () => {
+    expect(commandLine("python3 train.py", { lr: "0.01", note: "it's ok" })).toBe(
+      "python3 train.py --lr '0.01' --note 'it'\\''s ok'",
+    );
+    expect(paramEnvName("batch-size")).toBe("HANGAR_PARAM_BATCH_SIZE");
+    expect(shellQuote("a b")).toBe("'a b'");
+    const [spec] = jobContainers(job, [{ nodeId: "a", gpuUuids: ["GPU-a0"] }], nets);
+    expect(spec?.command).toEqual(["sh", "-c", "python3 train.py --lr '0.01' --batch-size '64' --note 'it'\\''s ok'"]);
+    expect(spec?.env).toMatchObject({
+      HANGAR_PARAM_LR: "0.01",
+      HANGAR_PARAM_BATCH_SIZE: "64",
+      HANGAR_JOB_ID: "j1",
+      NCCL_SOCKET_IFNAME: "ens2f0",
+    });
+    expect(spec?.env?.WORLD_SIZE).toBeUndefined();
+    expect(spec?.gpus).toEqual(["GPU-a0"]);
+    expect(spec?.labels).toMatchObject({ "hangar.job": "j1", "hangar.rank": "0" });
+  });
+
+  test("a job spanning two nodes gets the torchrun environment on each", () => {
+    const specs = jobContainers(
+      job,
+      [
+        { nodeId: "a", gpuUuids: ["1", "2"] },
+        { nodeId: "b", gpuUuids: ["3", "4"] },
+      ],
+      nets,
+    );
+    expect(specs.map((s) => s.env)).toEqual([
+      expect.objectContaining({
+        MASTER_ADDR: "10.1.0.1",
+        MASTER_PORT: "29500",
+        WORLD_SIZE: "4",
+        NODE_RANK: "0",
+        RANK: "0",
+        LOCAL_WORLD_SIZE: "2",
+      }),
+      expect.objectContaining({
+        MASTER_ADDR: "10.1.0.1",
+        WORLD_SIZE: "4",
+        NODE_RANK: "1",
+        RANK: "2",
+        LOCAL_WORLD_SIZE: "2",
+      }),
+    ]);
+  });
+
+  test("GPU options and fractional GPUs", () => {
+    const [spec] = jobContainers(
+      { ...job, gpuOptions: ["gpu-acceleration", "rdma-infiniband", "unified-memory"] },
+      [{ nodeId: "a", gpuUuids: ["GPU-a0"], fraction: 0.25 }],
+      nets,
+    );
+    expect(spec?.env).toMatchObject({
+      NCCL_P2P_DISABLE: "0",
+      NCCL_IB_HCA: "ibp65s0",
+      NCCL_IB_DISABLE: "0",
+      TF_FORCE_UNIFIED_MEMORY: "1",
+      CUDA_MPS_ACTIVE_THREAD_PERCENTAGE: "25",
+      CUDA_MPS_PINNED_DEVICE_MEM_LIMIT: "0=20480M",
+    });
+    const [noIb] = jobContainers({ ...job, gpuOptions: ["rdma-infiniband"] }, [{ nodeId: "b", gpuUuids: ["x"] }], nets);
+    expect(noIb?.env?.NCCL_IB_DISABLE).toBe("1");
+  });
+});
