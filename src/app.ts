@@ -13,6 +13,7 @@ import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
 import { imageRoutes } from "./images/routes";
 import { nodeRoutes } from "./nodes/routes";
+import { trainingRoutes } from "./trainings/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
 import { workspaceRoutes } from "./workspaces/routes";
@@ -49,6 +50,7 @@ export function createApp(deps: Deps) {
     .use(workspaceRoutes(deps))
     .use(datasetRoutes(deps))
     .use(imageRoutes(deps))
+    .use(trainingRoutes(deps))
     .use(webRoutes());
 }
 

@@ -37,6 +37,16 @@ export interface Config {
   workspaceQuotaMiB: number;
   /** The built-in image registered at first start (and by `hangar images reinit`). */
   defaultImage: string;
+  /** Queue policy of the cluster: fifo, lifo or drf. */
+  queuePolicy: "fifo" | "lifo" | "drf";
+  /** Passes a head job may fail to fit before later jobs go ahead of it. */
+  schedulerMaxAttempts: number;
+  /** A job pending longer than this fails (0: no limit). */
+  pendingTimeoutSeconds: number;
+  /** Jobs on a node in `error` this long become `lost` (and are requeued once). */
+  jobLostAfterSeconds: number;
+  /** The scheduler's backstop pass interval (submits and job ends wake it at once). */
+  schedulerBackstopSeconds: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -152,6 +162,41 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_DEFAULT_IMAGE",
     flag: "default-image",
     parse: str("pytorch/pytorch:latest"),
+  },
+  queuePolicy: {
+    key: "queuePolicy",
+    env: "HANGAR_QUEUE_POLICY",
+    flag: "queue-policy",
+    parse: (r) => {
+      const v = str("fifo")(r);
+      if (v !== "fifo" && v !== "lifo" && v !== "drf")
+        throw new ConfigError(`HANGAR_QUEUE_POLICY must be fifo, lifo or drf, got "${v}"`);
+      return v;
+    },
+  },
+  schedulerMaxAttempts: {
+    key: "schedulerMaxAttempts",
+    env: "HANGAR_SCHEDULER_MAX_ATTEMPTS",
+    flag: "scheduler-max-attempts",
+    parse: int("HANGAR_SCHEDULER_MAX_ATTEMPTS", 3, 0, 1000),
+  },
+  pendingTimeoutSeconds: {
+    key: "pendingTimeoutSeconds",
+    env: "HANGAR_PENDING_TIMEOUT_SECONDS",
+    flag: "pending-timeout-seconds",
+    parse: int("HANGAR_PENDING_TIMEOUT_SECONDS", 0, 0, 365 * 86400),
+  },
+  jobLostAfterSeconds: {
+    key: "jobLostAfterSeconds",
+    env: "HANGAR_JOB_LOST_AFTER",
+    flag: "job-lost-after",
+    parse: num("HANGAR_JOB_LOST_AFTER", 60, 0, 86400),
+  },
+  schedulerBackstopSeconds: {
+    key: "schedulerBackstopSeconds",
+    env: "HANGAR_SCHEDULER_BACKSTOP_SECONDS",
+    flag: "scheduler-backstop-seconds",
+    parse: num("HANGAR_SCHEDULER_BACKSTOP_SECONDS", 5, 0.1, 3600),
   },
   maxJsonBytes: {
     key: "maxJsonBytes",

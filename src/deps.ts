@@ -4,6 +4,7 @@ import type { AccessLog } from "./accesslog/writer";
 import { PrincipalCache } from "./auth/cache";
 import { FailureWindow, RateLimiter } from "./auth/limits";
 import type { Config } from "./config";
+import { LogHub } from "./jobs/logs";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/logger";
 import { ReadCache } from "./lib/readCache";
@@ -28,6 +29,10 @@ export interface Deps {
   gpusInUse: (nodeId: string) => number;
   /** Training GPUs held by live jobs of a workspace (the scheduler fills this in). */
   workspaceGpusInUse: (workspace: string) => number;
+  /** Called after any job state change: wakes the scheduler and refreshes GPU usage. */
+  jobsChanged: () => void;
+  /** Job logs on disk and their live followers. */
+  logs: LogHub;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
   userPages: ReadCache<Uint8Array<ArrayBuffer>>;
 }
@@ -40,7 +45,9 @@ type Derived =
   | "masterKey"
   | "nodes"
   | "gpusInUse"
-  | "workspaceGpusInUse";
+  | "workspaceGpusInUse"
+  | "jobsChanged"
+  | "logs";
 
 export function createDeps(base: Omit<Deps, Derived>): Deps {
   const masterKey = loadOrCreateMasterKey(base.config.dataDir);
@@ -50,6 +57,8 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     nodes: new NodeManager(base.config, masterKey, base.logger, base.clock),
     gpusInUse: () => 0,
     workspaceGpusInUse: () => 0,
+    jobsChanged: () => {},
+    logs: new LogHub(base.config.dataDir),
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),

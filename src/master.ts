@@ -11,6 +11,7 @@ import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
 import { probeAllNodes, registerLocalNode } from "./nodes/service";
+import { SchedulerLoop } from "./scheduler/loop";
 import { openStore } from "./store/store";
 import { bootstrapRoot } from "./users/service";
 
@@ -43,6 +44,9 @@ export async function startMaster(
   );
   const healthLoop = startHealthLoop(deps);
   await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
+  const scheduler = new SchedulerLoop(deps);
+  await scheduler.reconcile();
+  scheduler.start();
   const handler = createHandler(deps);
   const server = Bun.serve({
     port: config.port,
@@ -67,6 +71,7 @@ export async function startMaster(
       stopped = true;
       backups?.stop();
       healthLoop.stop();
+      await scheduler.stop();
       await deps.nodes.close();
       await server.stop(true);
       deps.accessLog.close();

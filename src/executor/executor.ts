@@ -82,6 +82,50 @@ export class DockerExecutor {
     }
   }
 
+  /** Waits for a container (running or already exited) to end; resolves with its exit code. */
+  async waitExit(id: string): Promise<number> {
+    const r = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+    return r.StatusCode;
+  }
+
+  /**
+   * Follows a container's output (stdout and stderr in arrival order) from Docker's own log,
+   * starting after `since` (an RFC 3339 timestamp with nanoseconds, exclusive). Each line comes
+   * with its Docker timestamp, so a follower that restarts resumes without gaps or repeats.
+   */
+  async *follow(id: string, since: string | null): AsyncGenerator<{ ts: string; line: string }> {
+    const sinceSec = since ? Math.floor(Date.parse(since) / 1000) : 0;
+    const raw = (await this.docker.getContainer(id).logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since: sinceSec,
+    })) as unknown as Readable;
+    const merged = new PassThrough();
+    this.docker.modem.demuxStream(raw, merged, merged);
+    raw.on("end", () => merged.end());
+    raw.on("error", (err) => merged.destroy(err));
+    let rest = "";
+    for await (const chunk of merged) {
+      rest += chunk.toString("utf8");
+      let nl = rest.indexOf("\n");
+      while (nl >= 0) {
+        const entry = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        const space = entry.indexOf(" ");
+        const ts = entry.slice(0, space);
+        if (!since || ts > since) yield { ts, line: entry.slice(space + 1) };
+        nl = rest.indexOf("\n");
+      }
+    }
+    if (rest) {
+      const space = rest.indexOf(" ");
+      const ts = rest.slice(0, space);
+      if (!since || ts > since) yield { ts, line: rest.slice(space + 1) };
+    }
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.docker.getContainer(id).remove({ force: true });

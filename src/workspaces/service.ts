@@ -64,7 +64,10 @@ async function checkReservation(db: Db, deps: Deps, candidate: Reservation): Pro
     }),
   );
   const capacity = await clusterGpus(db, deps);
-  const clash = reservationClash(candidate, others, capacity);
+  // Only the future can be overbooked: the part of the period already past is not checked.
+  const from = Math.max(candidate.start, deps.clock.now().getTime());
+  if (from >= candidate.end) return;
+  const clash = reservationClash({ ...candidate, start: from }, others, capacity);
   if (!clash) return;
   const when = new Date(clash.at).toISOString();
   const who = clash.clashing.length

@@ -9,6 +9,7 @@ import { type Config, loadConfig } from "../../src/config";
 import { createDeps, type Deps } from "../../src/deps";
 import { ManualClock } from "../../src/lib/clock";
 import { silentLogger } from "../../src/lib/logger";
+import { SchedulerLoop } from "../../src/scheduler/loop";
 import { openStore } from "../../src/store/store";
 import { bootstrapRoot } from "../../src/users/service";
 import { freshPgDatabase, type StoreTarget } from "./stores";
@@ -33,10 +34,15 @@ export interface TestMaster {
   rootToken(): Promise<string>;
   /** Creates a user as root and returns a session token for them. */
   userWithToken(userId: string, role?: string, password?: string): Promise<string>;
+  scheduler: SchedulerLoop | null;
   close(): Promise<void>;
 }
 
-export async function startTestMaster(target: StoreTarget, overrides: Partial<Config> = {}): Promise<TestMaster> {
+export async function startTestMaster(
+  target: StoreTarget,
+  overrides: Partial<Config> = {},
+  options: { scheduler?: boolean } = {},
+): Promise<TestMaster> {
   const dataDir = mkdtempSync(join(tmpdir(), "hangar-test-"));
   const pg = target === "postgres" ? await freshPgDatabase() : null;
   const config = loadConfig({}, [], {
@@ -49,6 +55,8 @@ export async function startTestMaster(target: StoreTarget, overrides: Partial<Co
   const store = await openStore(config);
   const deps = createDeps({ config, store, clock, logger: silentLogger, accessLog: createAccessLog(dataDir, 10) });
   await bootstrapRoot(deps);
+  const scheduler = options.scheduler ? new SchedulerLoop(deps) : null;
+  scheduler?.start();
   const handle = createHandler(deps);
   let root: string | undefined;
 
@@ -89,7 +97,10 @@ export async function startTestMaster(target: StoreTarget, overrides: Partial<Co
       if (res.status !== 201) throw new Error(`create ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
       return login(userId, password);
     },
+    scheduler,
     async close() {
+      await scheduler?.stop();
+      await deps.nodes.close();
       deps.accessLog.close();
       await store.close();
       await pg?.drop();

@@ -55,6 +55,17 @@ for (const target of STORE_TARGETS) {
       expect((await m.json("POST", "/api/workspaces", { token: root, body: ws("vision") })).status).toBe(409);
     });
 
+    test("the part of a period already past is not checked against reservations", async () => {
+      // On the clock's 2026-06-01, archive's whole period is past: its 6 GPUs would clash with
+      // vision's 2 only in the past, which nothing can overbook any more.
+      const past = await m.json("POST", "/api/workspaces", {
+        token: root,
+        body: ws("archive", { trainingGpus: 6, startsAt: "2025-01-01T00:00:00Z", endsAt: "2026-05-01T00:00:00Z" }),
+      });
+      expect(past.status).toBe(201);
+      expect(past.body.status).toBe("expired");
+    });
+
     test("bad input names the field and stores nothing", async () => {
       const cases: [Record<string, unknown>, string][] = [
         [ws("Bad Name"), "name"],
@@ -70,7 +81,7 @@ for (const target of STORE_TARGETS) {
         const res = await m.json("POST", "/api/workspaces", { token: root, body });
         expect(`${body.name} ${res.status} ${res.body.error?.field}`).toBe(`${body.name} 400 ${field}`);
       }
-      expect((await m.json("GET", "/api/workspaces", { token: root })).body.total).toBe(1);
+      expect((await m.json("GET", "/api/workspaces", { token: root })).body.total).toBe(2);
     });
 
     test("over-reservation in an overlapping period is a 409 naming the clash and the figures", async () => {
@@ -82,8 +93,8 @@ for (const target of STORE_TARGETS) {
         body: ws("speech", {
           trainingGpus: 1,
           deploymentGpus: 1,
-          startsAt: "2026-03-01T00:00:00Z",
-          endsAt: "2026-04-01T00:00:00Z",
+          startsAt: "2026-08-01T00:00:00Z",
+          endsAt: "2026-09-01T00:00:00Z",
         }),
       });
       expect(over.status).toBe(409);
@@ -105,11 +116,11 @@ for (const target of STORE_TARGETS) {
 
     test("members see only their workspaces; others get 404", async () => {
       const list = await m.json("GET", "/api/workspaces", { token: alice });
-      expect(list.body.items.map((w: { name: string }) => w.name)).toEqual(["nlp", "speech", "vision"]);
+      expect(list.body.items.map((w: { name: string }) => w.name)).toEqual(["archive", "nlp", "speech", "vision"]);
       expect((await m.json("GET", "/api/workspaces", { token: bob })).body.total).toBe(0);
       expect((await m.json("GET", "/api/workspaces/vision", { token: bob })).status).toBe(404);
       expect((await m.json("GET", "/api/workspaces/vision", { token: alice })).status).toBe(200);
-      expect((await m.json("GET", "/api/workspaces", { token: boss })).body.total).toBe(3);
+      expect((await m.json("GET", "/api/workspaces", { token: boss })).body.total).toBe(4);
     });
 
     test("the manager edits description and users, not GPUs or the period; members edit nothing", async () => {

@@ -1,0 +1,193 @@
+// Effects of running a placed job: make the image present on its nodes, start one container
+// per node, store every log line as it arrives, wait for the exit and record the outcome.
+// Also re-follows jobs found running after a master restart.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { and, eq } from "drizzle-orm";
+import { datasetDir } from "../datasets/storage";
+import type { Deps } from "../deps";
+import { isFinal, type JobState } from "../domain/jobState";
+import type { Mount } from "../executor/spec";
+import { dockerMessage } from "../images/docker";
+import { ensureImageOnNode } from "../images/service";
+import type { Gpu, NetInterface } from "../nodes/facts";
+import { nodeExecutor } from "../nodes/service";
+import type { InterfaceChoice } from "../nodes/view";
+import { codeDir, trainingDir } from "../trainings/service";
+import { type Assignment, type GpuOption, jobContainers, type NodeNet } from "./spec";
+import { type JobRow, moveJob, StaleJobState } from "./transitions";
+
+export interface PlacedAssignment extends Assignment {
+  containerId?: string;
+}
+
+const outputDir = (deps: Deps, job: JobRow, trainingName: string) =>
+  join(trainingDir(deps.config.dataDir, job.workspace, trainingName), "jobs", job.id, "output");
+
+async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
+  const { store } = deps;
+  const [training] = await store.db.select().from(store.t.trainings).where(eq(store.t.trainings.id, job.trainingId));
+  if (!training) throw new Error(`training of job ${job.id} is gone`);
+  const out = outputDir(deps, job, training.name);
+  const code = codeDir(deps.config.dataDir, job.workspace, training.name);
+  await mkdir(out, { recursive: true });
+  await mkdir(code, { recursive: true });
+  const mounts: Mount[] = [
+    { source: code, target: "/code" },
+    { source: out, target: "/output" },
+  ];
+  if (job.dataset) {
+    const [ds] = await store.db
+      .select()
+      .from(store.t.datasets)
+      .where(and(eq(store.t.datasets.workspace, job.workspace), eq(store.t.datasets.name, job.dataset)));
+    if (!ds) throw new Error(`dataset ${job.dataset} no longer exists`);
+    mounts.push({
+      source: datasetDir(deps.config.dataDir, job.workspace, ds.name),
+      target: "/dataset",
+      readOnly: ds.access === "read-only",
+    });
+  }
+  return mounts;
+}
+
+async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, NodeNet>> {
+  const out: Record<string, NodeNet> = {};
+  for (const id of nodeIds) {
+    const [row] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, id));
+    if (!row) continue;
+    const choice = JSON.parse(row.interfaces) as InterfaceChoice;
+    const ifaces = JSON.parse(row.networkInterfaces) as NetInterface[];
+    const dataIf = ifaces.find((i) => i.name === (choice.data ?? choice.control));
+    const address = dataIf?.addresses.find((a) => !a.includes(":"))?.split("/")[0] ?? row.ip;
+    out[id] = {
+      address,
+      dataInterface: choice.data ?? choice.control ?? null,
+      infinibandInterface: choice.infiniband ?? null,
+      gpuMemoryMiB: Object.fromEntries((JSON.parse(row.gpus) as Gpu[]).map((g) => [g.uuid, g.memoryMiB])),
+    };
+  }
+  return out;
+}
+
+/** Starts a job that the scheduler moved to `starting`. Never throws: failures end the job. */
+export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
+  const assignments = JSON.parse(job.assignments) as PlacedAssignment[];
+  const say = (line: string) => deps.logs.append(job.id, `[hangar] ${line}\n`);
+  const started: { nodeId: string; id: string }[] = [];
+  try {
+    const nets = await nodeNets(
+      deps,
+      assignments.map((a) => a.nodeId),
+    );
+    const mounts = await mountsFor(deps, job);
+    const specs = jobContainers(
+      {
+        id: job.id,
+        image: job.image,
+        command: job.command,
+        parameters: JSON.parse(job.parameters) as Record<string, string>,
+        gpuOptions: JSON.parse(job.gpuOptions) as GpuOption[],
+        mounts,
+      },
+      assignments,
+      nets,
+    );
+    for (const [i, a] of assignments.entries()) {
+      const exec = await nodeExecutor(deps, a.nodeId);
+      await ensureImageOnNode(deps, job.image, exec.docker, say);
+      const spec = specs[i];
+      if (!spec) continue;
+      await exec.remove(spec.name); // a leftover of an earlier attempt
+      const run = await exec.run(spec);
+      run.stdout.resume();
+      run.stderr.resume();
+      for (const note of run.notes) say(note);
+      started.push({ nodeId: a.nodeId, id: run.id });
+      a.containerId = run.id;
+    }
+    const where = assignments.map((a) => a.nodeId).join(", ");
+    const running = await moveJob(
+      deps,
+      job.id,
+      "running",
+      `running on ${where}`,
+      {
+        startedAt: deps.clock.now().toISOString(),
+        assignments: JSON.stringify(assignments),
+      },
+      { from: ["starting"] },
+    );
+    await followJob(deps, running);
+  } catch (err) {
+    if (err instanceof StaleJobState) {
+      // Cancelled while starting: the cancel already stopped what it could see; clean up the rest.
+      for (const c of started) await (await nodeExecutor(deps, c.nodeId)).remove(c.id).catch(() => {});
+      return;
+    }
+    const reason = `could not start: ${dockerMessage(err)}`;
+    say(reason);
+    for (const c of started) await (await nodeExecutor(deps, c.nodeId).catch(() => null))?.remove(c.id).catch(() => {});
+    await moveJob(deps, job.id, "failed", reason, { finishedAt: deps.clock.now().toISOString() }).catch(() => {});
+    deps.logs.end(job.id);
+  }
+}
+
+/** Follows a running job's containers to the end (also after a master restart). */
+export async function followJob(deps: Deps, job: JobRow): Promise<void> {
+  const assignments = JSON.parse(job.assignments) as PlacedAssignment[];
+  const multi = assignments.length > 1;
+  const results = await Promise.all(
+    assignments.map(async (a, rank) => {
+      if (!a.containerId) return { exit: 255 };
+      const exec = await nodeExecutor(deps, a.nodeId);
+      const prefix = multi ? `[rank ${rank}] ` : "";
+      let last = deps.logs.lastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`);
+      for await (const { ts, line } of exec.follow(a.containerId, last)) {
+        deps.logs.append(job.id, `${prefix}${line}\n`);
+        last = ts;
+        deps.logs.setLastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`, ts);
+      }
+      const exit = await exec.waitExit(a.containerId);
+      await exec.remove(a.containerId);
+      return { exit };
+    }),
+  ).catch((err: unknown) => ({ error: err }));
+  if ("error" in results) {
+    // The node went away mid-follow: node health decides whether the job is lost.
+    deps.logger.warn("following a job stopped", { job: job.id, err: dockerMessage(results.error) });
+    return;
+  }
+  const failedRank = results.findIndex((r) => r.exit !== 0);
+  const exitCode = failedRank >= 0 ? (results[failedRank]?.exit ?? 1) : 0;
+  const to: JobState = exitCode === 0 ? "succeeded" : "failed";
+  const reason = exitCode === 0 ? "exited 0" : `exited ${exitCode}${multi ? ` (rank ${failedRank})` : ""}`;
+  try {
+    await moveJob(
+      deps,
+      job.id,
+      to,
+      reason,
+      { exitCode, finishedAt: deps.clock.now().toISOString() },
+      { from: ["running"] },
+    );
+  } catch (err) {
+    if (!(err instanceof StaleJobState)) throw err;
+  }
+  deps.logs.end(job.id);
+}
+
+/** Stops a job's containers (cancel). Missing containers or nodes are fine. */
+export async function stopJobContainers(deps: Deps, job: JobRow): Promise<void> {
+  for (const a of JSON.parse(job.assignments) as PlacedAssignment[]) {
+    const exec = await nodeExecutor(deps, a.nodeId).catch(() => null);
+    if (!exec) continue;
+    const containers = await exec.list({ "hangar.job": job.id }).catch(() => []);
+    for (const c of containers) {
+      await exec.stop(c.id, 5).catch(() => {});
+      await exec.remove(c.id).catch(() => {});
+    }
+  }
+}
+
+export const isLive = (status: string) => !isFinal(status as JobState) && status !== "pending";

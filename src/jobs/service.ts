@@ -1,0 +1,259 @@
+// Jobs (SPEC §7): one job per parameter set, run one after another; cancel; logs.
+import { and, asc, eq, or } from "drizzle-orm";
+import type { Principal } from "../auth/cache";
+import type { Deps } from "../deps";
+import { badRequest, conflict, notFound } from "../domain/errors";
+import { isFinal, type JobState } from "../domain/jobState";
+import { nameProblem } from "../domain/rules";
+import { checkGpus, trainingFor } from "../trainings/service";
+import { requireNotExpired } from "../workspaces/access";
+import { stopJobContainers } from "./runner";
+import { GPU_OPTIONS, type GpuOption } from "./spec";
+import { type JobRow, moveJob } from "./transitions";
+
+export interface JobInput {
+  name: string;
+  image?: string;
+  dataset?: string;
+  command: string;
+  gpuOptions?: string[];
+  parameterSets?: Record<string, unknown>[];
+  gpus?: number;
+  nodes?: number;
+  retryOnNodeLoss?: boolean;
+}
+
+const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+async function resolveImage(deps: Deps, ref: string | undefined | null): Promise<string> {
+  const { store } = deps;
+  if (!ref) {
+    const [def] = await store.db.select().from(store.t.images).where(eq(store.t.images.builtin, true)).limit(1);
+    if (!def) throw badRequest("image", "name an image (no default image is registered)");
+    return def.reference;
+  }
+  const [row] = await store.db
+    .select()
+    .from(store.t.images)
+    .where(or(eq(store.t.images.id, ref), eq(store.t.images.reference, ref)))
+    .limit(1);
+  if (row && row.status !== "ready") throw badRequest("image", `image ${row.name} is ${row.status}, not ready`);
+  // A reference Hangar does not manage is allowed: the node pulls it (or the master has it).
+  return row?.reference ?? ref;
+}
+
+export async function createJobs(deps: Deps, principal: Principal, ws: string, tr: string, input: JobInput) {
+  const training = await trainingFor(deps, principal, ws, tr);
+  requireNotExpired(deps, training.ws.row, "starting a job");
+  if (training.row.type === "notebook") throw badRequest("type", "a notebook training runs no jobs");
+  const problem = nameProblem(input.name, "job name");
+  if (problem) throw badRequest("name", problem);
+  if (!input.command.trim()) throw badRequest("command", "the command is empty");
+  if (input.command.length > 10_000) throw badRequest("command", "the command is longer than 10,000 characters");
+  const gpuOptions = [...new Set(input.gpuOptions ?? [])];
+  for (const o of gpuOptions)
+    if (!(GPU_OPTIONS as readonly string[]).includes(o))
+      throw badRequest("gpuOptions", `unknown GPU option ${o} (known: ${GPU_OPTIONS.join(", ")})`);
+  if (gpuOptions.includes("unified-memory") && training.row.type !== "builtin")
+    throw badRequest("gpuOptions", "unified-memory is only for built-in model trainings");
+  const gpus = checkGpus("gpus", input.gpus ?? training.row.gpus, training.ws.row.trainingGpus);
+  const nodes = input.nodes ?? 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw badRequest("nodes", "nodes must be 1 to 64");
+  if (nodes > 1 && (gpus < 1 || gpus % nodes !== 0))
+    throw badRequest("nodes", `a ${nodes}-node job needs a GPU count divisible by ${nodes}`);
+  const sets = input.parameterSets?.length ? input.parameterSets : [{}];
+  if (sets.length > 500) throw badRequest("parameterSets", "at most 500 parameter sets per request");
+  const parameters = sets.map((set, i) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(set)) {
+      if (!PARAM_KEY.test(k))
+        throw badRequest(`parameterSets[${i}]`, `parameter name ${k} must be letters, digits, _ or -`);
+      if (v === null || typeof v === "object")
+        throw badRequest(`parameterSets[${i}].${k}`, "parameter values are strings or numbers");
+      out[k] = String(v);
+    }
+    return out;
+  });
+  if (input.dataset) {
+    const [ds] = await deps.store.db
+      .select()
+      .from(deps.store.t.datasets)
+      .where(and(eq(deps.store.t.datasets.workspace, ws), eq(deps.store.t.datasets.name, input.dataset)));
+    if (!ds) throw badRequest("dataset", `no dataset ${input.dataset} in ${ws}`);
+  }
+  const image = await resolveImage(deps, input.image ?? training.row.image);
+  const now = deps.clock.now().toISOString();
+  const ids = parameters.map(() => crypto.randomUUID().slice(0, 13).replace("-", ""));
+  const rows = parameters.map((p, i) => ({
+    id: ids[i] as string,
+    trainingId: training.row.id,
+    workspace: ws,
+    name: parameters.length > 1 ? `${input.name}-${i + 1}` : input.name,
+    seq: i,
+    afterJobId: i > 0 ? (ids[i - 1] as string) : null,
+    image,
+    dataset: input.dataset ?? null,
+    command: input.command,
+    parameters: JSON.stringify(p),
+    gpuOptions: JSON.stringify(gpuOptions as GpuOption[]),
+    gpus,
+    nodeCount: nodes,
+    status: "pending",
+    statusReason: i > 0 ? `waiting for ${input.name}-${i} to end` : "queued",
+    retryOnNodeLoss: input.retryOnNodeLoss ?? true,
+    createdBy: principal.userId,
+    createdAt: now,
+    queuedAt: i > 0 ? null : now,
+    updatedAt: now,
+  }));
+  await deps.store.tx(async (db) => {
+    await db.insert(deps.store.t.jobs).values(rows);
+    await db
+      .insert(deps.store.t.jobEvents)
+      .values(rows.map((r) => ({ jobId: r.id, at: now, fromState: null, toState: "pending", reason: r.statusReason })));
+  });
+  deps.jobsChanged();
+  const items = await Promise.all(ids.map((id) => jobView(deps, id)));
+  return { items, total: items.length };
+}
+
+export async function jobView(deps: Deps, id: string) {
+  const [row] = await deps.store.db.select().from(deps.store.t.jobs).where(eq(deps.store.t.jobs.id, id)).limit(1);
+  if (!row) throw notFound(`job ${id}`);
+  return toView(row);
+}
+
+function toView(row: JobRow) {
+  const assignments = JSON.parse(row.assignments) as { nodeId: string; gpuUuids: string[]; fraction?: number }[];
+  return {
+    id: row.id,
+    name: row.name,
+    workspace: row.workspace,
+    status: row.status,
+    statusReason: row.statusReason,
+    parameters: JSON.parse(row.parameters) as Record<string, string>,
+    image: row.image,
+    dataset: row.dataset,
+    command: row.command,
+    gpuOptions: JSON.parse(row.gpuOptions) as string[],
+    gpus: row.gpus,
+    nodes: row.nodeCount,
+    node: row.node,
+    assignments: assignments.map(({ nodeId, gpuUuids, fraction }) => ({
+      nodeId,
+      gpuUuids,
+      ...(fraction ? { fraction } : {}),
+    })),
+    exitCode: row.exitCode,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+/** The job if the caller may see its training, else 404. */
+async function visibleJob(deps: Deps, principal: Principal, id: string): Promise<JobRow> {
+  const [row] = await deps.store.db.select().from(deps.store.t.jobs).where(eq(deps.store.t.jobs.id, id)).limit(1);
+  if (!row) throw notFound(`job ${id}`);
+  const [training] = await deps.store.db
+    .select()
+    .from(deps.store.t.trainings)
+    .where(eq(deps.store.t.trainings.id, row.trainingId));
+  if (!training) throw notFound(`job ${id}`);
+  await trainingFor(deps, principal, row.workspace, training.name).catch(() => {
+    throw notFound(`job ${id}`);
+  });
+  return row;
+}
+
+export async function getJob(deps: Deps, principal: Principal, id: string) {
+  return toView(await visibleJob(deps, principal, id));
+}
+
+export async function listJobs(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  tr: string,
+  page: { limit: number; offset: number },
+) {
+  const training = await trainingFor(deps, principal, ws, tr);
+  const rows = await deps.store.db
+    .select()
+    .from(deps.store.t.jobs)
+    .where(eq(deps.store.t.jobs.trainingId, training.row.id))
+    .orderBy(asc(deps.store.t.jobs.createdAt), asc(deps.store.t.jobs.seq));
+  return { items: rows.slice(page.offset, page.offset + page.limit).map(toView), total: rows.length };
+}
+
+export async function jobEvents(deps: Deps, principal: Principal, id: string) {
+  await visibleJob(deps, principal, id);
+  const items = await deps.store.db
+    .select()
+    .from(deps.store.t.jobEvents)
+    .where(eq(deps.store.t.jobEvents.jobId, id))
+    .orderBy(asc(deps.store.t.jobEvents.id));
+  return {
+    items: items.map(({ at, fromState, toState, reason }) => ({ at, from: fromState, to: toState, reason })),
+    total: items.length,
+  };
+}
+
+/** Cancel: the job ends `cancelled` at once (its GPUs are free); its containers are stopped. */
+export async function cancelJob(deps: Deps, principal: Principal, id: string) {
+  const row = await visibleJob(deps, principal, id);
+  if (isFinal(row.status as JobState)) throw conflict(`job ${row.name} already ended (${row.status})`, "job_ended");
+  const cancelled = await moveJob(deps, id, "cancelled", `cancelled by ${principal.userId}`, {
+    finishedAt: deps.clock.now().toISOString(),
+  });
+  await stopJobContainers(deps, cancelled);
+  deps.logs.append(id, `[hangar] cancelled by ${principal.userId}\n`);
+  deps.logs.end(id);
+  return toView(cancelled);
+}
+
+export async function jobLog(deps: Deps, principal: Principal, id: string): Promise<string> {
+  await visibleJob(deps, principal, id);
+  return deps.logs.read(id);
+}
+
+/** SSE: the log so far, then new lines as they arrive, until the job ends. */
+export async function followJobLog(deps: Deps, principal: Principal, id: string): Promise<Response> {
+  const row = await visibleJob(deps, principal, id);
+  const enc = new TextEncoder();
+  let unsubscribe = () => {};
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (event: string, text: string) => {
+        const data = text
+          .split("\n")
+          .map((l) => `data: ${l}`)
+          .join("\n");
+        controller.enqueue(enc.encode(`event: ${event}\n${data}\n\n`));
+      };
+      const lines = (text: string) => {
+        for (const line of text.split("\n").slice(0, text.endsWith("\n") ? -1 : undefined)) send("line", line);
+      };
+      const finish = async () => {
+        const [now] = await deps.store.db.select().from(deps.store.t.jobs).where(eq(deps.store.t.jobs.id, id));
+        send("end", JSON.stringify({ status: now?.status, exitCode: now?.exitCode ?? null }));
+        unsubscribe();
+        controller.close();
+      };
+      // Subscribing and reading the file happen in one synchronous step: no line falls between.
+      unsubscribe = deps.logs.subscribe(id, (ev) => {
+        if ("end" in ev) void finish();
+        else lines(ev.text);
+      });
+      lines(deps.logs.read(id));
+      if (isFinal(row.status as JobState)) void finish();
+    },
+    cancel() {
+      unsubscribe();
+    },
+  });
+  return new Response(stream, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+  });
+}

@@ -1,0 +1,62 @@
+// The one writer of a job's status: checks the move against domain/jobState, stores the new
+// state with its reason and records the transition (time, from, to, reason).
+import { eq } from "drizzle-orm";
+import type { Deps } from "../deps";
+import { type JobState, transition } from "../domain/jobState";
+import type { Tables } from "../store/store";
+
+export type JobRow = Tables["jobs"]["$inferSelect"];
+type JobFields = Partial<Omit<JobRow, "id" | "status" | "statusReason" | "updatedAt">>;
+
+export async function moveJob(
+  deps: Deps,
+  jobId: string,
+  to: JobState,
+  reason: string | null,
+  set: JobFields = {},
+  options: { from?: JobState[] } = {},
+): Promise<JobRow> {
+  const { store } = deps;
+  const now = deps.clock.now().toISOString();
+  const row = await store.tx(async (db) => {
+    const [current] = await db.select().from(store.t.jobs).where(eq(store.t.jobs.id, jobId)).limit(1);
+    if (!current) throw new Error(`job ${jobId} not found`);
+    const from = current.status as JobState;
+    if (options.from && !options.from.includes(from)) throw new StaleJobState(jobId, from);
+    transition(from, to);
+    const [updated] = await db
+      .update(store.t.jobs)
+      .set({ ...set, status: to, statusReason: reason, updatedAt: now })
+      .where(eq(store.t.jobs.id, jobId))
+      .returning();
+    await db.insert(store.t.jobEvents).values({ jobId, at: now, fromState: from, toState: to, reason });
+    return updated as JobRow;
+  });
+  deps.jobsChanged();
+  return row;
+}
+
+/** The job is no longer in the state the caller expected (another actor moved it first). */
+export class StaleJobState extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly actual: JobState,
+  ) {
+    super(`job ${jobId} is ${actual} now`);
+  }
+}
+
+/** Updates the reason a pending job waits, without a state change (not a transition). */
+export async function setWaitingReason(deps: Deps, jobId: string, reason: string, attempts?: number): Promise<void> {
+  const { store } = deps;
+  await store.tx((db) =>
+    db
+      .update(store.t.jobs)
+      .set({
+        statusReason: reason,
+        ...(attempts !== undefined ? { attempts } : {}),
+        updatedAt: deps.clock.now().toISOString(),
+      })
+      .where(eq(store.t.jobs.id, jobId)),
+  );
+}

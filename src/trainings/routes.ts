@@ -1,0 +1,115 @@
+import { Elysia, t } from "elysia";
+import type { Deps } from "../deps";
+import { authed, principalOf } from "../http/context";
+import { page, pageQuery } from "../http/schemas";
+import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "../jobs/service";
+import { createTraining, getTraining, listTrainings } from "./service";
+
+const base = "/api/workspaces/:ws/trainings";
+
+export const trainingRoutes = (deps: Deps) =>
+  new Elysia()
+    .get(
+      base,
+      async ({ request, params, query }) =>
+        listTrainings(deps, await principalOf(deps, request), params.ws, page(query)),
+      {
+        transform: authed(deps),
+        query: pageQuery,
+        detail: { tags: ["trainings"], summary: "Trainings I can see in a workspace" },
+      },
+    )
+    .post(
+      base,
+      async ({ request, params, body, set }) => {
+        const tr = await createTraining(deps, await principalOf(deps, request), params.ws, body);
+        set.status = 201;
+        return tr;
+      },
+      {
+        transform: authed(deps),
+        body: t.Object({
+          name: t.String({ maxLength: 64 }),
+          description: t.Optional(t.String({ maxLength: 2000 })),
+          type: t.String({ maxLength: 20 }),
+          gpus: t.Number(),
+          access: t.String({ maxLength: 20 }),
+          owner: t.Optional(t.String({ maxLength: 40 })),
+          users: t.Optional(t.Array(t.String({ maxLength: 40 }), { maxItems: 1000 })),
+          image: t.Optional(t.String({ maxLength: 512 })),
+          builtinModel: t.Optional(t.String({ maxLength: 64 })),
+        }),
+        detail: { tags: ["trainings"], summary: "Create a training (advanced, builtin or notebook)" },
+      },
+    )
+    .get(
+      `${base}/:tr`,
+      async ({ request, params }) => getTraining(deps, await principalOf(deps, request), params.ws, params.tr),
+      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Training detail with its status" } },
+    )
+    .post(
+      `${base}/:tr/jobs`,
+      async ({ request, params, body, set }) => {
+        const jobs = await createJobs(deps, await principalOf(deps, request), params.ws, params.tr, body);
+        set.status = 201;
+        return jobs;
+      },
+      {
+        transform: authed(deps),
+        body: t.Object({
+          name: t.String({ maxLength: 64 }),
+          image: t.Optional(t.String({ maxLength: 512 })),
+          dataset: t.Optional(t.String({ maxLength: 64 })),
+          command: t.String({ maxLength: 20_000 }),
+          gpuOptions: t.Optional(t.Array(t.String({ maxLength: 40 }), { maxItems: 10 })),
+          parameterSets: t.Optional(
+            t.Array(t.Record(t.String(), t.Union([t.String(), t.Number(), t.Boolean()])), { maxItems: 1000 }),
+          ),
+          gpus: t.Optional(t.Number()),
+          nodes: t.Optional(t.Integer()),
+          retryOnNodeLoss: t.Optional(t.Boolean()),
+        }),
+        detail: { tags: ["jobs"], summary: "Run jobs: one per parameter set, one after another" },
+      },
+    )
+    .get(
+      `${base}/:tr/jobs`,
+      async ({ request, params, query }) =>
+        listJobs(deps, await principalOf(deps, request), params.ws, params.tr, page(query)),
+      { transform: authed(deps), query: pageQuery, detail: { tags: ["jobs"], summary: "Jobs of a training" } },
+    )
+    .get("/api/jobs/:id", async ({ request, params }) => getJob(deps, await principalOf(deps, request), params.id), {
+      transform: authed(deps),
+      detail: { tags: ["jobs"], summary: "One job: status, why it waits, where it runs" },
+    })
+    .get(
+      "/api/jobs/:id/events",
+      async ({ request, params }) => jobEvents(deps, await principalOf(deps, request), params.id),
+      {
+        transform: authed(deps),
+        detail: { tags: ["jobs"], summary: "The job's state transitions with time and reason" },
+      },
+    )
+    .post(
+      "/api/jobs/:id/cancel",
+      async ({ request, params }) => cancelJob(deps, await principalOf(deps, request), params.id),
+      {
+        transform: authed(deps),
+        detail: { tags: ["jobs"], summary: "Cancel a job: its containers stop, its GPUs are free at once" },
+      },
+    )
+    .get(
+      "/api/jobs/:id/log",
+      async ({ request, params, query }) => {
+        const principal = await principalOf(deps, request);
+        if (query.follow === "1" || query.follow === "true") return followJobLog(deps, principal, params.id);
+        return new Response(await jobLog(deps, principal, params.id), {
+          headers: { "content-type": "text/plain; charset=utf-8" },
+        });
+      },
+      {
+        transform: authed(deps),
+        query: t.Object({ follow: t.Optional(t.String()) }),
+        detail: { tags: ["jobs"], summary: "The whole log as text; ?follow=1 streams it (SSE) until the job ends" },
+      },
+    );

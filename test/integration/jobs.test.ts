@@ -1,0 +1,202 @@
+// Trainings and jobs end to end on the real Docker Engine and the worker stand-ins: a sweep runs
+// in order, workspace GPU shares hold jobs pending with the reason, a job too big for any node
+// does not block a small one, logs are stored and followed, cancel frees the GPUs.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { STORE_TARGETS } from "../helpers/stores";
+import { startTestMaster, type TestMaster } from "../helpers/testMaster";
+import { authorize, testWorkers } from "../helpers/workers";
+
+const IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";
+const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
+
+for (const target of STORE_TARGETS) {
+  describe(`jobs on ${target}`, () => {
+    let m: TestMaster;
+    let root: string;
+    let alice: string;
+
+    const job = async (id: string) => (await m.json("GET", `/api/jobs/${id}`, { token: alice })).body;
+    const until = async (id: string, ok: (j: any) => boolean, ms = 30_000) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const j = await job(id);
+        if (ok(j)) return j;
+        if (Date.now() > end) throw new Error(`job ${id}: still ${j.status} (${j.statusReason})`);
+        await Bun.sleep(100);
+      }
+    };
+    const submit = async (ws: string, tr: string, body: Record<string, unknown>) => {
+      const res = await m.json("POST", `/api/workspaces/${ws}/trainings/${tr}/jobs`, {
+        token: alice,
+        body: { image: IMAGE, ...body },
+      });
+      if (res.status !== 201) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.items as { id: string; name: string }[];
+    };
+
+    beforeAll(async () => {
+      m = await startTestMaster(
+        target,
+        { schedulerBackstopSeconds: 0.2, schedulerMaxAttempts: 2 },
+        { scheduler: true },
+      );
+      root = await m.rootToken();
+      alice = await m.userWithToken("alice");
+      for (const w of testWorkers()) {
+        authorize(w, m.deps.masterKey.publicKey);
+        const added = await m.json("POST", "/api/nodes", {
+          token: root,
+          body: { ip: w.ip, sshPort: w.port, name: `w-${w.ip.split(".").pop()}` },
+        });
+        expect(added.status).toBe(201);
+        expect((await m.json("POST", `/api/nodes/${added.body.id}/connect`, { token: root })).body.status).toBe(
+          "attached",
+        );
+      }
+      for (const [name, gpus] of [
+        ["sweep-ws", 1],
+        ["tight-ws", 2],
+      ] as const) {
+        const ws = await m.json("POST", "/api/workspaces", {
+          token: root,
+          body: { name, ...PERIOD, trainingGpus: gpus, deploymentGpus: 0, manager: "root", users: ["alice"] },
+        });
+        expect(ws.status).toBe(201);
+        const tr = await m.json("POST", `/api/workspaces/${name}/trainings`, {
+          token: alice,
+          body: { name: "t1", type: "advanced", gpus: 1, access: "private" },
+        });
+        expect(tr.status).toBe(201);
+      }
+    });
+    afterAll(() => m.close());
+
+    test("a sweep of 3 parameter sets runs as 3 jobs, in order, each log showing its parameters", async () => {
+      const jobs = await submit("sweep-ws", "t1", {
+        name: "sweep",
+        command: `sh -c 'echo "lr=$HANGAR_PARAM_LR args: $*"; sleep 0.3' job`,
+        parameterSets: [{ lr: "0.1" }, { lr: "0.01" }, { lr: 0.001 }],
+      });
+      expect(jobs.map((j) => j.name)).toEqual(["sweep-1", "sweep-2", "sweep-3"]);
+      const second = await job(jobs[1]?.id as string);
+      expect(second.status).toBe("pending");
+      expect(second.statusReason).toBe("waiting for sweep-1 to end");
+      const done = [];
+      for (const j of jobs) done.push(await until(j.id, (x) => x.status === "succeeded"));
+      for (let i = 1; i < done.length; i++) expect(done[i].startedAt >= done[i - 1].finishedAt).toBe(true);
+      for (const [i, lr] of ["0.1", "0.01", "0.001"].entries()) {
+        const log = await (await m.request("GET", `/api/jobs/${jobs[i]?.id}/log`, { token: alice })).text();
+        expect(log).toContain(`lr=${lr} args: --lr ${lr}`);
+      }
+      expect(done[0]).toMatchObject({ exitCode: 0, parameters: { lr: "0.1" }, gpus: 1 });
+      const events = (await m.json("GET", `/api/jobs/${jobs[0]?.id}/events`, { token: alice })).body.items;
+      expect(events.map((e: { to: string }) => e.to)).toEqual(["pending", "starting", "running", "succeeded"]);
+    });
+
+    test("with 2 training GPUs, a 2-GPU job runs and a 1-GPU job waits for the workspace, then runs", async () => {
+      const [big] = await submit("tight-ws", "t1", { name: "two", command: "sleep 2", gpus: 2 });
+      await until(big?.id as string, (j) => j.status === "running");
+      const [small] = await submit("tight-ws", "t1", { name: "one", command: "echo small done", gpus: 1 });
+      const waiting = await until(small?.id as string, (j) => j.statusReason?.startsWith("workspace"));
+      expect(waiting.status).toBe("pending");
+      expect(waiting.statusReason).toBe("workspace tight-ws: 2 of 2 training GPUs in use");
+      const detail = (await m.json("GET", "/api/workspaces/tight-ws", { token: alice })).body;
+      expect(detail.gpusInUse.training).toBe(2);
+      await until(big?.id as string, (j) => j.status === "succeeded");
+      const ran = await until(small?.id as string, (j) => j.status === "succeeded");
+      expect(ran.startedAt >= (await job(big?.id as string)).finishedAt).toBe(true);
+    });
+
+    test("live follow over SSE holds every line; cancel stops the container and frees the GPUs at once", async () => {
+      const [long] = await submit("tight-ws", "t1", {
+        name: "long",
+        command: `sh -c 'i=0; while [ $i -lt 5 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done; sleep 60'`,
+        gpus: 2,
+      });
+      await until(long?.id as string, (j) => j.status === "running");
+      const sse = await m.request("GET", `/api/jobs/${long?.id}/log?follow=1`, { token: alice });
+      expect(sse.headers.get("content-type")).toContain("text/event-stream");
+      const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      while (!text.includes("tick 4")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      for (let i = 0; i < 5; i++) expect(text).toContain(`data: tick ${i}`);
+      const cancelled = await m.json("POST", `/api/jobs/${long?.id}/cancel`, { token: alice });
+      expect(cancelled.body.status).toBe("cancelled");
+      expect((await m.json("GET", "/api/workspaces/tight-ws", { token: alice })).body.gpusInUse.training).toBe(0);
+      while (!text.includes("event: end")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain('"status":"cancelled"');
+      const exec = await m.deps.nodes.executor(await nodeAddress(m, cancelled.body.node));
+      // Docker removes the stopped container asynchronously: wait briefly for it to go.
+      let left = 1;
+      for (let i = 0; i < 50 && left > 0; i++) {
+        left = (await exec.list({ "hangar.job": long?.id as string })).length;
+        if (left) await Bun.sleep(100);
+      }
+      expect(left).toBe(0);
+      expect((await m.json("POST", `/api/jobs/${long?.id}/cancel`, { token: alice })).status).toBe(409);
+    });
+
+    test("bad job input names the field", async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ name: "x", command: "true", gpus: 3 }, "gpus"],
+        [{ name: "x", command: "true", gpus: 0.3 }, "gpus"],
+        [{ name: "x", command: "true", gpuOptions: ["warp-drive"] }, "gpuOptions"],
+        [{ name: "x", command: "true", gpuOptions: ["unified-memory"] }, "gpuOptions"],
+        [{ name: "x", command: "true", dataset: "nope" }, "dataset"],
+        [{ name: "Bad Name", command: "true" }, "name"],
+        [{ name: "x", command: "true", parameterSets: [{ "bad key": 1 }] }, "parameterSets[0]"],
+      ];
+      for (const [body, field] of cases) {
+        const res = await m.json("POST", "/api/workspaces/tight-ws/trainings/t1/jobs", {
+          token: alice,
+          body: { image: IMAGE, ...body },
+        });
+        expect(`${res.status} ${res.body.error?.field}`).toBe(`400 ${field}`);
+      }
+    });
+    test("a job asking more GPUs than any node has stays pending with that reason and does not block a small job", async () => {
+      // The cluster has 6 GPUs: end the other workspaces' periods to reserve 5 for this one.
+      for (const ws of ["sweep-ws", "tight-ws"])
+        await m.json("PATCH", `/api/workspaces/${ws}`, { token: root, body: { endsAt: "2021-01-01T00:00:00Z" } });
+      const ws = await m.json("POST", "/api/workspaces", {
+        token: root,
+        body: { name: "big-ws", ...PERIOD, trainingGpus: 5, deploymentGpus: 0, manager: "root", users: ["alice"] },
+      });
+      expect(ws.status).toBe(201);
+      await m.json("POST", "/api/workspaces/big-ws/trainings", {
+        token: alice,
+        body: { name: "t1", type: "advanced", gpus: 1, access: "private" },
+      });
+      const [huge] = await submit("big-ws", "t1", { name: "huge", command: "echo never", gpus: 5 });
+      const [tiny] = await submit("big-ws", "t1", { name: "tiny", command: "echo tiny ran", gpus: 1 });
+      await until(tiny?.id as string, (j) => j.status === "succeeded");
+      const stuck = await job(huge?.id as string);
+      expect(stuck.status).toBe("pending");
+      expect(stuck.statusReason).toContain("5");
+      expect(stuck.statusReason).toMatch(/no .*node/i);
+      await m.json("POST", `/api/jobs/${huge?.id}/cancel`, { token: alice });
+    });
+  });
+}
+
+async function nodeAddress(m: TestMaster, id: string) {
+  const { eq } = await import("drizzle-orm");
+  const [row] = await m.deps.store.db.select().from(m.deps.store.t.nodes).where(eq(m.deps.store.t.nodes.id, id));
+  if (!row) throw new Error(`no node ${id}`);
+  return {
+    id,
+    ip: row.ip,
+    sshPort: row.sshPort,
+    sshUser: row.sshUser,
+    hostKeyFingerprint: row.hostKeyFingerprint,
+    dockerSocket: row.dockerSocket,
+  };
+}
