@@ -76,6 +76,7 @@ export class FreeCapacity {
   private readonly partial: Set<Device>[] = Array.from({ length: QUARTERS }, () => new Set<Device>());
   private readonly slots = new Map<string, Slot>();
   private freeWhole = 0;
+  private readonly failed = new Set<string>();
 
   constructor(private readonly source: readonly NodeState[]) {
     for (const node of source) {
@@ -98,10 +99,13 @@ export class FreeCapacity {
     const problem = requestProblem(job);
     if (problem) return { reason: `invalid request: ${problem}` };
     if (this.slots.size === 0) return { reason: "no schedulable node" };
-    if (job.gpus < 1) return this.placeFraction(job);
-    const nodes = job.nodes ?? 1;
-    if (nodes > 1) return this.placeSplit(job, nodes);
-    return this.placeWhole(job, (options.allowSpan ?? true) && job.nodes === undefined);
+    const span = (options.allowSpan ?? true) && job.nodes === undefined && job.gpus > 1;
+    // Free capacity only shrinks (take), so a shape that did not fit does not fit later either.
+    const shape = `${job.gpus}/${job.nodes ?? 0}/${job.cpus ?? 0}/${job.memoryMiB ?? 0}/${span}`;
+    const found = this.failed.has(shape) ? null : this.search(job, span);
+    if (found) return found;
+    this.failed.add(shape);
+    return { reason: this.whyNot(job, span) };
   }
 
   /** Marks the devices, CPUs and memory of a placement of `job` as used. */
@@ -145,31 +149,21 @@ export class FreeCapacity {
     });
   }
 
-  private placeWhole(job: JobRequest, span: boolean): Placement | Unplaced {
+  private search(job: JobRequest, span: boolean): Placement | null {
+    if (job.gpus < 1) return this.placeFraction(job);
+    const nodes = job.nodes ?? 1;
+    if (nodes > 1) return this.placeSplit(job, nodes);
+    return this.placeWhole(job, span);
+  }
+
+  private placeWhole(job: JobRequest, span: boolean): Placement | null {
     const gpus = job.gpus;
     const need = demandOn(job, gpus);
     // Best fit: the node with the fewest free devices that holds the job keeps big holes for big jobs.
-    let gpusOnly = 0;
     for (let free = gpus; free < this.byWhole.length; free++)
-      for (const slot of this.byWhole[free] ?? []) {
-        if (fits(slot, need)) return this.placement(job, [[slot, gpus]]);
-        gpusOnly++;
-      }
-    if (span) {
-      const parts = this.span(job);
-      if (parts) return this.placement(job, parts);
-    }
-    if (gpusOnly > 0)
-      return {
-        reason: `${nodesText(gpusOnly)} ${gpusOnly === 1 ? "has" : "have"} ${freeGpusText(gpus)}, but none also has ${needText(need)}`,
-      };
-    const most = `most free on one node: ${this.mostWhole()}`;
-    const reason = `no schedulable node has ${freeGpusText(gpus)}`;
-    if (!span) return { reason: `${reason} (${most})` };
-    if (this.freeWhole < gpus) return { reason: `${reason} (${most}; ${this.freeWhole} free in all)` };
-    return {
-      reason: `${reason} (${most}), and the nodes with free GPUs lack ${needText(demandOn(job, 1))} per GPU to spread it`,
-    };
+      for (const slot of this.byWhole[free] ?? []) if (fits(slot, need)) return this.placement(job, [[slot, gpus]]);
+    const parts = span ? this.span(job) : null;
+    return parts && this.placement(job, parts);
   }
 
   /** Fewest nodes: the largest free first; the last, partial chunk on the smallest node that holds it. */
@@ -202,7 +196,7 @@ export class FreeCapacity {
     return parts;
   }
 
-  private placeSplit(job: JobRequest, nodes: number): Placement | Unplaced {
+  private placeSplit(job: JobRequest, nodes: number): Placement | null {
     const per = job.gpus / nodes;
     const need = demandOn(job, per);
     const chosen: [Slot, number][] = [];
@@ -212,32 +206,59 @@ export class FreeCapacity {
         chosen.push([slot, per]);
         if (chosen.length === nodes) return this.placement(job, chosen);
       }
-    const each = need.cpus > 0 || need.memoryMiB > 0 ? `${freeGpusText(per)} and ${needText(need)}` : freeGpusText(per);
-    const have =
-      chosen.length === 0 ? "none has that" : `only ${chosen.length} ${chosen.length === 1 ? "has" : "have"} that`;
-    return { reason: `needs ${nodes} nodes with ${each} each; ${have}` };
+    return null;
   }
 
-  private placeFraction(job: JobRequest): Placement | Unplaced {
+  private placeFraction(job: JobRequest): Placement | null {
     const quarters = toQuarters(job.gpus);
     const need = demandOn(job, job.gpus);
-    let gpusOnly = 0;
     // Shares go together on devices already partly used, tightest first, before a whole device is broken.
     for (let free = quarters; free < QUARTERS; free++)
-      for (const device of this.partialSet(free)) {
-        if (fits(device.slot, need)) return fractionPlacement(job, device);
-        gpusOnly++;
-      }
+      for (const device of this.partialSet(free)) if (fits(device.slot, need)) return fractionPlacement(job, device);
     for (let free = 1; free < this.byWhole.length; free++)
       for (const slot of this.byWhole[free] ?? []) {
         const device = slot.devices.find((d) => d.quarters === QUARTERS);
         if (device && fits(slot, need)) return fractionPlacement(job, device);
-        gpusOnly++;
       }
-    const what = `fractional ${job.gpus} GPU`;
-    if (gpusOnly > 0)
-      return { reason: `${what}: the devices with ${job.gpus} free are on nodes without ${needText(need)}` };
-    return { reason: `${what}: no device has ${job.gpus} free` };
+    return null;
+  }
+
+  /** Why `job` does not fit now; from the bucket sizes alone, so a failure costs no second scan. */
+  private whyNot(job: JobRequest, span: boolean): string {
+    const gpus = job.gpus;
+    if (gpus < 1) {
+      const need = needText(demandOn(job, gpus));
+      const what = `fractional ${gpus} GPU`;
+      let roomy = this.nodesWithWhole(1);
+      for (let free = toQuarters(gpus); free < QUARTERS; free++) roomy += this.partialSet(free).size;
+      return roomy > 0
+        ? `${what}: the devices with ${gpus} free are on nodes without ${need}`
+        : `${what}: no device has ${gpus} free`;
+    }
+    const nodes = job.nodes ?? 1;
+    const per = gpus / nodes;
+    const need = demandOn(job, per);
+    const withGpus = this.nodesWithWhole(per);
+    if (nodes > 1) {
+      if (withGpus < nodes) {
+        const have = withGpus === 0 ? "none has them" : `only ${withGpus} ${withGpus === 1 ? "has" : "have"} them`;
+        return `needs ${nodes} nodes with ${freeGpusText(per)} each; ${have}`;
+      }
+      return `needs ${nodes} nodes with ${freeGpusText(per)} and ${needText(need)} each; ${withGpus} have the GPUs, fewer than ${nodes} of them the rest`;
+    }
+    if (withGpus > 0)
+      return `${nodesText(withGpus)} ${withGpus === 1 ? "has" : "have"} ${freeGpusText(gpus)}, but none also has ${needText(need)}`;
+    const most = `most free on one node: ${this.mostWhole()}`;
+    const none = `no schedulable node has ${freeGpusText(gpus)}`;
+    if (!span) return `${none} (${most})`;
+    if (this.freeWhole < gpus) return `${none} (${most}; ${this.freeWhole} free in all)`;
+    return `${none} (${most}), and the nodes with free GPUs lack ${needText(demandOn(job, 1))} per GPU to spread it`;
+  }
+
+  private nodesWithWhole(atLeast: number): number {
+    let n = 0;
+    for (let free = atLeast; free < this.byWhole.length; free++) n += this.byWhole[free]?.size ?? 0;
+    return n;
   }
 
   private placement(job: JobRequest, parts: [Slot, number][]): Placement {

@@ -43,7 +43,7 @@ describe("scheduling pass", () => {
     expect(r.waiting).toEqual([
       {
         jobId: "j3",
-        reason: "no schedulable node has 1 free GPU (most free on one node: 0; 0 free in all)",
+        reason: "no schedulable node has 1 free GPU (most free on one node: 0)",
         cause: "capacity",
       },
     ]);

@@ -79,7 +79,7 @@ describe("placement", () => {
       "nodes: 2 with one node big enough",
       job(8, { nodes: 2 }),
       [whole("a", 8), whole("b", 3)],
-      "needs 2 nodes with 4 free GPUs each; only 1 has that",
+      "needs 2 nodes with 4 free GPUs each; only 1 has them",
     ],
     ["whole jobs only on wholly free devices", job(2), [node("a", [0.75, 1, 0, 1])], ["a:2"]],
     [
@@ -194,6 +194,26 @@ describe("placement", () => {
       [0, 2],
       [6, 64],
     ]);
+  });
+
+  test("a shape that did not fit is not searched again, and its reason follows the state", () => {
+    const cap = new FreeCapacity([whole("a", 3), whole("b", 2), whole("c", 1)]);
+    expect(summary(cap.place(job(4, { nodes: 1 })))).toBe(
+      "no schedulable node has 4 free GPUs (most free on one node: 3)",
+    );
+    const j = job(3);
+    const r = cap.place(j);
+    if (isPlacement(r)) cap.take(j, r);
+    expect(summary(cap.place(job(4, { nodes: 1, id: "again" })))).toBe(
+      "no schedulable node has 4 free GPUs (most free on one node: 2)",
+    );
+  });
+
+  test("split over nodes: the reason when CPUs are short", () => {
+    const nodes = [whole("a", 4, { freeCpus: 4 }), whole("b", 4, { freeCpus: 16 }), whole("c", 8, { freeCpus: 2 })];
+    expect(summary(place(job(8, { nodes: 2, cpus: 32 }), nodes))).toBe(
+      "needs 2 nodes with 4 free GPUs and 16 free CPUs each; 3 have the GPUs, fewer than 2 of them the rest",
+    );
   });
 
   test("demand on each node is in proportion to its GPUs", () => {
