@@ -151,28 +151,17 @@ export class NodeManager {
       return conn;
     }
     const runtime = { nvidiaRuntime: false };
-    if (address.id === LOCAL_NODE_ID) {
-      const docker = new Docker({ socketPath: address.dockerSocket });
-      conn = {
-        address,
-        session: null,
-        connecting: null,
-        forward: null,
-        runtime,
-        executor: new DockerExecutor(address.id, docker, () => runtime),
-      };
-    } else {
-      // Docker on the worker, through a local socket forwarded over the SSH session (ensureForward).
-      const docker = new Docker({ socketPath: this.forwardPath(address.id) });
-      conn = {
-        address,
-        session: null,
-        connecting: null,
-        forward: null,
-        runtime,
-        executor: new DockerExecutor(address.id, docker, () => runtime),
-      };
-    }
+    // The master's engine directly; a worker's through a local socket forwarded over its SSH session.
+    const socketPath = address.id === LOCAL_NODE_ID ? address.dockerSocket : this.forwardPath(address.id);
+    const docker = new Docker({ socketPath });
+    conn = {
+      address,
+      session: null,
+      connecting: null,
+      forward: null,
+      runtime,
+      executor: new DockerExecutor(address.id, docker, () => runtime),
+    };
     this.conns.set(address.id, conn);
     return conn;
   }

@@ -120,7 +120,11 @@ export class SchedulerLoop {
           inUse: this.workspaceUse.get(w.name) ?? 0,
         }),
       ),
-      fairness: { held: holdings(live) },
+      fairness: {
+        held: holdings(live),
+        clusterCpus: nodes.reduce((sum, n) => sum + n.cpus, 0),
+        clusterMemoryMiB: nodes.reduce((sum, n) => sum + n.memoryMiB, 0),
+      },
       // A job spans nodes only when it asks for several (`nodes`); otherwise it waits for one node.
       allowSpan: false,
       policy: deps.config.queuePolicy,

@@ -43,16 +43,23 @@ for (const target of STORE_TARGETS) {
       for (const c of cleanup.reverse()) await c();
     });
 
-    test("a backup taken during writes is consistent and restores the backed-up state", async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), "hangar-backup-"));
+    /** A fresh data dir (and PostgreSQL database) for one master, removed after the suite. */
+    const freshEnv = async (prefix: string, extra: Record<string, string> = {}) => {
+      const dataDir = mkdtempSync(join(tmpdir(), prefix));
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
       const pg = target === "postgres" ? await freshPgDatabase() : null;
       if (pg) cleanup.push(pg.drop);
       const env: Record<string, string> = {
         HANGAR_DATA_DIR: dataDir,
         HANGAR_ROOT_PASSWORD: ROOT_PASSWORD,
+        ...extra,
         ...(pg ? { DATABASE_URL: pg.url } : {}),
       };
+      return { dataDir, pg, env };
+    };
+
+    test("a backup taken during writes is consistent and restores the backed-up state", async () => {
+      const { dataDir, pg, env } = await freshEnv("hangar-backup-");
       const dbWhere = pg ? pg.url : join(dataDir, "hangar.db");
 
       // Given a running master with some users
@@ -130,16 +137,8 @@ for (const target of STORE_TARGETS) {
     }, 60_000);
 
     test("the scheduled backup runs at HANGAR_BACKUP_CRON", async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), "hangar-cron-"));
-      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const pg = target === "postgres" ? await freshPgDatabase() : null;
-      if (pg) cleanup.push(pg.drop);
-      const env: Record<string, string> = {
-        HANGAR_DATA_DIR: dataDir,
-        HANGAR_ROOT_PASSWORD: ROOT_PASSWORD,
-        HANGAR_BACKUP_CRON: "*/2 * * * * *", // every 2 seconds
-        ...(pg ? { DATABASE_URL: pg.url } : {}),
-      };
+      // every 2 seconds
+      const { pg, env } = await freshEnv("hangar-cron-", { HANGAR_BACKUP_CRON: "*/2 * * * * *" });
       const master = await spawnMaster(env);
       try {
         let list = "";
@@ -155,16 +154,7 @@ for (const target of STORE_TARGETS) {
     }, 30_000);
 
     test("backups past HANGAR_BACKUP_KEEP_DAYS are pruned, newer ones kept", async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), "hangar-prune-"));
-      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const pg = target === "postgres" ? await freshPgDatabase() : null;
-      if (pg) cleanup.push(pg.drop);
-      const env: Record<string, string> = {
-        HANGAR_DATA_DIR: dataDir,
-        HANGAR_ROOT_PASSWORD: ROOT_PASSWORD,
-        HANGAR_BACKUP_KEEP_DAYS: "7",
-        ...(pg ? { DATABASE_URL: pg.url } : {}),
-      };
+      const { dataDir, pg, env } = await freshEnv("hangar-prune-", { HANGAR_BACKUP_KEEP_DAYS: "7" });
       const master = await spawnMaster(env);
       await master.stop();
       const ext = pg ? "sql" : "db";

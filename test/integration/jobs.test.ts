@@ -2,6 +2,7 @@
 // in order, workspace GPU shares hold jobs pending with the reason, a job too big for any node
 // does not block a small one, logs are stored and followed, cancel frees the GPUs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { nodeExecutor } from "../../src/nodes/service";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, testWorkers } from "../helpers/workers";
@@ -133,7 +134,7 @@ for (const target of STORE_TARGETS) {
         text += new TextDecoder().decode(value);
       }
       expect(text).toContain('"status":"cancelled"');
-      const exec = await m.deps.nodes.executor(await nodeAddress(m, cancelled.body.node));
+      const exec = await nodeExecutor(m.deps, cancelled.body.node);
       // Docker removes the stopped container asynchronously: wait briefly for it to go.
       let left = 1;
       for (let i = 0; i < 50 && left > 0; i++) {
@@ -185,18 +186,4 @@ for (const target of STORE_TARGETS) {
       await m.json("POST", `/api/jobs/${huge?.id}/cancel`, { token: alice });
     });
   });
-}
-
-async function nodeAddress(m: TestMaster, id: string) {
-  const { eq } = await import("drizzle-orm");
-  const [row] = await m.deps.store.db.select().from(m.deps.store.t.nodes).where(eq(m.deps.store.t.nodes.id, id));
-  if (!row) throw new Error(`no node ${id}`);
-  return {
-    id,
-    ip: row.ip,
-    sshPort: row.sshPort,
-    sshUser: row.sshUser,
-    hostKeyFingerprint: row.hostKeyFingerprint,
-    dockerSocket: row.dockerSocket,
-  };
 }

@@ -2,8 +2,7 @@
 // Get Info, add, connect, run containers through the executor, loss and recovery, host keys.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import type { NodeAddress } from "../../src/nodes/manager";
-import { probeAllNodes } from "../../src/nodes/service";
+import { nodeExecutor, probeAllNodes } from "../../src/nodes/service";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
@@ -22,17 +21,9 @@ for (const target of STORE_TARGETS) {
     let root: string;
     let workers: TestWorker[];
     const ids: Record<string, string> = {};
-    const address = async (id: string): Promise<NodeAddress> => {
+    const pinnedKey = async (id: string) => {
       const [row] = await m.deps.store.db.select().from(m.deps.store.t.nodes).where(eq(m.deps.store.t.nodes.id, id));
-      if (!row) throw new Error(`no node ${id}`);
-      return {
-        id,
-        ip: row.ip,
-        sshPort: row.sshPort,
-        sshUser: row.sshUser,
-        hostKeyFingerprint: row.hostKeyFingerprint,
-        dockerSocket: row.dockerSocket,
-      };
+      return row?.hostKeyFingerprint ?? null;
     };
 
     beforeAll(async () => {
@@ -131,7 +122,7 @@ for (const target of STORE_TARGETS) {
 
     test("a container runs on each worker through the executor and its output comes back", async () => {
       for (const w of workers) {
-        const exec = await m.deps.nodes.executor(await address(ids[w.ip] as string));
+        const exec = await nodeExecutor(m.deps, ids[w.ip] as string);
         const run = await exec.run({
           name: `hangar-test-${target}-${w.ip.replaceAll(".", "-")}-${Date.now()}`,
           image: IMAGE,
@@ -155,7 +146,7 @@ for (const target of STORE_TARGETS) {
 
     test("CPU/memory limits reach docker inspect; stdout and stderr arrive separately and complete", async () => {
       const w = workers[1] as TestWorker;
-      const exec = await m.deps.nodes.executor(await address(ids[w.ip] as string));
+      const exec = await nodeExecutor(m.deps, ids[w.ip] as string);
       const run = await exec.run({
         name: `hangar-test-limits-${target}-${Date.now()}`,
         image: IMAGE,
@@ -179,7 +170,7 @@ for (const target of STORE_TARGETS) {
     });
 
     test("stop ends a running container and remove deletes it", async () => {
-      const exec = await m.deps.nodes.executor(await address(ids[workers[0]?.ip as string] as string));
+      const exec = await nodeExecutor(m.deps, ids[workers[0]?.ip as string] as string);
       const run = await exec.run({
         name: `hangar-test-stop-${target}-${Date.now()}`,
         image: IMAGE,
@@ -226,7 +217,7 @@ for (const target of STORE_TARGETS) {
     test("a changed host key is refused, naming the fingerprints", async () => {
       const w = workers[1] as TestWorker;
       const id = ids[w.ip] as string;
-      const real = (await address(id)).hostKeyFingerprint as string;
+      const real = (await pinnedKey(id)) as string;
       const pinned = "SHA256:0000000000000000000000000000000000000000000";
       // The worker now presents another key than the one pinned at add time.
       await m.deps.store.tx((db) =>
