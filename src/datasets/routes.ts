@@ -1,8 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
-import { badRequest } from "../domain/errors";
 import { authed, principalOf } from "../http/context";
-import { page, pageQuery } from "../http/schemas";
+import { page, pageQuery, wildcardPath } from "../http/schemas";
 import {
   createDataset,
   deleteDataset,
@@ -16,14 +15,6 @@ import {
 
 const tags = ["datasets"];
 const base = "/api/workspaces/:ws/datasets";
-
-function filePath(raw: string | undefined): string {
-  try {
-    return decodeURIComponent(raw ?? "");
-  } catch {
-    throw badRequest("path", "the file path is not valid URL encoding");
-  }
-}
 
 export const datasetRoutes = (deps: Deps) =>
   new Elysia()
@@ -93,13 +84,13 @@ export const datasetRoutes = (deps: Deps) =>
     .get(
       `${base}/:ds/files/*`,
       async ({ request, params }) =>
-        downloadFile(deps, await principalOf(deps, request), params.ws, params.ds, filePath(params["*"])),
+        downloadFile(deps, await principalOf(deps, request), params.ws, params.ds, wildcardPath(params["*"])),
       { transform: authed(deps), detail: { tags, summary: "Download one file" } },
     )
     .delete(
       `${base}/:ds/files/*`,
       async ({ request, params, set }) => {
-        await deleteFile(deps, await principalOf(deps, request), params.ws, params.ds, filePath(params["*"]));
+        await deleteFile(deps, await principalOf(deps, request), params.ws, params.ds, wildcardPath(params["*"]));
         set.status = 204;
       },
       { transform: authed(deps), detail: { tags, summary: "Delete one file" } },

@@ -23,3 +23,12 @@ export function page(query: { limit?: string; offset?: string }) {
     offset: intParam("offset", query.offset, 0, 0, Number.MAX_SAFE_INTEGER),
   };
 }
+
+/** The `*` of a wildcard route as a path; bad URL encoding is the client's 400. */
+export function wildcardPath(raw: string | undefined): string {
+  try {
+    return decodeURIComponent(raw ?? "");
+  } catch {
+    throw badRequest("path", "the file path is not valid URL encoding");
+  }
+}

@@ -1,8 +1,9 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
 import { authed, principalOf } from "../http/context";
-import { page, pageQuery } from "../http/schemas";
+import { page, pageQuery, wildcardPath } from "../http/schemas";
 import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "../jobs/service";
+import { deleteCode, downloadCode, listCode, uploadCode } from "./files";
 import { createTraining, getTraining, listTrainings } from "./service";
 
 const base = "/api/workspaces/:ws/trainings";
@@ -46,6 +47,42 @@ export const trainingRoutes = (deps: Deps) =>
       `${base}/:tr`,
       async ({ request, params }) => getTraining(deps, await principalOf(deps, request), params.ws, params.tr),
       { transform: authed(deps), detail: { tags: ["trainings"], summary: "Training detail with its status" } },
+    )
+    .post(
+      `${base}/:tr/files`,
+      async ({ request, params, query, set }) => {
+        const out = await uploadCode(deps, await principalOf(deps, request), params.ws, params.tr, request, query.path);
+        set.status = 201;
+        return out;
+      },
+      {
+        transform: authed(deps),
+        parse: "none",
+        query: t.Object({ path: t.Optional(t.String({ maxLength: 1024 })) }),
+        detail: {
+          tags: ["trainings"],
+          summary: "Upload files into the training's code folder (/code), multipart field 'files'",
+        },
+      },
+    )
+    .get(
+      `${base}/:tr/files`,
+      async ({ request, params }) => listCode(deps, await principalOf(deps, request), params.ws, params.tr),
+      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Files of the training's code folder" } },
+    )
+    .get(
+      `${base}/:tr/files/*`,
+      async ({ request, params }) =>
+        downloadCode(deps, await principalOf(deps, request), params.ws, params.tr, wildcardPath(params["*"])),
+      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Download a code file" } },
+    )
+    .delete(
+      `${base}/:tr/files/*`,
+      async ({ request, params, set }) => {
+        await deleteCode(deps, await principalOf(deps, request), params.ws, params.tr, wildcardPath(params["*"]));
+        set.status = 204;
+      },
+      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Delete a code file" } },
     )
     .post(
       `${base}/:tr/jobs`,
