@@ -115,6 +115,48 @@ describe("recovery", () => {
     expect((await api("GET", "/api/workspaces/rec", token)).body.gpusInUse.training).toBe(0);
   }, 90_000);
 
+  const submit = async (name: string, command: string) => {
+    const res = await api("POST", "/api/workspaces/rec/trainings/t/jobs", token, { name, image: IMAGE, command });
+    expect(res.status).toBe(201);
+    return res.body.items[0].id as string;
+  };
+  const killMaster = async () => {
+    master.proc.kill("SIGKILL");
+    await master.proc.exited;
+  };
+
+  test("a job that ended while the master was down: its exit code and the rest of its log are taken at start", async () => {
+    const id = await submit(
+      "finisher",
+      `sh -c 'i=0; while [ $i -lt 10 ]; do echo "step $i"; i=$((i+1)); sleep 0.1; done; exit 3'`,
+    );
+    await until(id, (j) => j.status === "running");
+    await killMaster();
+    await Bun.sleep(2500); // the container exits meanwhile
+    master = await spawnMaster(env);
+    await login();
+    const done = await until(id, (j) => j.status === "failed" || j.status === "succeeded" || j.status === "lost");
+    expect(done.status).toBe("failed");
+    expect(done.exitCode).toBe(3);
+    const log = (await api("GET", `/api/jobs/${id}/log`, token)).body as string;
+    expect(log.split("\n").filter((l) => l.startsWith("step "))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `step ${i}`),
+    );
+  }, 60_000);
+
+  test("a job whose container vanished while the master was down is lost", async () => {
+    const id = await submit("vanisher", "sleep 600");
+    await until(id, (j) => j.status === "running");
+    await killMaster();
+    await Bun.$`docker rm -f hangar-job-${id}-0`.quiet();
+    master = await spawnMaster(env);
+    await login();
+    const gone = await until(id, (j) => j.status !== "running");
+    expect(gone.status).toBe("lost");
+    expect(gone.statusReason).toContain("container is gone");
+    expect((await api("GET", "/api/workspaces/rec", token)).body.gpusInUse.training).toBe(0);
+  }, 60_000);
+
   test("a worker lost during a job: the job becomes lost and is requeued once on the other node", async () => {
     const res = await api("POST", "/api/workspaces/rec/trainings/t/jobs", token, {
       name: "wanderer",

@@ -27,6 +27,11 @@ for epoch in range(1, a.epochs + 1):
     b -= a.lr * float(np.mean(2 * (pred - y)))
     print(f"epoch {epoch} loss {loss:.6f}", flush=True)
 np.save("/output/weights.npy", np.array([w, b]))
+try:
+    open("/dataset/scribble.txt", "w")
+    print("dataset is writable")
+except OSError:
+    print("dataset is read-only")
 print(f"saved w={w:.3f} b={b:.3f}")
 `;
 
@@ -132,6 +137,7 @@ describe("end-to-end training", () => {
     expect(losses[7] as number).toBeLessThan(losses[0] as number);
     for (const line of epochs) expect(stream).toContain(`data: ${line}\n`);
     expect(stream).toContain("data: saved w=");
+    expect(log).toContain("dataset is read-only");
     expect(stream).toContain('"status":"succeeded"');
 
     const weights = join(m.config.dataDir, "workspaces/ml/trainings/linreg/jobs", id, "output/weights.npy");
