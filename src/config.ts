@@ -47,6 +47,10 @@ export interface Config {
   jobLostAfterSeconds: number;
   /** The scheduler's backstop pass interval (submits and job ends wake it at once). */
   schedulerBackstopSeconds: number;
+  /** Ports the SSH gateway gives running jobs, "min-max". */
+  sshPorts: [number, number];
+  /** Address the SSH gateway listens on. */
+  sshHost: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -198,6 +202,20 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     flag: "scheduler-backstop-seconds",
     parse: num("HANGAR_SCHEDULER_BACKSTOP_SECONDS", 5, 0.1, 3600),
   },
+  sshPorts: {
+    key: "sshPorts",
+    env: "HANGAR_SSH_PORTS",
+    flag: "ssh-ports",
+    parse: (r) => {
+      const v = str("30000-32767")(r);
+      const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+      const [min, max] = m ? [Number(m[1]), Number(m[2])] : [0, -1];
+      if (!m || min < 1 || max > 65535 || min > max)
+        throw new ConfigError(`HANGAR_SSH_PORTS must be a range like 30000-32767, got "${v}"`);
+      return [min, max];
+    },
+  },
+  sshHost: { key: "sshHost", env: "HANGAR_SSH_HOST", flag: "ssh-host", parse: str("0.0.0.0") },
   maxJsonBytes: {
     key: "maxJsonBytes",
     env: "HANGAR_MAX_JSON_BYTES",

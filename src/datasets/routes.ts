@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
-import { authed, principalOf } from "../http/context";
+import { authedIn, principalOf } from "../http/context";
 import { page, pageQuery, wildcardPath } from "../http/schemas";
 import {
   createDataset,
@@ -22,7 +22,7 @@ export const datasetRoutes = (deps: Deps) =>
       base,
       async ({ request, params, query }) =>
         listDatasets(deps, await principalOf(deps, request), params.ws, page(query)),
-      { transform: authed(deps), query: pageQuery, detail: { tags, summary: "Datasets of a workspace" } },
+      { transform: authedIn(deps), query: pageQuery, detail: { tags, summary: "Datasets of a workspace" } },
     )
     .post(
       base,
@@ -32,7 +32,7 @@ export const datasetRoutes = (deps: Deps) =>
         return ds;
       },
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         body: t.Object({ name: t.String({ maxLength: 64 }), access: t.Optional(t.String({ maxLength: 20 })) }),
         detail: { tags, summary: "Create a dataset (access read-write or read-only)" },
       },
@@ -40,7 +40,7 @@ export const datasetRoutes = (deps: Deps) =>
     .get(
       `${base}/:ds`,
       async ({ request, params }) => getDataset(deps, await principalOf(deps, request), params.ws, params.ds),
-      { transform: authed(deps), detail: { tags, summary: "Dataset detail: files, totalBytes" } },
+      { transform: authedIn(deps), detail: { tags, summary: "Dataset detail: files, totalBytes" } },
     )
     .delete(
       `${base}/:ds`,
@@ -48,7 +48,7 @@ export const datasetRoutes = (deps: Deps) =>
         await deleteDataset(deps, await principalOf(deps, request), params.ws, params.ds);
         set.status = 204;
       },
-      { transform: authed(deps), detail: { tags, summary: "Delete a dataset and its files" } },
+      { transform: authedIn(deps), detail: { tags, summary: "Delete a dataset and its files" } },
     )
     .post(
       `${base}/:ds/files`,
@@ -65,7 +65,7 @@ export const datasetRoutes = (deps: Deps) =>
         return result;
       },
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         parse: "none",
         query: t.Object({ path: t.Optional(t.String({ maxLength: 1024 })) }),
         detail: {
@@ -79,13 +79,13 @@ export const datasetRoutes = (deps: Deps) =>
       `${base}/:ds/files`,
       async ({ request, params, query }) =>
         listFiles(deps, await principalOf(deps, request), params.ws, params.ds, page(query)),
-      { transform: authed(deps), query: pageQuery, detail: { tags, summary: "Files of a dataset" } },
+      { transform: authedIn(deps), query: pageQuery, detail: { tags, summary: "Files of a dataset" } },
     )
     .get(
       `${base}/:ds/files/*`,
       async ({ request, params }) =>
         downloadFile(deps, await principalOf(deps, request), params.ws, params.ds, wildcardPath(params["*"])),
-      { transform: authed(deps), detail: { tags, summary: "Download one file" } },
+      { transform: authedIn(deps), detail: { tags, summary: "Download one file" } },
     )
     .delete(
       `${base}/:ds/files/*`,
@@ -93,5 +93,5 @@ export const datasetRoutes = (deps: Deps) =>
         await deleteFile(deps, await principalOf(deps, request), params.ws, params.ds, wildcardPath(params["*"]));
         set.status = 204;
       },
-      { transform: authed(deps), detail: { tags, summary: "Delete one file" } },
+      { transform: authedIn(deps), detail: { tags, summary: "Delete one file" } },
     );

@@ -31,3 +31,20 @@ export const authed =
   async ({ request }: { request: Request }) => {
     await principalOf(deps, request, ...roles);
   };
+
+/**
+ * For routes under /api/workspaces/:ws(/trainings/:tr): authenticates and checks that the caller
+ * may see the workspace (and training) before the body is validated, so another tenant's object
+ * answers 404 whatever was sent.
+ */
+export const authedIn =
+  (deps: Deps) =>
+  async ({ request, params }: { request: Request; params: Record<string, string | undefined> }) => {
+    const principal = await principalOf(deps, request);
+    const { workspaceFor } = await import("../workspaces/access");
+    if (params.ws) await workspaceFor(deps, principal, params.ws);
+    if (params.ws && params.tr) {
+      const { trainingFor } = await import("../trainings/service");
+      await trainingFor(deps, principal, params.ws, params.tr);
+    }
+  };

@@ -186,6 +186,8 @@ export const trainings = pgTable(
       .references(() => users.userId),
     image: text("image"),
     builtinModel: text("builtin_model"),
+    /** Public half of the key pair generated for this training (its private half was shown once). */
+    sshPublicKey: text("ssh_public_key"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -184,6 +184,8 @@ export const trainings = sqliteTable(
       .references(() => users.userId),
     image: text("image"),
     builtinModel: text("builtin_model"),
+    /** Public half of the key pair generated for this training (its private half was shown once). */
+    sshPublicKey: text("ssh_public_key"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
-import { authed, principalOf } from "../http/context";
+import { authedIn, principalOf } from "../http/context";
 import { page, pageQuery, wildcardPath } from "../http/schemas";
 import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "../jobs/service";
 import { deleteCode, downloadCode, listCode, uploadCode } from "./files";
@@ -15,7 +15,7 @@ export const trainingRoutes = (deps: Deps) =>
       async ({ request, params, query }) =>
         listTrainings(deps, await principalOf(deps, request), params.ws, page(query)),
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         query: pageQuery,
         detail: { tags: ["trainings"], summary: "Trainings I can see in a workspace" },
       },
@@ -28,7 +28,7 @@ export const trainingRoutes = (deps: Deps) =>
         return tr;
       },
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         body: t.Object({
           name: t.String({ maxLength: 64 }),
           description: t.Optional(t.String({ maxLength: 2000 })),
@@ -46,7 +46,7 @@ export const trainingRoutes = (deps: Deps) =>
     .get(
       `${base}/:tr`,
       async ({ request, params }) => getTraining(deps, await principalOf(deps, request), params.ws, params.tr),
-      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Training detail with its status" } },
+      { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Training detail with its status" } },
     )
     .post(
       `${base}/:tr/files`,
@@ -56,7 +56,7 @@ export const trainingRoutes = (deps: Deps) =>
         return out;
       },
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         parse: "none",
         query: t.Object({ path: t.Optional(t.String({ maxLength: 1024 })) }),
         detail: {
@@ -68,13 +68,13 @@ export const trainingRoutes = (deps: Deps) =>
     .get(
       `${base}/:tr/files`,
       async ({ request, params }) => listCode(deps, await principalOf(deps, request), params.ws, params.tr),
-      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Files of the training's code folder" } },
+      { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Files of the training's code folder" } },
     )
     .get(
       `${base}/:tr/files/*`,
       async ({ request, params }) =>
         downloadCode(deps, await principalOf(deps, request), params.ws, params.tr, wildcardPath(params["*"])),
-      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Download a code file" } },
+      { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Download a code file" } },
     )
     .delete(
       `${base}/:tr/files/*`,
@@ -82,7 +82,7 @@ export const trainingRoutes = (deps: Deps) =>
         await deleteCode(deps, await principalOf(deps, request), params.ws, params.tr, wildcardPath(params["*"]));
         set.status = 204;
       },
-      { transform: authed(deps), detail: { tags: ["trainings"], summary: "Delete a code file" } },
+      { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Delete a code file" } },
     )
     .post(
       `${base}/:tr/jobs`,
@@ -92,7 +92,7 @@ export const trainingRoutes = (deps: Deps) =>
         return jobs;
       },
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         body: t.Object({
           name: t.String({ maxLength: 64 }),
           image: t.Optional(t.String({ maxLength: 512 })),
@@ -113,17 +113,17 @@ export const trainingRoutes = (deps: Deps) =>
       `${base}/:tr/jobs`,
       async ({ request, params, query }) =>
         listJobs(deps, await principalOf(deps, request), params.ws, params.tr, page(query)),
-      { transform: authed(deps), query: pageQuery, detail: { tags: ["jobs"], summary: "Jobs of a training" } },
+      { transform: authedIn(deps), query: pageQuery, detail: { tags: ["jobs"], summary: "Jobs of a training" } },
     )
     .get("/api/jobs/:id", async ({ request, params }) => getJob(deps, await principalOf(deps, request), params.id), {
-      transform: authed(deps),
+      transform: authedIn(deps),
       detail: { tags: ["jobs"], summary: "One job: status, why it waits, where it runs" },
     })
     .get(
       "/api/jobs/:id/events",
       async ({ request, params }) => jobEvents(deps, await principalOf(deps, request), params.id),
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         detail: { tags: ["jobs"], summary: "The job's state transitions with time and reason" },
       },
     )
@@ -131,7 +131,7 @@ export const trainingRoutes = (deps: Deps) =>
       "/api/jobs/:id/cancel",
       async ({ request, params }) => cancelJob(deps, await principalOf(deps, request), params.id),
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         detail: { tags: ["jobs"], summary: "Cancel a job: its containers stop, its GPUs are free at once" },
       },
     )
@@ -145,7 +145,7 @@ export const trainingRoutes = (deps: Deps) =>
         });
       },
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         query: t.Object({ follow: t.Optional(t.String()) }),
         detail: { tags: ["jobs"], summary: "The whole log as text; ?follow=1 streams it (SSE) until the job ends" },
       },

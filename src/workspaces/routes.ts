@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
-import { authed, principalOf } from "../http/context";
+import { authed, authedIn, principalOf } from "../http/context";
 import { page, pageQuery } from "../http/schemas";
 import { createWorkspace, getWorkspace, listWorkspaces, patchWorkspace } from "./service";
 
@@ -38,13 +38,13 @@ export const workspaceRoutes = (deps: Deps) =>
     .get(
       "/api/workspaces/:ws",
       async ({ request, params }) => getWorkspace(deps, await principalOf(deps, request), params.ws),
-      { transform: authed(deps), detail: { tags, summary: "Workspace detail: GPUs in use, counts, recent tasks" } },
+      { transform: authedIn(deps), detail: { tags, summary: "Workspace detail: GPUs in use, counts, recent tasks" } },
     )
     .patch(
       "/api/workspaces/:ws",
       async ({ request, params, body }) => patchWorkspace(deps, await principalOf(deps, request), params.ws, body),
       {
-        transform: authed(deps),
+        transform: authedIn(deps),
         body: t.Partial(t.Object(fields)),
         detail: { tags, summary: "Edit a workspace (admin: all; its manager: description and users)" },
       },

@@ -1,0 +1,255 @@
+// The SSH gateway (SPEC §7, F 5-D): `ssh USER@MASTER -p PORT` into a running job's container.
+// Each running job gets a port from HANGAR_SSH_PORTS; a connection is accepted with the user's
+// registered public key (or the training's generated key) when the user may access the
+// training, and shell (pty, window resize), exec and sftp are bridged into the container with
+// docker exec through the node's executor, so it works for workers too. Everything else is
+// refused and written to the access log.
+import { timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Duplex } from "node:stream";
+import { eq } from "drizzle-orm";
+import { type Connection, type ParsedKey, type PseudoTtyInfo, Server, type ServerChannel, utils } from "ssh2";
+import type { Principal } from "../auth/cache";
+import type { Deps } from "../deps";
+import type { Role } from "../domain/rules";
+import type { PlacedAssignment } from "../jobs/runner";
+import { nodeExecutor } from "../nodes/service";
+import { trainingFor } from "../trainings/service";
+import { type SftpRoot, serveSftp } from "./sftp";
+
+interface Target {
+  jobId: string;
+  server: Server;
+  port: number;
+}
+
+export class SshGateway {
+  private targets = new Map<string, Target>();
+  private hostKey: string;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly roots: (jobId: string) => Promise<SftpRoot[]>,
+  ) {
+    const path = join(deps.config.dataDir, "ssh", "gateway_host_ed25519");
+    if (!existsSync(path)) {
+      const pair = utils.generateKeyPairSync("ed25519", { comment: "hangar-gateway" });
+      writeFileSync(path, pair.private, { mode: 0o600 });
+    }
+    this.hostKey = readFileSync(path, "utf8");
+  }
+
+  portOf(jobId: string): number | null {
+    return this.targets.get(jobId)?.port ?? null;
+  }
+
+  /** Opens ports for running jobs and closes those of jobs that stopped. */
+  async sync(): Promise<void> {
+    const { store } = this.deps;
+    const running = await store.db
+      .select({ id: store.t.jobs.id })
+      .from(store.t.jobs)
+      .where(eq(store.t.jobs.status, "running"));
+    const want = new Set(running.map((r) => r.id));
+    for (const [id, t] of this.targets) if (!want.has(id)) await this.closeTarget(id, t);
+    for (const id of want)
+      if (!this.targets.has(id))
+        await this.open(id).catch((err) => this.deps.logger.warn("ssh port", { job: id, err }));
+  }
+
+  async close(): Promise<void> {
+    for (const [id, t] of this.targets) await this.closeTarget(id, t);
+  }
+
+  private async closeTarget(id: string, t: Target): Promise<void> {
+    this.targets.delete(id);
+    await new Promise<void>((resolve) => t.server.close(() => resolve()));
+  }
+
+  private usedPorts(): Set<number> {
+    return new Set([...this.targets.values()].map((t) => t.port));
+  }
+
+  private async open(jobId: string): Promise<void> {
+    const [min, max] = this.deps.config.sshPorts;
+    const used = this.usedPorts();
+    for (let port = min; port <= max; port++) {
+      if (used.has(port)) continue;
+      const server = new Server({ hostKeys: [this.hostKey] }, (client) => this.onClient(jobId, port, client));
+      const ok = await new Promise<boolean>((resolve) => {
+        server.once("error", () => resolve(false));
+        server.listen(port, this.deps.config.sshHost, () => resolve(true));
+      });
+      if (ok) {
+        this.targets.set(jobId, { jobId, server, port });
+        return;
+      }
+    }
+    throw new Error(`no free SSH port in ${min}-${max}`);
+  }
+
+  private log(user: string | null, ip: string | null, what: string, status: number): void {
+    this.deps.accessLog.write({ time: this.deps.clock.now(), user, ip, method: "SSH", path: what, status, ms: 0 });
+  }
+
+  private onClient(jobId: string, port: number, client: Connection): void {
+    let principal: Principal | null = null;
+    let ip: string | null = null;
+    client.on("handshake", () => {});
+    // biome-ignore lint/suspicious/noExplicitAny: ssh2's connection info is untyped here
+    const sock = (client as any)._sock as { remoteAddress?: string } | undefined;
+    ip = sock?.remoteAddress ?? null;
+    client.on("authentication", (ctx) => {
+      if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
+      void this.authorize(jobId, ctx.username, ctx.key.algo, ctx.key.data).then(
+        (result) => {
+          if (!result.ok) {
+            this.log(ctx.username, ip, `:${port} refused: ${result.reason}`, 401);
+            return ctx.reject(["publickey"]);
+          }
+          if (ctx.signature && result.key.verify(ctx.blob as Buffer, ctx.signature, ctx.hashAlgo) !== true) {
+            this.log(ctx.username, ip, `:${port} refused: bad signature`, 401);
+            return ctx.reject(["publickey"]);
+          }
+          principal = result.principal;
+          ctx.accept();
+        },
+        () => ctx.reject(["publickey"]),
+      );
+    });
+    client.on("ready", () => {
+      this.log(principal?.userId ?? null, ip, `:${port} job ${jobId} session`, 200);
+      client.on("session", (accept) => this.onSession(jobId, accept()));
+    });
+    client.on("tcpip", (_accept, reject) => reject());
+    client.on("request", (_accept, reject) => reject?.());
+    client.on("error", () => {});
+  }
+
+  private async authorize(
+    jobId: string,
+    userId: string,
+    algo: string,
+    data: Buffer,
+  ): Promise<{ ok: true; principal: Principal; key: ParsedKey } | { ok: false; reason: string }> {
+    const { store } = this.deps;
+    const [user] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, userId)).limit(1);
+    if (!user?.active) return { ok: false, reason: "unknown or deactivated user" };
+    const [job] = await store.db.select().from(store.t.jobs).where(eq(store.t.jobs.id, jobId)).limit(1);
+    if (job?.status !== "running") return { ok: false, reason: "the job is not running" };
+    const [training] = await store.db.select().from(store.t.trainings).where(eq(store.t.trainings.id, job.trainingId));
+    if (!training) return { ok: false, reason: "no training" };
+    const principal: Principal = {
+      userId,
+      role: user.role as Role,
+      via: "session",
+      expiresAt: Number.POSITIVE_INFINITY,
+    };
+    const allowed = await trainingFor(this.deps, principal, job.workspace, training.name).then(
+      () => true,
+      () => false,
+    );
+    if (!allowed) return { ok: false, reason: `no access to training ${training.name}` };
+    for (const candidate of [user.sshPublicKey, training.sshPublicKey]) {
+      if (!candidate) continue;
+      const parsed = utils.parseKey(candidate);
+      if (parsed instanceof Error || Array.isArray(parsed)) continue;
+      const blob = parsed.getPublicSSH();
+      if (parsed.type === algo && blob.length === data.length && timingSafeEqual(blob, data))
+        return { ok: true, principal, key: parsed };
+    }
+    return { ok: false, reason: "key not registered for this user or training" };
+  }
+
+  private onSession(jobId: string, session: import("ssh2").Session): void {
+    let pty: PseudoTtyInfo | null = null;
+    let resize: ((rows: number, cols: number) => void) | null = null;
+    session.on("pty", (accept, _reject, info) => {
+      pty = info;
+      accept?.();
+    });
+    session.on("window-change", (accept, _reject, info) => {
+      if (pty) pty = { ...pty, rows: info.rows, cols: info.cols };
+      resize?.(info.rows, info.cols);
+      accept?.();
+    });
+    session.on("env", (accept) => accept?.());
+    session.on("shell", (accept) => {
+      const channel = accept();
+      const shell = "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi";
+      void this.bridge(
+        jobId,
+        channel,
+        ["sh", "-c", shell],
+        pty ?? { term: "xterm", rows: 24, cols: 80, width: 0, height: 0, modes: {} },
+        (r) => {
+          resize = r;
+        },
+      );
+    });
+    session.on("exec", (accept, _reject, info) => {
+      const channel = accept();
+      void this.bridge(jobId, channel, ["sh", "-c", info.command], pty, (r) => {
+        resize = r;
+      });
+    });
+    session.on("sftp", (accept, reject) => {
+      void this.roots(jobId).then(
+        (roots) => serveSftp(accept(), roots),
+        () => reject(),
+      );
+    });
+  }
+
+  /** docker exec in the job's (first) container, piped both ways; the exit code goes back to the client. */
+  private async bridge(
+    jobId: string,
+    channel: ServerChannel,
+    cmd: string[],
+    pty: PseudoTtyInfo | null,
+    onResize: (resize: (rows: number, cols: number) => void) => void,
+  ): Promise<void> {
+    try {
+      const { store } = this.deps;
+      const [job] = await store.db.select().from(store.t.jobs).where(eq(store.t.jobs.id, jobId));
+      const assignment = (JSON.parse(job?.assignments ?? "[]") as PlacedAssignment[])[0];
+      if (!assignment?.containerId) throw new Error("the job has no container");
+      const exec = await nodeExecutor(this.deps, assignment.nodeId);
+      const container = exec.docker.getContainer(assignment.containerId);
+      const tty = pty !== null;
+      const dexec = await container.exec({
+        Cmd: cmd,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: tty,
+        Env: tty ? [`TERM=${pty?.term || "xterm"}`] : [],
+        WorkingDir: "/code",
+      });
+      const stream = (await dexec.start({ hijack: true, stdin: true, Tty: tty })) as unknown as Duplex;
+      if (tty) {
+        await dexec.resize({ h: pty?.rows ?? 24, w: pty?.cols ?? 80 }).catch(() => {});
+        onResize((rows, cols) => void dexec.resize({ h: rows, w: cols }).catch(() => {}));
+        stream.pipe(channel);
+      } else exec.docker.modem.demuxStream(stream, channel, channel.stderr);
+      channel.on("data", (d: Buffer) => stream.write(d));
+      channel.on("end", () => {
+        if (!tty) (stream as Duplex & { end: () => void }).end();
+      });
+      channel.on("close", () => stream.destroy());
+      await new Promise<void>((resolve) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", resolve);
+      });
+      const info = await dexec.inspect().catch(() => null);
+      channel.exit(info?.ExitCode ?? 0);
+      channel.end();
+    } catch (err) {
+      channel.stderr.write(`hangar: ${(err as Error).message}\n`);
+      channel.exit(255);
+      channel.end();
+    }
+  }
+}

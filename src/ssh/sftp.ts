@@ -1,0 +1,235 @@
+// The gateway's SFTP subsystem: the job's folders as the container sees them (/code, /output,
+// /dataset), served from the master's storage (the same files the container has mounted).
+// Paths are checked like uploads: the file-name rules apply and nothing resolves outside a root.
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname, posix, sep } from "node:path";
+import { type SFTPWrapper, utils } from "ssh2";
+import { relativePathProblem } from "../domain/paths";
+
+const { OPEN_MODE, STATUS_CODE } = utils.sftp;
+
+export interface SftpRoot {
+  /** As the container sees it, e.g. /code. */
+  prefix: string;
+  dir: string;
+  readOnly: boolean;
+}
+
+interface Resolved {
+  root: SftpRoot | null;
+  host: string | null;
+  virtual: string;
+}
+
+class SftpDenied extends Error {}
+
+function attrs(s: Stats) {
+  return {
+    mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    atime: Math.floor(s.atimeMs / 1000),
+    mtime: Math.floor(s.mtimeMs / 1000),
+  };
+}
+
+const DIR_ATTRS = { mode: 0o40755, uid: 0, gid: 0, size: 4096, atime: 0, mtime: 0 };
+
+export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
+  const handles = new Map<
+    number,
+    { fd?: number; dir?: { entries: { filename: string; longname: string; attrs: object }[]; sent: boolean } }
+  >();
+  let next = 1;
+  const newHandle = (value: {
+    fd?: number;
+    dir?: { entries: { filename: string; longname: string; attrs: object }[]; sent: boolean };
+  }) => {
+    const id = next++;
+    handles.set(id, value);
+    const buf = Buffer.alloc(4);
+    buf.writeUInt32BE(id);
+    return buf;
+  };
+  const handleOf = (buf: Buffer) => (buf.length === 4 ? handles.get(buf.readUInt32BE(0)) : undefined);
+
+  const resolve = (path: string, forWrite = false): Resolved => {
+    const virtual = posix.normalize(path.startsWith("/") ? path : `/code/${path}`).replace(/\/+$/, "") || "/";
+    if (virtual === "/") return { root: null, host: null, virtual };
+    const root = roots.find((r) => virtual === r.prefix || virtual.startsWith(`${r.prefix}/`));
+    if (!root) throw new SftpDenied(`${virtual} is outside ${roots.map((r) => r.prefix).join(", ")}`);
+    const rel = virtual.slice(root.prefix.length + 1);
+    if (rel && relativePathProblem(rel)) throw new SftpDenied(`${virtual}: ${relativePathProblem(rel)}`);
+    if (forWrite && root.readOnly) throw new SftpDenied(`${root.prefix} is read-only`);
+    const host = rel ? `${root.dir}${sep}${rel.split("/").join(sep)}` : root.dir;
+    // Whatever exists of the path must really be inside the root (no symlink out of it).
+    let probe = host;
+    while (!existsOrNull(probe)) probe = dirname(probe);
+    const real = realpathSync(probe);
+    const realRoot = realpathSync(root.dir);
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) throw new SftpDenied(`${virtual} leaves ${root.prefix}`);
+    return { root, host, virtual };
+  };
+
+  const guard = (reqid: number, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const status =
+        err instanceof SftpDenied || code === "EACCES" || code === "EPERM"
+          ? STATUS_CODE.PERMISSION_DENIED
+          : code === "ENOENT"
+            ? STATUS_CODE.NO_SUCH_FILE
+            : STATUS_CODE.FAILURE;
+      sftp.status(reqid, status, (err as Error).message);
+    }
+  };
+
+  sftp.on("REALPATH", (reqid, path) =>
+    guard(reqid, () => {
+      const virtual = path === "." || path === "" ? "/code" : resolve(path).virtual;
+      sftp.name(reqid, [{ filename: virtual, longname: virtual, attrs: DIR_ATTRS }]);
+    }),
+  );
+  const statHandler = (reqid: number, path: string, follow: boolean) =>
+    guard(reqid, () => {
+      const r = resolve(path);
+      if (!r.host) return sftp.attrs(reqid, DIR_ATTRS);
+      sftp.attrs(reqid, attrs(follow ? statSync(r.host) : lstatSync(r.host)));
+    });
+  sftp.on("STAT", (reqid, path) => statHandler(reqid, path, true));
+  sftp.on("LSTAT", (reqid, path) => statHandler(reqid, path, false));
+  sftp.on("OPEN", (reqid, filename, flags) =>
+    guard(reqid, () => {
+      const writing = (flags & (OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC)) !== 0;
+      const r = resolve(filename, writing);
+      if (!r.host) throw new SftpDenied("cannot open a folder as a file");
+      const mode = utils.sftp.flagsToString(flags) ?? "r";
+      sftp.handle(reqid, newHandle({ fd: openSync(r.host, mode, 0o644) }));
+    }),
+  );
+  sftp.on("READ", (reqid, handle, offset, length) =>
+    guard(reqid, () => {
+      const h = handleOf(handle);
+      if (h?.fd === undefined) return sftp.status(reqid, STATUS_CODE.FAILURE, "bad handle");
+      const buf = Buffer.alloc(Math.min(length, 256 * 1024));
+      const n = readSync(h.fd, buf, 0, buf.length, offset);
+      if (n === 0) return sftp.status(reqid, STATUS_CODE.EOF);
+      sftp.data(reqid, buf.subarray(0, n));
+    }),
+  );
+  sftp.on("WRITE", (reqid, handle, offset, data) =>
+    guard(reqid, () => {
+      const h = handleOf(handle);
+      if (h?.fd === undefined) return sftp.status(reqid, STATUS_CODE.FAILURE, "bad handle");
+      writeSync(h.fd, data, 0, data.length, offset);
+      sftp.status(reqid, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on("FSTAT", (reqid, handle) =>
+    guard(reqid, () => {
+      const h = handleOf(handle);
+      if (h?.fd === undefined) return sftp.attrs(reqid, DIR_ATTRS);
+      sftp.attrs(reqid, attrs(fstatSync(h.fd)));
+    }),
+  );
+  sftp.on("CLOSE", (reqid, handle) =>
+    guard(reqid, () => {
+      const h = handleOf(handle);
+      if (h?.fd !== undefined) closeSync(h.fd);
+      if (handle.length === 4) handles.delete(handle.readUInt32BE(0));
+      sftp.status(reqid, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on("OPENDIR", (reqid, path) =>
+    guard(reqid, () => {
+      const r = resolve(path);
+      const entries = r.host
+        ? readdirSync(r.host).map((name) => {
+            const s = lstatSync(`${r.host}${sep}${name}`);
+            return { filename: name, longname: longname(name, s), attrs: attrs(s) };
+          })
+        : roots.map((root) => ({
+            filename: root.prefix.slice(1),
+            longname: `drwxr-xr-x 1 root root 4096 ${root.prefix.slice(1)}`,
+            attrs: DIR_ATTRS,
+          }));
+      sftp.handle(reqid, newHandle({ dir: { entries, sent: false } }));
+    }),
+  );
+  sftp.on("READDIR", (reqid, handle) =>
+    guard(reqid, () => {
+      const h = handleOf(handle);
+      if (!h?.dir || h.dir.sent) return sftp.status(reqid, STATUS_CODE.EOF);
+      h.dir.sent = true;
+      sftp.name(reqid, h.dir.entries as never);
+    }),
+  );
+  sftp.on("MKDIR", (reqid, path) =>
+    guard(reqid, () => {
+      const r = resolve(path, true);
+      if (!r.host) throw new SftpDenied("cannot create the root");
+      mkdirSync(r.host);
+      sftp.status(reqid, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on("RMDIR", (reqid, path) =>
+    guard(reqid, () => {
+      const r = resolve(path, true);
+      if (!r.host || r.host === r.root?.dir) throw new SftpDenied("cannot remove a root folder");
+      rmdirSync(r.host);
+      sftp.status(reqid, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on("REMOVE", (reqid, path) =>
+    guard(reqid, () => {
+      const r = resolve(path, true);
+      if (!r.host) throw new SftpDenied("cannot remove that");
+      unlinkSync(r.host);
+      sftp.status(reqid, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on("RENAME", (reqid, from, to) =>
+    guard(reqid, () => {
+      const a = resolve(from, true);
+      const b = resolve(to, true);
+      if (!a.host || !b.host) throw new SftpDenied("cannot rename a root");
+      renameSync(a.host, b.host);
+      sftp.status(reqid, STATUS_CODE.OK);
+    }),
+  );
+  const ok = (reqid: number) => sftp.status(reqid, STATUS_CODE.OK);
+  sftp.on("SETSTAT", ok);
+  sftp.on("FSETSTAT", ok);
+}
+
+function existsOrNull(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function longname(name: string, s: Stats): string {
+  const type = s.isDirectory() ? "d" : "-";
+  return `${type}rw-r--r-- 1 root root ${s.size} ${s.mtime.toISOString().slice(0, 10)} ${name}`;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "trainings" ADD COLUMN "ssh_public_key" text;

@@ -1,0 +1,1 @@
+ALTER TABLE `trainings` ADD `ssh_public_key` text;
