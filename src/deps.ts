@@ -31,6 +31,8 @@ export interface Deps {
   workspaceGpusInUse: (workspace: string) => number;
   /** Called after any job state change: wakes the scheduler and refreshes GPU usage. */
   jobsChanged: () => void;
+  /** The SSH gateway port of a running job (null when it has none). */
+  sshPortOf: (jobId: string) => number | null;
   /** Job logs on disk and their live followers. */
   logs: LogHub;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
@@ -47,6 +49,7 @@ type Derived =
   | "gpusInUse"
   | "workspaceGpusInUse"
   | "jobsChanged"
+  | "sshPortOf"
   | "logs";
 
 export function createDeps(base: Omit<Deps, Derived>): Deps {
@@ -58,6 +61,7 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     gpusInUse: () => 0,
     workspaceGpusInUse: () => 0,
     jobsChanged: () => {},
+    sshPortOf: () => null,
     logs: new LogHub(base.config.dataDir),
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),

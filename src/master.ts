@@ -12,6 +12,8 @@ import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
 import { probeAllNodes, registerLocalNode } from "./nodes/service";
 import { SchedulerLoop } from "./scheduler/loop";
+import { SshGateway } from "./ssh/gateway";
+import { jobRoots } from "./ssh/roots";
 import { openStore } from "./store/store";
 import { bootstrapRoot } from "./users/service";
 
@@ -44,7 +46,9 @@ export async function startMaster(
   );
   const healthLoop = startHealthLoop(deps);
   await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
-  const scheduler = new SchedulerLoop(deps);
+  const gateway = new SshGateway(deps, (jobId) => jobRoots(deps, jobId));
+  deps.sshPortOf = (jobId) => gateway.portOf(jobId);
+  const scheduler = new SchedulerLoop(deps, () => gateway.sync());
   await scheduler.reconcile();
   scheduler.start();
   const handler = createHandler(deps);
@@ -72,6 +76,7 @@ export async function startMaster(
       backups?.stop();
       healthLoop.stop();
       await scheduler.stop();
+      await gateway.close();
       await deps.nodes.close();
       await server.stop(true);
       deps.accessLog.close();

@@ -20,7 +20,8 @@ export async function forwardUnixSocket(
   mkdirSync(dirname(localPath), { recursive: true, mode: 0o700 });
   rmSync(localPath, { force: true });
   const sockets = new Set<Socket>();
-  const server: Server = createServer((local) => {
+  // Half-open: a client that ends its request (EOF on stdin) must still read the reply.
+  const server: Server = createServer({ allowHalfOpen: true }, (local) => {
     sockets.add(local);
     local.on("close", () => sockets.delete(local));
     local.pause();

@@ -123,7 +123,7 @@ export async function jobView(deps: Deps, id: string) {
   return toView(row);
 }
 
-function toView(row: JobRow) {
+function toView(row: JobRow, sshPort: number | null = null) {
   const assignments = JSON.parse(row.assignments) as { nodeId: string; gpuUuids: string[]; fraction?: number }[];
   return {
     id: row.id,
@@ -145,6 +145,7 @@ function toView(row: JobRow) {
       ...(fraction ? { fraction } : {}),
     })),
     exitCode: row.exitCode,
+    sshPort,
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     startedAt: row.startedAt,
@@ -168,7 +169,7 @@ async function visibleJob(deps: Deps, principal: Principal, id: string): Promise
 }
 
 export async function getJob(deps: Deps, principal: Principal, id: string) {
-  return toView(await visibleJob(deps, principal, id));
+  return toView(await visibleJob(deps, principal, id), deps.sshPortOf(id));
 }
 
 export async function listJobs(
@@ -184,7 +185,10 @@ export async function listJobs(
     .from(deps.store.t.jobs)
     .where(eq(deps.store.t.jobs.trainingId, training.row.id))
     .orderBy(asc(deps.store.t.jobs.createdAt), asc(deps.store.t.jobs.seq));
-  return { items: rows.slice(page.offset, page.offset + page.limit).map(toView), total: rows.length };
+  return {
+    items: rows.slice(page.offset, page.offset + page.limit).map((r) => toView(r, deps.sshPortOf(r.id))),
+    total: rows.length,
+  };
 }
 
 export async function jobEvents(deps: Deps, principal: Principal, id: string) {

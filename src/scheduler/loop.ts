@@ -23,7 +23,11 @@ export class SchedulerLoop {
   private nodeUse = new Map<string, number>();
   private workspaceUse = new Map<string, number>();
 
-  constructor(private readonly deps: Deps) {
+  constructor(
+    private readonly deps: Deps,
+    /** Runs after every pass (e.g. the SSH gateway opening ports of running jobs). */
+    private readonly afterPass: () => Promise<void> = async () => {},
+  ) {
     deps.gpusInUse = (nodeId) => this.nodeUse.get(nodeId) ?? 0;
     deps.workspaceGpusInUse = (ws) => this.workspaceUse.get(ws) ?? 0;
     deps.jobsChanged = () => this.wake();
@@ -50,6 +54,7 @@ export class SchedulerLoop {
       do {
         this.again = false;
         await this.pass().catch((err) => this.deps.logger.error("scheduler pass failed", { err }));
+        await this.afterPass().catch((err) => this.deps.logger.error("after scheduler pass", { err }));
       } while (this.again);
       this.running = null;
     })();

@@ -120,7 +120,12 @@ export class SshGateway {
     });
     client.on("ready", () => {
       this.log(principal?.userId ?? null, ip, `:${port} job ${jobId} session`, 200);
-      client.on("session", (accept) => this.onSession(jobId, accept()));
+      // The SFTP folders are looked up once per connection, before any session is served.
+      const roots = this.roots(jobId).catch(() => [] as SftpRoot[]);
+      client.on("session", (accept) => {
+        // Accepted once the folders are known; its requests are then handled from the start.
+        void roots.then((r) => this.onSession(jobId, accept(), r));
+      });
     });
     client.on("tcpip", (_accept, reject) => reject());
     client.on("request", (_accept, reject) => reject?.());
@@ -162,7 +167,7 @@ export class SshGateway {
     return { ok: false, reason: "key not registered for this user or training" };
   }
 
-  private onSession(jobId: string, session: import("ssh2").Session): void {
+  private onSession(jobId: string, session: import("ssh2").Session, roots: SftpRoot[]): void {
     let pty: PseudoTtyInfo | null = null;
     let resize: ((rows: number, cols: number) => void) | null = null;
     session.on("pty", (accept, _reject, info) => {
@@ -195,10 +200,8 @@ export class SshGateway {
       });
     });
     session.on("sftp", (accept, reject) => {
-      void this.roots(jobId).then(
-        (roots) => serveSftp(accept(), roots),
-        () => reject(),
-      );
+      if (roots.length === 0) return reject();
+      serveSftp(accept(), roots);
     });
   }
 

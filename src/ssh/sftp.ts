@@ -52,6 +52,17 @@ function attrs(s: Stats) {
 const DIR_ATTRS = { mode: 0o40755, uid: 0, gid: 0, size: 4096, atime: 0, mtime: 0 };
 
 export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
+  if (process.env.HANGAR_DEBUG_SFTP) {
+    const emit = sftp.emit.bind(sftp);
+    sftp.emit = ((name: string, ...args: unknown[]) => {
+      console.error(
+        "SFTP",
+        name,
+        JSON.stringify(args.slice(0, 3).map((a) => (Buffer.isBuffer(a) ? `buf${a.length}` : a))),
+      );
+      return emit(name, ...args);
+    }) as typeof sftp.emit;
+  }
   const handles = new Map<
     number,
     { fd?: number; dir?: { entries: { filename: string; longname: string; attrs: object }[]; sent: boolean } }
@@ -215,6 +226,12 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
       sftp.status(reqid, STATUS_CODE.OK);
     }),
   );
+  // The client closing its side ends the session: close ours and every handle it left open.
+  sftp.on("end", () => {
+    for (const h of handles.values()) if (h.fd !== undefined) closeSync(h.fd);
+    handles.clear();
+    sftp.end();
+  });
   const ok = (reqid: number) => sftp.status(reqid, STATUS_CODE.OK);
   sftp.on("SETSTAT", ok);
   sftp.on("FSETSTAT", ok);

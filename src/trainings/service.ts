@@ -150,12 +150,13 @@ function view(ref: TrainingRef, extra: Record<string, unknown> = {}) {
 export async function getTraining(deps: Deps, principal: Principal, ws: string, tr: string) {
   const ref = await trainingFor(deps, principal, ws, tr);
   const jobs = await deps.store.db
-    .select({ status: deps.store.t.jobs.status })
+    .select({ id: deps.store.t.jobs.id, status: deps.store.t.jobs.status })
     .from(deps.store.t.jobs)
     .where(eq(deps.store.t.jobs.trainingId, ref.row.id));
   const live = jobs.filter((j) => ["pending", "starting", "running"].includes(j.status)).length;
   const running = jobs.some((j) => j.status === "running");
-  return view(ref, { status: running ? "running" : live ? "pending" : "idle", jobCount: jobs.length });
+  const sshPort = jobs.map((j) => deps.sshPortOf(j.id)).find((p) => p !== null) ?? null;
+  return view(ref, { status: running ? "running" : live ? "pending" : "idle", jobCount: jobs.length, sshPort });
 }
 
 export async function listTrainings(

@@ -25,9 +25,17 @@ die() {
 
 SUITE=bookworm
 VARIANT=minbase
+# debootstrap's resolver follows Depends but not virtual packages, so the providers of the two
+# virtual ones in this tree are named: python3-cffi-backend (python3-cffi-backend-api-min/max,
+# for python3-zmq and python3-argon2) and libboost-regex1.74.0 (libboost-regex1.74.0-icu72, for
+# gdb's libsource-highlight4v5; gdb comes with python3-ipykernel -> python3-debugpy -> pydevd).
 INCLUDE=python3,python3-numpy,ca-certificates,jupyter-notebook,python3-notebook,python3-ipykernel
+INCLUDE+=,python3-cffi-backend,libboost-regex1.74.0
 CHANGES=('CMD ["/bin/sh"]' 'ENV PYTHONUNBUFFERED=1' 'WORKDIR /code'
-  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'ENV LANG=C.UTF-8')
+  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'ENV LANG=C.UTF-8'
+  'ENV PYDEVD_DISABLE_FILE_VALIDATION=1')
+# (PYDEVD_DISABLE_FILE_VALIDATION: every kernel start otherwise logs debugpy's 4-line warning
+# about Python 3.11's frozen modules.)
 
 # Slim the root down (apt lists and caches, docs, man pages, translations, logs, the test
 # suites of Python packages (numpy's: 15 MB), host files that debootstrap copied in) and keep

@@ -10,6 +10,8 @@ import { createDeps, type Deps } from "../../src/deps";
 import { ManualClock } from "../../src/lib/clock";
 import { silentLogger } from "../../src/lib/logger";
 import { SchedulerLoop } from "../../src/scheduler/loop";
+import { SshGateway } from "../../src/ssh/gateway";
+import { jobRoots } from "../../src/ssh/roots";
 import { openStore } from "../../src/store/store";
 import { bootstrapRoot } from "../../src/users/service";
 import { freshPgDatabase, type StoreTarget } from "./stores";
@@ -55,7 +57,9 @@ export async function startTestMaster(
   const store = await openStore(config);
   const deps = createDeps({ config, store, clock, logger: silentLogger, accessLog: createAccessLog(dataDir, 10) });
   await bootstrapRoot(deps);
-  const scheduler = options.scheduler ? new SchedulerLoop(deps) : null;
+  const gateway = options.scheduler ? new SshGateway(deps, (jobId) => jobRoots(deps, jobId)) : null;
+  if (gateway) deps.sshPortOf = (jobId) => gateway.portOf(jobId);
+  const scheduler = options.scheduler ? new SchedulerLoop(deps, async () => gateway?.sync()) : null;
   scheduler?.start();
   const handle = createHandler(deps);
   let root: string | undefined;
@@ -100,6 +104,7 @@ export async function startTestMaster(
     scheduler,
     async close() {
       await scheduler?.stop();
+      await gateway?.close();
       await deps.nodes.close();
       deps.accessLog.close();
       await store.close();

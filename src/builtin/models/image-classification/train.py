@@ -79,7 +79,7 @@ def load_npy(root):
     except ValueError as e:
         raise DatasetError(f"images.npy/labels.npy: {e}") from None
     if images.ndim not in (3, 4) or images.shape[0] == 0:
-        raise DatasetError(f"images.npy has shape {images.shape}; want (N, height, width) or (N, height, width, channels)")
+        raise DatasetError(f"images.npy has shape {images.shape}; want (N, height, width[, channels])")
     if labels.shape != (images.shape[0],):
         raise DatasetError(f"labels.npy has shape {labels.shape}; want ({images.shape[0]},), one label per image")
     if not np.issubdtype(labels.dtype, np.integer):
@@ -93,7 +93,9 @@ def load_npy(root):
         with open(classes_txt, encoding="utf-8") as f:
             listed = [line.strip() for line in f if line.strip()]
         if labels.min() < 0 or labels.max() >= len(listed):
-            raise DatasetError(f"labels.npy has labels {labels.min()}..{labels.max()} but classes.txt names {len(listed)} classes")
+            raise DatasetError(
+                f"labels.npy has labels {labels.min()}..{labels.max()} but classes.txt names {len(listed)} classes"
+            )
         names = listed
         y = labels.astype(np.int64)
     else:
@@ -112,7 +114,8 @@ def load_folders(root, folders):
             y.append(c)
     shapes = {im.shape for im in images}
     if len(shapes) > 1:
-        raise DatasetError(f"the images differ in size ({', '.join(f'{w}x{h}' for h, w in sorted(shapes))}); all must match")
+        sizes = ", ".join(f"{w}x{h}" for h, w in sorted(shapes))
+        raise DatasetError(f"the images differ in size ({sizes}); all must match")
     return np.stack(images), np.array(y, dtype=np.int64), folders
 
 

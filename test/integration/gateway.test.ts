@@ -1,0 +1,175 @@
+// The SSH gateway with OpenSSH's own clients: exec and an interactive pty session (under tmux)
+// inside a job's container on a worker, sftp into /code, and refusals (wrong key, another
+// workspace's user, a stopped job).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { $ } from "bun";
+import { startTestMaster, type TestMaster } from "../helpers/testMaster";
+import { authorize, testWorkers } from "../helpers/workers";
+
+const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
+const dir = mkdtempSync(join(tmpdir(), "hangar-gateway-"));
+const SSH_OPTS = [
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+  "-o",
+  "BatchMode=yes",
+];
+
+async function keyPair(name: string): Promise<{ key: string; pub: string }> {
+  const key = join(dir, name);
+  await $`ssh-keygen -q -t ed25519 -N '' -f ${key}`;
+  return { key, pub: readFileSync(`${key}.pub`, "utf8").trim() };
+}
+
+async function ssh(port: number, key: string, user: string, command: string) {
+  const p = Bun.spawn(["ssh", ...SSH_OPTS, "-p", String(port), "-i", key, `${user}@127.0.0.1`, command], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code, out, err };
+}
+
+describe("ssh gateway", () => {
+  let m: TestMaster;
+  let port: number;
+  let jobId: string;
+  let alice: { key: string; pub: string };
+  let bob: { key: string; pub: string };
+  let stranger: { key: string; pub: string };
+
+  beforeAll(async () => {
+    m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2, sshHost: "127.0.0.1" }, { scheduler: true });
+    const root = await m.rootToken();
+    const aliceToken = await m.userWithToken("alice");
+    const bobToken = await m.userWithToken("bob");
+    [alice, bob, stranger] = await Promise.all([keyPair("alice"), keyPair("bob"), keyPair("stranger")]);
+    expect((await m.json("PUT", "/api/me/ssh-key", { token: aliceToken, body: { publicKey: alice.pub } })).status).toBe(
+      200,
+    );
+    expect((await m.json("PUT", "/api/me/ssh-key", { token: bobToken, body: { publicKey: bob.pub } })).status).toBe(
+      200,
+    );
+    const w = testWorkers()[0];
+    if (!w) throw new Error("no worker");
+    authorize(w, m.deps.masterKey.publicKey);
+    const node = await m.json("POST", "/api/nodes", {
+      token: root,
+      body: { ip: w.ip, sshPort: w.port, name: "gw-worker" },
+    });
+    await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root });
+    for (const [name, users] of [
+      ["lab-a", ["alice"]],
+      ["lab-b", ["bob"]],
+    ] as const)
+      await m.json("POST", "/api/workspaces", {
+        token: root,
+        body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users },
+      });
+    await m.json("POST", "/api/workspaces/lab-a/trainings", {
+      token: aliceToken,
+      body: { name: "env", type: "advanced", gpus: 1, access: "private" },
+    });
+    const image = process.env.HANGAR_TEST_PYTHON_IMAGE ?? "hangar-test/python:latest";
+    const res = await m.json("POST", "/api/workspaces/lab-a/trainings/env/jobs", {
+      token: aliceToken,
+      body: { name: "shell", image, command: "sleep 600" },
+    });
+    jobId = res.body.items[0].id;
+    for (let i = 0; i < 200; i++) {
+      const j = (await m.json("GET", `/api/jobs/${jobId}`, { token: aliceToken })).body;
+      if (j.status === "running" && j.sshPort) {
+        port = j.sshPort;
+        break;
+      }
+      await Bun.sleep(100);
+    }
+    if (!port) throw new Error("the job got no ssh port");
+  });
+  afterAll(async () => {
+    await $`tmux kill-server`.quiet().nothrow();
+    await m.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("OpenSSH exec runs inside the job's container on the worker", async () => {
+    const r = await ssh(port, alice.key, "alice", `python3 -c "print(6*7)"`);
+    expect(r.err).toBe("");
+    expect(r.out).toBe("42\n");
+    expect(r.code).toBe(0);
+    const where = await ssh(port, alice.key, "alice", "echo $HANGAR_JOB_ID; pwd; exit 7");
+    expect(where.out).toBe(`${jobId}\n/code\n`);
+    expect(where.code).toBe(7);
+  });
+
+  test("an interactive session with a pty works under tmux", async () => {
+    await $`tmux new-session -d -s gw -x 120 -y 30 ${["ssh", ...SSH_OPTS, "-tt", "-p", String(port), "-i", alice.key, "alice@127.0.0.1"].join(" ")}`;
+    await Bun.sleep(1500);
+    await $`tmux send-keys -t gw ${"echo $((6*7))-interactive; tty"} Enter`;
+    let screen = "";
+    for (let i = 0; i < 40 && !screen.includes("42-interactive"); i++) {
+      await Bun.sleep(150);
+      screen = await $`tmux capture-pane -p -t gw`.text();
+    }
+    expect(screen).toContain("42-interactive");
+    expect(screen).toMatch(/\/dev\/pts\/\d+/);
+    await $`tmux resize-window -t gw -x 100 -y 20`.quiet().nothrow();
+    await $`tmux send-keys -t gw ${"stty size"} Enter`;
+    for (let i = 0; i < 40 && !screen.includes("20 100"); i++) {
+      await Bun.sleep(150);
+      screen = await $`tmux capture-pane -p -t gw`.text();
+    }
+    expect(screen).toContain("20 100");
+    await $`tmux send-keys -t gw exit Enter`;
+  });
+
+  test("sftp puts and gets a file in /code", async () => {
+    writeFileSync(join(dir, "up.txt"), "hello through sftp\n");
+    const batch = join(dir, "batch");
+    writeFileSync(
+      batch,
+      `put ${join(dir, "up.txt")} /code/up.txt\nget /code/up.txt ${join(dir, "down.txt")}\nls /code\n`,
+    );
+    const p = Bun.spawn(["sftp", ...SSH_OPTS, "-P", String(port), "-i", alice.key, "-b", batch, "alice@127.0.0.1"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, out, err] = await Promise.all([
+      p.exited,
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+    ]);
+    expect(`${code} ${err}`).toBe("0 ");
+    expect(out).toContain("up.txt");
+    expect(readFileSync(join(dir, "down.txt"), "utf8")).toBe("hello through sftp\n");
+    // The container sees the same file at /code.
+    expect((await ssh(port, alice.key, "alice", "cat /code/up.txt")).out).toBe("hello through sftp\n");
+  });
+
+  test("a wrong key, another workspace's user and a stopped job are refused", async () => {
+    const wrong = await ssh(port, stranger.key, "alice", "true");
+    expect(wrong.code).toBe(255);
+    expect(wrong.err).toContain("Permission denied");
+    const other = await ssh(port, bob.key, "bob", "true");
+    expect(other.code).toBe(255);
+    expect(other.err).toContain("Permission denied");
+    m.deps.accessLog.flush();
+    const day = new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    const log = readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8");
+    expect(log).toContain("no access to training env");
+    const token = await m.login("alice", "userPass1!");
+    await m.json("POST", `/api/jobs/${jobId}/cancel`, { token });
+    await m.scheduler?.idle();
+    await Bun.sleep(300);
+    const stopped = await ssh(port, alice.key, "alice", "true");
+    expect(stopped.code).toBe(255);
+  });
+});
