@@ -3,6 +3,7 @@
 // Paths are checked like uploads: the file-name rules apply and nothing resolves outside a root.
 import {
   closeSync,
+  constants,
   fstatSync,
   lstatSync,
   mkdirSync,
@@ -132,8 +133,7 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
       const writing = (flags & (OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC)) !== 0;
       const r = resolve(filename, writing);
       if (!r.host) throw new SftpDenied("cannot open a folder as a file");
-      const mode = utils.sftp.flagsToString(flags) ?? "r";
-      sftp.handle(reqid, newHandle({ fd: openSync(r.host, mode, 0o644) }));
+      sftp.handle(reqid, newHandle({ fd: openSync(r.host, openFlags(flags), 0o644) }));
     }),
   );
   sftp.on("READ", (reqid, handle, offset, length) =>
@@ -230,11 +230,33 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
   sftp.on("end", () => {
     for (const h of handles.values()) if (h.fd !== undefined) closeSync(h.fd);
     handles.clear();
+    // OpenSSH's scp (SFTP mode) fails unless the session reports exit status 0; ssh2's SFTP
+    // object has no API for it, so send it on the channel through its protocol.
+    const raw = sftp as unknown as {
+      _protocol?: { exitStatus(id: number, s: number): void; channelEOF(id: number): void };
+      outgoing?: { id: number };
+    };
+    if (raw._protocol && raw.outgoing) {
+      raw._protocol.exitStatus(raw.outgoing.id, 0);
+      raw._protocol.channelEOF(raw.outgoing.id);
+    }
     sftp.end();
   });
   const ok = (reqid: number) => sftp.status(reqid, STATUS_CODE.OK);
   sftp.on("SETSTAT", ok);
   sftp.on("FSETSTAT", ok);
+}
+
+/** SFTP open flags → open(2) flags (any combination, unlike a mode string). */
+function openFlags(flags: number): number {
+  const read = (flags & OPEN_MODE.READ) !== 0;
+  const write = (flags & (OPEN_MODE.WRITE | OPEN_MODE.APPEND)) !== 0;
+  let out = read && write ? constants.O_RDWR : write ? constants.O_WRONLY : constants.O_RDONLY;
+  if (flags & OPEN_MODE.APPEND) out |= constants.O_APPEND;
+  if (flags & OPEN_MODE.CREAT) out |= constants.O_CREAT;
+  if (flags & OPEN_MODE.TRUNC) out |= constants.O_TRUNC;
+  if (flags & OPEN_MODE.EXCL) out |= constants.O_EXCL;
+  return out;
 }
 
 function existsOrNull(path: string): boolean {
