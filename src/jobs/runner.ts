@@ -1,9 +1,10 @@
 // Effects of running a placed job: make the image present on its nodes, start one container
 // per node, store every log line as it arrives, wait for the exit and record the outcome.
 // Also re-follows jobs found running after a master restart.
-import { mkdir } from "node:fs/promises";
+import { cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
+import { BUILTIN_MOUNT, type BuiltinModel, findBuiltinModel } from "../builtin/catalogue";
 import { datasetDir } from "../datasets/storage";
 import type { Deps } from "../deps";
 import { isFinal, type JobState } from "../domain/jobState";
@@ -36,6 +37,8 @@ async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
     { source: code, target: "/code" },
     { source: out, target: "/output" },
   ];
+  const model = training.type === "builtin" ? findBuiltinModel(training.builtinModel ?? "") : undefined;
+  if (model) mounts.push({ source: await sharedModelDir(deps, model), target: BUILTIN_MOUNT, readOnly: true });
   if (job.dataset) {
     const [ds] = await store.db
       .select()
@@ -49,6 +52,16 @@ async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
     });
   }
   return mounts;
+}
+
+/**
+ * The model's folder copied into the data dir: the data dir is the storage every node shares,
+ * the repository folder exists on the master only.
+ */
+async function sharedModelDir(deps: Deps, model: BuiltinModel): Promise<string> {
+  const target = join(deps.config.dataDir, "builtin", model.id);
+  await cp(model.dir, target, { recursive: true, force: true });
+  return target;
 }
 
 async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, NodeNet>> {

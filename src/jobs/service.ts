@@ -1,6 +1,7 @@
 // Jobs (SPEC §7): one job per parameter set, run one after another; cancel; logs.
 import { and, asc, eq, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
+import { builtinParameters, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { isFinal, type JobState } from "../domain/jobState";
@@ -15,7 +16,8 @@ export interface JobInput {
   name: string;
   image?: string;
   dataset?: string;
-  command: string;
+  /** Required for advanced trainings; a builtin training runs its model's script. */
+  command?: string;
   gpuOptions?: string[];
   parameterSets?: Record<string, unknown>[];
   gpus?: number;
@@ -48,8 +50,12 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
   if (training.row.type === "notebook") throw badRequest("type", "a notebook training runs no jobs");
   const problem = nameProblem(input.name, "job name");
   if (problem) throw badRequest("name", problem);
-  if (!input.command.trim()) throw badRequest("command", "the command is empty");
-  if (input.command.length > 10_000) throw badRequest("command", "the command is longer than 10,000 characters");
+  const model = training.row.type === "builtin" ? findBuiltinModel(training.row.builtinModel ?? "") : undefined;
+  if (training.row.type === "builtin" && !model)
+    throw badRequest("builtinModel", "the training's built-in model is gone");
+  const command = model ? model.command : (input.command ?? "");
+  if (!command.trim()) throw badRequest("command", "the command is empty");
+  if (command.length > 10_000) throw badRequest("command", "the command is longer than 10,000 characters");
   const gpuOptions = [...new Set(input.gpuOptions ?? [])];
   for (const o of gpuOptions)
     if (!(GPU_OPTIONS as readonly string[]).includes(o))
@@ -72,7 +78,11 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
         throw badRequest(`parameterSets[${i}].${k}`, "parameter values are strings or numbers");
       out[k] = String(v);
     }
-    return out;
+    if (!model) return out;
+    // A built-in model takes its own parameters only, with its defaults for the rest.
+    const checked = builtinParameters(model, out);
+    if (!checked.ok) throw badRequest(`parameterSets[${i}].${checked.key}`, checked.message);
+    return checked.params;
   });
   if (input.dataset) {
     const [ds] = await deps.store.db
@@ -81,7 +91,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
       .where(and(eq(deps.store.t.datasets.workspace, ws), eq(deps.store.t.datasets.name, input.dataset)));
     if (!ds) throw badRequest("dataset", `no dataset ${input.dataset} in ${ws}`);
   }
-  const image = await resolveImage(deps, input.image ?? training.row.image);
+  const image = await resolveImage(deps, input.image ?? training.row.image ?? model?.image);
   const now = deps.clock.now().toISOString();
   const ids = parameters.map(() => crypto.randomUUID().slice(0, 13).replace("-", ""));
   const rows = parameters.map((p, i) => ({
@@ -93,7 +103,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
     afterJobId: i > 0 ? (ids[i - 1] as string) : null,
     image,
     dataset: input.dataset ?? null,
-    command: input.command,
+    command,
     parameters: JSON.stringify(p),
     gpuOptions: JSON.stringify(gpuOptions as GpuOption[]),
     gpus,

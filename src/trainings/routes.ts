@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
+import { BUILTIN_MODELS } from "../builtin/catalogue";
 import type { Deps } from "../deps";
-import { authedIn, principalOf } from "../http/context";
+import { authed, authedIn, principalOf } from "../http/context";
 import { page, pageQuery, wildcardPath } from "../http/schemas";
 import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "../jobs/service";
 import { deleteCode, downloadCode, listCode, uploadCode } from "./files";
@@ -10,6 +11,22 @@ const base = "/api/workspaces/:ws/trainings";
 
 export const trainingRoutes = (deps: Deps) =>
   new Elysia()
+    .get(
+      "/api/builtin-models",
+      () => {
+        const items = BUILTIN_MODELS.map(({ id, name, task, description, image, defaults, datasetLayout }) => ({
+          id,
+          name,
+          task,
+          description,
+          image,
+          defaults,
+          datasetLayout,
+        }));
+        return { items, total: items.length };
+      },
+      { transform: authed(deps), detail: { tags: ["trainings"], summary: "The catalogue of built-in models" } },
+    )
     .get(
       base,
       async ({ request, params, query }) =>
@@ -97,7 +114,7 @@ export const trainingRoutes = (deps: Deps) =>
           name: t.String({ maxLength: 64 }),
           image: t.Optional(t.String({ maxLength: 512 })),
           dataset: t.Optional(t.String({ maxLength: 64 })),
-          command: t.String({ maxLength: 20_000 }),
+          command: t.Optional(t.String({ maxLength: 20_000 })),
           gpuOptions: t.Optional(t.Array(t.String({ maxLength: 40 }), { maxItems: 10 })),
           parameterSets: t.Optional(
             t.Array(t.Record(t.String(), t.Union([t.String(), t.Number(), t.Boolean()])), { maxItems: 1000 }),

@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
+import { BUILTIN_MODELS, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { nameProblem } from "../domain/rules";
@@ -95,8 +96,14 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
   const users = [...new Set(input.users ?? [])];
   const strangers = users.filter((u) => !inWs.has(u));
   if (strangers.length) throw badRequest("users", `not members of workspace ${ws}: ${strangers.join(", ")}`);
-  if (input.type === "builtin" && !input.builtinModel)
-    throw badRequest("builtinModel", "a builtin training names its model");
+  if (input.type === "builtin") {
+    if (!input.builtinModel) throw badRequest("builtinModel", "a builtin training names its model");
+    if (!findBuiltinModel(input.builtinModel))
+      throw badRequest(
+        "builtinModel",
+        `no built-in model ${input.builtinModel} (the catalogue has ${BUILTIN_MODELS.map((m) => m.id).join(", ")})`,
+      );
+  } else if (input.builtinModel) throw badRequest("builtinModel", "only a builtin training names a built-in model");
   const { store } = deps;
   const id = crypto.randomUUID();
   const now = deps.clock.now().toISOString();
