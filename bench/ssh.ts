@@ -68,7 +68,8 @@ try {
   const scp = async (args: string[]) => {
     const t0 = performance.now();
     const r = await $`scp ${opts} -i ${join(dir, "key")} ${args}`.quiet().nothrow();
-    if (r.exitCode !== 0) throw new Error(`scp ${args.join(" ")} failed (${r.exitCode}): ${r.stderr.toString()}${r.stdout.toString()}`);
+    if (r.exitCode !== 0)
+      throw new Error(`scp ${args.join(" ")} failed (${r.exitCode}): ${r.stderr.toString()}${r.stdout.toString()}`);
     return (performance.now() - t0) / 1000;
   };
   const viaGateway = () => scp(["-P", String(port), file, "alice@127.0.0.1:/code/blob.bin"]);
