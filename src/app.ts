@@ -13,6 +13,7 @@ import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
 import { imageRoutes } from "./images/routes";
 import { nodeRoutes } from "./nodes/routes";
+import { proxyNotebook } from "./notebooks/proxy";
 import { trainingRoutes } from "./trainings/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
@@ -67,7 +68,7 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
     const ip = server?.requestIP(request)?.address ?? null;
     let status = 500;
     try {
-      const response = await app.fetch(request);
+      const response = (await proxyNotebook(deps, request, server)) ?? (await app.fetch(request));
       status = response.status;
       return response;
     } finally {

@@ -11,6 +11,8 @@ import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
 import { probeAllNodes, registerLocalNode } from "./nodes/service";
+import { notebookLastUse, notebookSockets } from "./notebooks/proxy";
+import { stopIdleNotebooks } from "./notebooks/service";
 import { SchedulerLoop } from "./scheduler/loop";
 import { SshGateway } from "./ssh/gateway";
 import { jobRoots } from "./ssh/roots";
@@ -51,6 +53,10 @@ export async function startMaster(
   const scheduler = new SchedulerLoop(deps, () => gateway.sync());
   await scheduler.reconcile();
   scheduler.start();
+  const idleNotebooks = setInterval(
+    () => void stopIdleNotebooks(deps, notebookLastUse).catch((err) => logger.warn("idle notebooks", { err })),
+    1000,
+  );
   const handler = createHandler(deps);
   const server = Bun.serve({
     port: config.port,
@@ -58,6 +64,7 @@ export async function startMaster(
     // Large uploads (datasets, image tars) are streamed; the limit is enforced per route.
     maxRequestBodySize: 1024 ** 4,
     fetch: handler,
+    websocket: notebookSockets(deps),
   });
   const port = server.port ?? config.port;
   const backups = options.schedule === false ? null : scheduleBackups(config, deps.clock, logger);
@@ -75,6 +82,7 @@ export async function startMaster(
       stopped = true;
       backups?.stop();
       healthLoop.stop();
+      clearInterval(idleNotebooks);
       await scheduler.stop();
       await gateway.close();
       await deps.nodes.close();

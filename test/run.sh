@@ -12,6 +12,7 @@ bash test/harness/up.sh
 source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env"
 bash test/harness/extras.sh
 bash test/harness/python-image.sh
+bash test/harness/notebook-image.sh
 # shellcheck disable=SC1091
 source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env.extras"
 

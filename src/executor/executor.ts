@@ -134,6 +134,17 @@ export class DockerExecutor {
     }
   }
 
+  /** The node ports Docker gave a container's published ports: {containerPort: hostPort}. */
+  async publishedPorts(id: string): Promise<Record<string, number>> {
+    const info = await this.docker.getContainer(id).inspect();
+    const out: Record<string, number> = {};
+    for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const host = (bindings as { HostPort: string }[] | null)?.[0]?.HostPort;
+      if (host) out[key.split("/")[0] as string] = Number(host);
+    }
+    return out;
+  }
+
   async inspect(id: string) {
     return this.docker.getContainer(id).inspect();
   }

@@ -26,6 +26,8 @@ export interface ContainerSpec {
   labels?: Record<string, string>;
   /** Keep stdin open and give a TTY (interactive environments). */
   tty?: boolean;
+  /** Container TCP ports to publish on free ports of the node (e.g. Jupyter's 8888). */
+  ports?: number[];
 }
 
 export interface NodeRuntime {
@@ -69,6 +71,7 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
       WorkingDir: spec.workdir,
       Labels: { [MANAGED_LABEL]: "true", ...(spec.labels ?? {}) },
       Tty: spec.tty ?? false,
+      ExposedPorts: spec.ports?.length ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, {}])) : undefined,
       OpenStdin: spec.tty ?? false,
       AttachStdout: true,
       AttachStderr: true,
@@ -81,6 +84,9 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
         PidsLimit: spec.pidsLimit ?? 4096,
         DeviceRequests: deviceRequests.length ? deviceRequests : undefined,
         Init: true,
+        PortBindings: spec.ports?.length
+          ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "0.0.0.0", HostPort: "" }]]))
+          : undefined,
       },
     },
   };

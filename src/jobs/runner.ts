@@ -20,7 +20,11 @@ import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
 export interface PlacedAssignment extends Assignment {
   containerId?: string;
+  /** Published ports of the container on its node: {containerPort: hostPort}. */
+  hostPorts?: Record<string, number>;
 }
+
+export const NOTEBOOK_PORT = 8888;
 
 const outputDir = (deps: Deps, job: JobRow, trainingName: string) =>
   join(trainingDir(deps.config.dataDir, job.workspace, trainingName), "jobs", job.id, "output");
@@ -112,12 +116,13 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       const spec = specs[i];
       if (!spec) continue;
       await exec.remove(spec.name); // a leftover of an earlier attempt
-      const run = await exec.run(spec);
+      const run = await exec.run(job.kind === "notebook" ? { ...spec, ports: [NOTEBOOK_PORT] } : spec);
       run.stdout.resume();
       run.stderr.resume();
       for (const note of run.notes) say(note);
       started.push({ nodeId: a.nodeId, id: run.id });
       a.containerId = run.id;
+      if (job.kind === "notebook") a.hostPorts = await exec.publishedPorts(run.id);
     }
     const where = assignments.map((a) => a.nodeId).join(", ");
     const running = await moveJob(

@@ -186,6 +186,8 @@ export const trainings = sqliteTable(
     builtinModel: text("builtin_model"),
     /** Public half of the key pair generated for this training (its private half was shown once). */
     sshPublicKey: text("ssh_public_key"),
+    /** Notebook trainings: stop the notebook after this many seconds without use. */
+    idleTimeoutSeconds: integer("idle_timeout_seconds"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -232,6 +234,10 @@ export const jobs = sqliteTable(
     exitCode: integer("exit_code"),
     attempts: integer("attempts").notNull().default(0),
     requeues: integer("requeues").notNull().default(0),
+    /** `run` (a training job) or `notebook` (a notebook training's Jupyter server). */
+    kind: text("kind").notNull().default("run"),
+    /** The Jupyter token the master adds when it proxies to the notebook. */
+    notebookToken: text("notebook_token"),
     retryOnNodeLoss: integer("retry_on_node_loss", { mode: "boolean" }).notNull().default(true),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),

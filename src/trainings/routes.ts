@@ -4,6 +4,7 @@ import type { Deps } from "../deps";
 import { authed, authedIn, principalOf } from "../http/context";
 import { page, pageQuery, wildcardPath } from "../http/schemas";
 import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "../jobs/service";
+import { startNotebook, stopNotebook } from "../notebooks/service";
 import { deleteCode, downloadCode, listCode, uploadCode } from "./files";
 import { createTraining, getTraining, listTrainings } from "./service";
 
@@ -56,6 +57,7 @@ export const trainingRoutes = (deps: Deps) =>
           users: t.Optional(t.Array(t.String({ maxLength: 40 }), { maxItems: 1000 })),
           image: t.Optional(t.String({ maxLength: 512 })),
           builtinModel: t.Optional(t.String({ maxLength: 64 })),
+          idleTimeoutSeconds: t.Optional(t.Integer()),
         }),
         detail: { tags: ["trainings"], summary: "Create a training (advanced, builtin or notebook)" },
       },
@@ -64,6 +66,19 @@ export const trainingRoutes = (deps: Deps) =>
       `${base}/:tr`,
       async ({ request, params }) => getTraining(deps, await principalOf(deps, request), params.ws, params.tr),
       { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Training detail with its status" } },
+    )
+    .post(
+      `${base}/:tr/start`,
+      async ({ request, params }) => startNotebook(deps, await principalOf(deps, request), params.ws, params.tr),
+      { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Start a notebook training's Jupyter" } },
+    )
+    .post(
+      `${base}/:tr/stop`,
+      async ({ request, params }) => stopNotebook(deps, await principalOf(deps, request), params.ws, params.tr),
+      {
+        transform: authedIn(deps),
+        detail: { tags: ["trainings"], summary: "Stop a notebook training (frees its GPU)" },
+      },
     )
     .post(
       `${base}/:tr/files`,

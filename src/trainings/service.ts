@@ -68,6 +68,8 @@ export interface TrainingInput {
   users?: string[];
   image?: string;
   builtinModel?: string;
+  /** Notebook trainings: stop the notebook after this many seconds without use. */
+  idleTimeoutSeconds?: number;
 }
 
 async function members(deps: Deps, ws: WorkspaceAccess): Promise<Set<string>> {
@@ -104,6 +106,9 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
         `no built-in model ${input.builtinModel} (the catalogue has ${BUILTIN_MODELS.map((m) => m.id).join(", ")})`,
       );
   } else if (input.builtinModel) throw badRequest("builtinModel", "only a builtin training names a built-in model");
+  const idle = input.idleTimeoutSeconds;
+  if (idle !== undefined && (!Number.isInteger(idle) || idle < 1 || idle > 30 * 86400))
+    throw badRequest("idleTimeoutSeconds", "idleTimeoutSeconds must be 1 to 2592000 seconds");
   const { store } = deps;
   const id = crypto.randomUUID();
   const now = deps.clock.now().toISOString();
@@ -124,6 +129,7 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
       owner,
       image: input.image ?? null,
       builtinModel: input.builtinModel ?? null,
+      idleTimeoutSeconds: input.idleTimeoutSeconds ?? (input.type === "notebook" ? 3600 : null),
       createdAt: now,
       updatedAt: now,
     });
@@ -148,6 +154,7 @@ function view(ref: TrainingRef, extra: Record<string, unknown> = {}) {
     users: ref.users.sort(),
     image: r.image,
     builtinModel: r.builtinModel,
+    idleTimeoutSeconds: r.idleTimeoutSeconds,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     ...extra,
@@ -163,7 +170,14 @@ export async function getTraining(deps: Deps, principal: Principal, ws: string, 
   const live = jobs.filter((j) => ["pending", "starting", "running"].includes(j.status)).length;
   const running = jobs.some((j) => j.status === "running");
   const sshPort = jobs.map((j) => deps.sshPortOf(j.id)).find((p) => p !== null) ?? null;
-  return view(ref, { status: running ? "running" : live ? "pending" : "idle", jobCount: jobs.length, sshPort });
+  const notebookUrl =
+    ref.row.type === "notebook" && running ? `/notebooks/${ref.row.workspace}/${ref.row.name}/` : null;
+  return view(ref, {
+    status: running ? "running" : live ? "pending" : "idle",
+    jobCount: jobs.length,
+    sshPort,
+    notebookUrl,
+  });
 }
 
 export async function listTrainings(

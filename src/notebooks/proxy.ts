@@ -1,0 +1,119 @@
+// /notebooks/<ws>/<tr>/… → the training's Jupyter server, HTTP and WebSocket. Only users who
+// may see the training get through (others: 404); Jupyter's own token is added by the master.
+import type { Server, ServerWebSocket } from "bun";
+import type { Principal } from "../auth/cache";
+import { authenticate } from "../auth/service";
+import type { Deps } from "../deps";
+import { AppError, notFound } from "../domain/errors";
+import { toErrorResponse } from "../http/errors";
+import { trainingFor } from "../trainings/service";
+import { notebookTarget } from "./service";
+
+const PATH = /^\/notebooks\/([a-z0-9-]+)\/([a-z0-9-]+)(\/.*)?$/;
+const lastUse = new Map<string, number>();
+
+export const notebookLastUse = (jobId: string) => lastUse.get(jobId);
+
+export interface NotebookSocketData {
+  kind: "notebook";
+  target: string;
+  token: string;
+  jobId: string;
+  upstream?: WebSocket;
+  queue: (string | Uint8Array<ArrayBuffer>)[];
+}
+
+/** The caller's bearer token: Authorization header, `hangar_token` cookie or query (browsers and WebSockets). */
+function bearerOf(request: Request, url: URL): string | null {
+  const header = request.headers.get("authorization");
+  if (header?.toLowerCase().startsWith("bearer ")) return header;
+  const cookie = /(?:^|;\s*)hangar_token=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
+  const token = cookie ?? url.searchParams.get("hangar_token");
+  return token ? `Bearer ${decodeURIComponent(token)}` : null;
+}
+
+async function resolve(deps: Deps, request: Request) {
+  const url = new URL(request.url);
+  const m = PATH.exec(url.pathname);
+  if (!m) return null;
+  const principal: Principal = await authenticate(deps, bearerOf(request, url));
+  const ref = await trainingFor(deps, principal, m[1] as string, m[2] as string);
+  const target = await notebookTarget(deps, ref.row.id);
+  if (!target) throw notFound(`notebook ${m[2]} is not running`);
+  url.searchParams.delete("hangar_token");
+  return { target, path: `${url.pathname}${url.search}` };
+}
+
+/** Handles a /notebooks/ request; null when the path is not a notebook's. */
+export async function proxyNotebook(deps: Deps, request: Request, server?: Server<unknown>): Promise<Response | null> {
+  if (!request.url.includes("/notebooks/")) return null;
+  try {
+    const r = await resolve(deps, request);
+    if (!r) return null;
+    lastUse.set(r.target.jobId, deps.clock.now().getTime());
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const data: NotebookSocketData = {
+        kind: "notebook",
+        target: `ws://${r.target.origin}${r.path}`,
+        token: r.target.token,
+        jobId: r.target.jobId,
+        queue: [],
+      };
+      if (server?.upgrade(request, { data })) return new Response(null, { status: 101 });
+      return Response.json({ error: { code: "bad_request", message: "WebSocket upgrade failed" } }, { status: 400 });
+    }
+    const headers = new Headers(request.headers);
+    for (const h of ["host", "authorization", "cookie", "connection", "content-length"]) headers.delete(h);
+    headers.set("authorization", `token ${r.target.token}`);
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+    const upstream = await fetch(`http://${r.target.origin}${r.path}`, {
+      method: request.method,
+      headers,
+      body,
+      redirect: "manual",
+    });
+    const out = new Headers(upstream.headers);
+    out.delete("content-encoding");
+    out.delete("content-length");
+    return new Response(upstream.body, { status: upstream.status, headers: out });
+  } catch (err) {
+    if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "notebook proxy");
+    return Response.json(
+      { error: { code: "bad_gateway", message: `notebook unreachable: ${(err as Error).message}` } },
+      { status: 502 },
+    );
+  }
+}
+
+/** Bun WebSocket handlers that pipe a client socket to the notebook's. */
+export function notebookSockets(deps: Deps) {
+  return {
+    open(ws: ServerWebSocket<NotebookSocketData>) {
+      const d = ws.data;
+      // Bun's WebSocket client takes headers: the master authenticates to Jupyter with its token.
+      const up = new WebSocket(d.target, { headers: { authorization: `token ${d.token}` } } as unknown as string[]);
+      up.binaryType = "arraybuffer";
+      d.upstream = up;
+      up.onopen = () => {
+        for (const m of d.queue) up.send(m);
+        d.queue = [];
+      };
+      up.onmessage = (ev) => {
+        lastUse.set(d.jobId, deps.clock.now().getTime());
+        ws.send(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer));
+      };
+      up.onclose = () => ws.close();
+      up.onerror = () => ws.close();
+    },
+    message(ws: ServerWebSocket<NotebookSocketData>, message: string | Buffer) {
+      const d = ws.data;
+      lastUse.set(d.jobId, deps.clock.now().getTime());
+      const m = typeof message === "string" ? message : (new Uint8Array(message) as Uint8Array<ArrayBuffer>);
+      if (d.upstream?.readyState === WebSocket.OPEN) d.upstream.send(m);
+      else d.queue.push(m);
+    },
+    close(ws: ServerWebSocket<NotebookSocketData>) {
+      ws.data.upstream?.close();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// Notebook trainings (SPEC §7): a long-running Jupyter server from the training's image on its
+// GPU share, the code folder at /code, reached through the master at /notebooks/<ws>/<tr>/.
+// It runs as a job of kind `notebook`, so the scheduler places it and counts its GPUs.
+import { and, eq, inArray } from "drizzle-orm";
+import type { Principal } from "../auth/cache";
+import type { Deps } from "../deps";
+import { badRequest, conflict } from "../domain/errors";
+import type { PlacedAssignment } from "../jobs/runner";
+import { cancelJob } from "../jobs/service";
+import type { JobRow } from "../jobs/transitions";
+import { getTraining, type TrainingRef, trainingFor } from "../trainings/service";
+import { requireNotExpired } from "../workspaces/access";
+
+export const notebookBase = (ws: string, tr: string) => `/notebooks/${ws}/${tr}/`;
+const LIVE = ["pending", "starting", "running"];
+
+export async function liveNotebookJob(deps: Deps, trainingId: string): Promise<JobRow | undefined> {
+  const { store } = deps;
+  const [job] = await store.db
+    .select()
+    .from(store.t.jobs)
+    .where(
+      and(
+        eq(store.t.jobs.trainingId, trainingId),
+        eq(store.t.jobs.kind, "notebook"),
+        inArray(store.t.jobs.status, LIVE),
+      ),
+    )
+    .limit(1);
+  return job;
+}
+
+function notebookCommand(ws: string, tr: string, token: string): string {
+  // Debian's Jupyter Notebook 6 (NotebookApp flags). allow_origin: the master is the origin users see.
+  return [
+    "jupyter notebook --ip=0.0.0.0 --port=8888 --no-browser --allow-root",
+    `--NotebookApp.token=${token}`,
+    `--NotebookApp.base_url=${notebookBase(ws, tr)}`,
+    "--NotebookApp.allow_origin='*'",
+    "--notebook-dir=/code",
+  ].join(" ");
+}
+
+async function notebookTraining(deps: Deps, principal: Principal, ws: string, tr: string): Promise<TrainingRef> {
+  const ref = await trainingFor(deps, principal, ws, tr);
+  if (ref.row.type !== "notebook") throw badRequest("type", `training ${tr} is not a notebook training`);
+  return ref;
+}
+
+export async function startNotebook(deps: Deps, principal: Principal, ws: string, tr: string) {
+  const ref = await notebookTraining(deps, principal, ws, tr);
+  requireNotExpired(deps, ref.ws.row, "starting a notebook");
+  if (!ref.row.image) throw badRequest("image", "a notebook training needs an image with Jupyter");
+  if (await liveNotebookJob(deps, ref.row.id)) throw conflict(`notebook ${tr} is already started`, "notebook_running");
+  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("hex");
+  const now = deps.clock.now().toISOString();
+  const id = crypto.randomUUID().slice(0, 13).replace("-", "");
+  await deps.store.tx(async (db) => {
+    await db.insert(deps.store.t.jobs).values({
+      id,
+      trainingId: ref.row.id,
+      workspace: ws,
+      name: "notebook",
+      seq: 0,
+      image: ref.row.image as string,
+      command: notebookCommand(ws, tr, token),
+      parameters: "{}",
+      gpuOptions: "[]",
+      gpus: ref.row.gpus,
+      status: "pending",
+      statusReason: "queued",
+      kind: "notebook",
+      notebookToken: token,
+      retryOnNodeLoss: false,
+      createdBy: principal.userId,
+      createdAt: now,
+      queuedAt: now,
+      updatedAt: now,
+    });
+    await db
+      .insert(deps.store.t.jobEvents)
+      .values({ jobId: id, at: now, fromState: null, toState: "pending", reason: "notebook started" });
+  });
+  deps.jobsChanged();
+  return getTraining(deps, principal, ws, tr);
+}
+
+export async function stopNotebook(deps: Deps, principal: Principal, ws: string, tr: string) {
+  const ref = await notebookTraining(deps, principal, ws, tr);
+  const job = await liveNotebookJob(deps, ref.row.id);
+  if (!job) throw conflict(`notebook ${tr} is not running`, "notebook_stopped");
+  await cancelJob(deps, principal, job.id);
+  return getTraining(deps, principal, ws, tr);
+}
+
+/** Where the proxy sends a running notebook's requests, or null. */
+export async function notebookTarget(deps: Deps, trainingId: string) {
+  const job = await liveNotebookJob(deps, trainingId);
+  if (job?.status !== "running") return null;
+  const a = (JSON.parse(job.assignments) as PlacedAssignment[])[0];
+  const port = a?.hostPorts?.["8888"];
+  if (!a || !port) return null;
+  const [node] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, a.nodeId));
+  if (!node) return null;
+  const host = node.id === "local" ? "127.0.0.1" : node.ip;
+  return { jobId: job.id, origin: `${host}:${port}`, token: job.notebookToken ?? "" };
+}
+
+/** Notebooks unused for their training's idleTimeoutSeconds are stopped; their GPUs are freed. */
+export async function stopIdleNotebooks(deps: Deps, lastUse: (jobId: string) => number | undefined): Promise<string[]> {
+  const { store } = deps;
+  const running = await store.db
+    .select({ job: store.t.jobs, idle: store.t.trainings.idleTimeoutSeconds })
+    .from(store.t.jobs)
+    .innerJoin(store.t.trainings, eq(store.t.trainings.id, store.t.jobs.trainingId))
+    .where(and(eq(store.t.jobs.kind, "notebook"), eq(store.t.jobs.status, "running")));
+  const now = deps.clock.now().getTime();
+  const stopped: string[] = [];
+  for (const { job, idle } of running) {
+    if (!idle) continue;
+    const since = lastUse(job.id) ?? Date.parse(job.startedAt ?? job.updatedAt);
+    if (now - since < idle * 1000) continue;
+    const system: Principal = { userId: "root", role: "admin", via: "session", expiresAt: Number.POSITIVE_INFINITY };
+    await cancelJob(deps, system, job.id).catch(() => {});
+    deps.logs.append(job.id, `[hangar] stopped after ${idle} s without use\n`);
+    stopped.push(job.id);
+  }
+  return stopped;
+}

@@ -1,0 +1,171 @@
+// Notebook trainings through a real master process: Jupyter from the harness's notebook image
+// on a fractional GPU of a worker, reached through /notebooks/<ws>/<tr>/ (contents API and a
+// cell run over the kernel WebSocket), 404 for users without access, and the idle timeout
+// stopping it and freeing its GPU.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { $ } from "bun";
+import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
+import { authorize, testWorkers } from "../helpers/workers";
+
+const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
+
+describe("notebook trainings", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hangar-notebooks-"));
+  let master: MasterProcess;
+  let api: ReturnType<typeof client>;
+  let alice: string;
+  let bob: string;
+  const base = "/notebooks/lab/nb/";
+  const image = () => {
+    const v = process.env.HANGAR_TEST_NOTEBOOK_IMAGE;
+    if (!v)
+      throw new Error(
+        "HANGAR_TEST_NOTEBOOK_IMAGE is not set: run the suite with `bun run test` (test/harness/notebook-image.sh)",
+      );
+    return v;
+  };
+
+  beforeAll(async () => {
+    master = await spawnMaster({
+      HANGAR_DATA_DIR: dataDir,
+      HANGAR_ROOT_PASSWORD: "nbRoot1!x",
+      HANGAR_SCHEDULER_BACKSTOP_SECONDS: "0.3",
+      HANGAR_SSH_HOST: "127.0.0.1",
+    });
+    api = client(master.url);
+    const root = (await api("POST", "/api/auth/login", undefined, { userId: "root", password: "nbRoot1!x" })).body
+      .token;
+    for (const u of ["alice", "bob"])
+      await api("POST", "/api/users", root, { userId: u, password: "userPass1!", role: "user" });
+    alice = (await api("POST", "/api/auth/login", undefined, { userId: "alice", password: "userPass1!" })).body.token;
+    bob = (await api("POST", "/api/auth/login", undefined, { userId: "bob", password: "userPass1!" })).body.token;
+    const w = testWorkers()[0];
+    if (!w) throw new Error("no worker");
+    authorize(w, (await api("GET", "/api/nodes/master-key", root)).body.publicKey);
+    const node = await api("POST", "/api/nodes", root, { ip: w.ip, sshPort: w.port, name: "nb-worker" });
+    await api("POST", `/api/nodes/${node.body.id}/connect`, root);
+    await api("POST", "/api/workspaces", root, {
+      name: "lab",
+      ...PERIOD,
+      trainingGpus: 1,
+      deploymentGpus: 0,
+      manager: "root",
+      users: ["alice"],
+    });
+    const tr = await api("POST", "/api/workspaces/lab/trainings", alice, {
+      name: "nb",
+      type: "notebook",
+      gpus: 0.5,
+      access: "private",
+      image: image(),
+      idleTimeoutSeconds: 4,
+    });
+    expect(tr.status).toBe(201);
+  });
+  afterAll(async () => {
+    await master?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("Jupyter through the master: contents API and a cell run over the kernel WebSocket", async () => {
+    const started = await api("POST", "/api/workspaces/lab/trainings/nb/start", alice);
+    expect(started.status).toBe(200);
+    let ready = false;
+    for (let i = 0; i < 150 && !ready; i++) {
+      const d = (await api("GET", "/api/workspaces/lab/trainings/nb", alice)).body;
+      if (d.notebookUrl === base) {
+        const status = await fetch(`${master.url}${base}api/status`, { headers: { authorization: `Bearer ${alice}` } });
+        ready = status.status === 200;
+      }
+      if (!ready) await Bun.sleep(200);
+    }
+    expect(ready).toBe(true);
+    expect((await api("GET", "/api/workspaces/lab", alice)).body.gpusInUse.training).toBe(0.5);
+
+    const contents = await fetch(`${master.url}${base}api/contents`, { headers: { authorization: `Bearer ${alice}` } });
+    expect(contents.status).toBe(200);
+    expect((await contents.json()).type).toBe("directory");
+
+    const kernel = await fetch(`${master.url}${base}api/kernels`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(kernel.status).toBe(201);
+    const kernelId = (await kernel.json()).id as string;
+    const wsUrl = `${master.url.replace("http", "ws")}${base}api/kernels/${kernelId}/channels?hangar_token=${alice}`;
+    const output = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl);
+      const timer = setTimeout(() => reject(new Error("no output from the kernel")), 30_000);
+      const msgId = crypto.randomUUID();
+      ws.onopen = () =>
+        ws.send(
+          JSON.stringify({
+            header: {
+              msg_id: msgId,
+              username: "alice",
+              session: crypto.randomUUID(),
+              msg_type: "execute_request",
+              version: "5.3",
+              date: new Date().toISOString(),
+            },
+            parent_header: {},
+            metadata: {},
+            content: {
+              code: "print(6*7)",
+              silent: false,
+              store_history: true,
+              user_expressions: {},
+              allow_stdin: false,
+              stop_on_error: true,
+            },
+            channel: "shell",
+            buffers: [],
+          }),
+        );
+      ws.onmessage = (ev) => {
+        const msg = JSON.parse(String(ev.data));
+        if (msg.msg_type === "stream" && msg.parent_header?.msg_id === msgId) {
+          clearTimeout(timer);
+          ws.close();
+          resolve(msg.content.text);
+        }
+      };
+      ws.onerror = () => reject(new Error("websocket error"));
+    });
+    expect(output).toBe("42\n");
+  }, 90_000);
+
+  test("without access to the training the notebook is a 404", async () => {
+    const res = await fetch(`${master.url}${base}api/contents`, { headers: { authorization: `Bearer ${bob}` } });
+    expect(res.status).toBe(404);
+    const anonymous = await fetch(`${master.url}${base}api/contents`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  test("after the idle timeout the container is gone and its GPU is free", async () => {
+    let detail: any;
+    for (let i = 0; i < 100; i++) {
+      detail = (await api("GET", "/api/workspaces/lab/trainings/nb", alice)).body;
+      if (detail.status === "idle") break;
+      await Bun.sleep(200);
+    }
+    expect(detail.status).toBe("idle");
+    expect(detail.notebookUrl).toBeNull();
+    expect((await api("GET", "/api/workspaces/lab", alice)).body.gpusInUse.training).toBe(0);
+    const jobs = (await api("GET", "/api/workspaces/lab/trainings/nb/jobs", alice)).body.items;
+    expect(jobs[0].status).toBe("cancelled");
+    let left = "x";
+    for (let i = 0; i < 30 && left; i++) {
+      left = (await $`docker ps -aq --filter label=hangar.job=${jobs[0].id}`.text()).trim();
+      if (left) await Bun.sleep(200);
+    }
+    expect(left).toBe("");
+    expect(
+      (await fetch(`${master.url}${base}api/contents`, { headers: { authorization: `Bearer ${alice}` } })).status,
+    ).toBe(404);
+  }, 60_000);
+});
