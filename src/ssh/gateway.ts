@@ -101,7 +101,10 @@ export class SshGateway {
     const sock = (client as any)._sock as { remoteAddress?: string } | undefined;
     ip = sock?.remoteAddress ?? null;
     client.on("authentication", (ctx) => {
-      if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
+      if (ctx.method !== "publickey") {
+        if (ctx.method !== "none") this.log(ctx.username, ip, `:${port} refused: ${ctx.method} authentication`, 401);
+        return ctx.reject(["publickey"]);
+      }
       void this.authorize(jobId, ctx.username, ctx.key.algo, ctx.key.data).then(
         (result) => {
           if (!result.ok) {
@@ -127,8 +130,23 @@ export class SshGateway {
         void roots.then((r) => this.onSession(jobId, accept(), r));
       });
     });
-    client.on("tcpip", (_accept, reject) => reject());
-    client.on("request", (_accept, reject) => reject?.());
+    client.on("tcpip", (_accept, reject, info) => {
+      this.log(
+        principal?.userId ?? null,
+        ip,
+        `:${port} refused: port forwarding to ${info.destIP}:${info.destPort}`,
+        403,
+      );
+      reject();
+    });
+    client.on("openssh.streamlocal", (_accept, reject, info) => {
+      this.log(principal?.userId ?? null, ip, `:${port} refused: socket forwarding to ${info.socketPath}`, 403);
+      reject();
+    });
+    client.on("request", (_accept, reject, name) => {
+      this.log(principal?.userId ?? null, ip, `:${port} refused: ${name}`, 403);
+      reject?.();
+    });
     client.on("error", () => {});
   }
 

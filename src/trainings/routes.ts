@@ -6,7 +6,7 @@ import { page, pageQuery, wildcardPath } from "../http/schemas";
 import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "../jobs/service";
 import { startNotebook, stopNotebook } from "../notebooks/service";
 import { deleteCode, downloadCode, listCode, uploadCode } from "./files";
-import { createTraining, getTraining, listTrainings } from "./service";
+import { createTraining, generateTrainingKey, getTraining, listTrainings } from "./service";
 
 const base = "/api/workspaces/:ws/trainings";
 
@@ -66,6 +66,22 @@ export const trainingRoutes = (deps: Deps) =>
       `${base}/:tr`,
       async ({ request, params }) => getTraining(deps, await principalOf(deps, request), params.ws, params.tr),
       { transform: authedIn(deps), detail: { tags: ["trainings"], summary: "Training detail with its status" } },
+    )
+    .post(
+      `${base}/:tr/ssh-key`,
+      async ({ request, params, set }) => {
+        const key = await generateTrainingKey(deps, await principalOf(deps, request), params.ws, params.tr);
+        set.status = 201;
+        return key;
+      },
+      {
+        transform: authedIn(deps),
+        detail: {
+          tags: ["trainings"],
+          summary:
+            "Make an SSH key pair for the training's containers; the private key is shown once (again: replaced)",
+        },
+      },
     )
     .post(
       `${base}/:tr/start`,

@@ -3,10 +3,11 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
+import { utils } from "ssh2";
 import type { Principal } from "../auth/cache";
 import { BUILTIN_MODELS, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
-import { badRequest, conflict, notFound } from "../domain/errors";
+import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { nameProblem } from "../domain/rules";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
@@ -155,6 +156,7 @@ function view(ref: TrainingRef, extra: Record<string, unknown> = {}) {
     image: r.image,
     builtinModel: r.builtinModel,
     idleTimeoutSeconds: r.idleTimeoutSeconds,
+    hasSshKey: r.sshPublicKey !== null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     ...extra,
@@ -208,4 +210,22 @@ export async function listTrainings(
         ref.users.includes(principal.userId),
     );
   return { items: visible.slice(page.offset, page.offset + page.limit).map((r) => view(r)), total: visible.length };
+}
+
+/**
+ * A key pair for SSH into the training's containers (Backend.AI's id_container): the public half
+ * is kept, the private half is returned once. Asking again replaces the pair (the old key stops).
+ */
+export async function generateTrainingKey(deps: Deps, principal: Principal, ws: string, tr: string) {
+  const ref = await trainingFor(deps, principal, ws, tr);
+  if (ref.row.owner !== principal.userId && !ref.ws.isAdmin && !ref.ws.isManager)
+    throw forbidden("only the training's owner, the workspace manager or an admin makes its SSH key");
+  const pair = utils.generateKeyPairSync("ed25519", { comment: `hangar-${ws}-${tr}` });
+  await deps.store.tx((db) =>
+    db
+      .update(deps.store.t.trainings)
+      .set({ sshPublicKey: pair.public.trim(), updatedAt: deps.clock.now().toISOString() })
+      .where(eq(deps.store.t.trainings.id, ref.row.id)),
+  );
+  return { privateKey: pair.private, publicKey: pair.public.trim() };
 }

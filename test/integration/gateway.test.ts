@@ -122,9 +122,10 @@ describe("ssh gateway", () => {
     expect(screen).toContain("42-interactive");
     expect(screen).toMatch(/\/dev\/pts\/\d+/);
     await $`tmux resize-window -t gw -x 100 -y 20`.quiet().nothrow();
-    await $`tmux send-keys -t gw ${"stty size"} Enter`;
-    for (let i = 0; i < 40 && !screen.includes("20 100"); i++) {
-      await Bun.sleep(150);
+    // The window change travels ssh → gateway → docker exec resize: ask until it has arrived.
+    for (let i = 0; i < 20 && !screen.includes("20 100"); i++) {
+      await $`tmux send-keys -t gw ${"stty size"} Enter`;
+      await Bun.sleep(300);
       screen = await $`tmux capture-pane -p -t gw`.text();
     }
     expect(screen).toContain("20 100");
@@ -152,6 +153,39 @@ describe("ssh gateway", () => {
     expect(readFileSync(join(dir, "down.txt"), "utf8")).toBe("hello through sftp\n");
     // The container sees the same file at /code.
     expect((await ssh(port, alice.key, "alice", "cat /code/up.txt")).out).toBe("hello through sftp\n");
+  });
+
+  test("a key generated for the training works once handed out, and stops when replaced", async () => {
+    const token = await m.login("alice", "userPass1!");
+    const first = await m.json("POST", "/api/workspaces/lab-a/trainings/env/ssh-key", { token });
+    expect(first.status).toBe(201);
+    expect(first.body.privateKey).toContain("OPENSSH PRIVATE KEY");
+    const keyFile = join(dir, "id_container");
+    writeFileSync(keyFile, first.body.privateKey, { mode: 0o600 });
+    expect((await ssh(port, keyFile, "alice", "echo via-training-key")).out).toBe("via-training-key\n");
+    const bobToken = await m.login("bob", "userPass1!");
+    expect((await m.json("POST", "/api/workspaces/lab-a/trainings/env/ssh-key", { token: bobToken })).status).toBe(404);
+    const second = await m.json("POST", "/api/workspaces/lab-a/trainings/env/ssh-key", { token });
+    expect(second.body.publicKey).not.toBe(first.body.publicKey);
+    expect((await ssh(port, keyFile, "alice", "true")).code).toBe(255);
+  });
+
+  test("anything but shell, exec and sftp is refused and logged", async () => {
+    const p = Bun.spawn(
+      ["ssh", ...SSH_OPTS, "-p", String(port), "-i", alice.key, "-W", "127.0.0.1:22", "alice@127.0.0.1"],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "pipe",
+      },
+    );
+    const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+    expect(`${code} ${err}`).toContain("255 ");
+    m.deps.accessLog.flush();
+    const day = new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    expect(readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8")).toContain(
+      "refused: port forwarding to 127.0.0.1:22",
+    );
   });
 
   test("a wrong key, another workspace's user and a stopped job are refused", async () => {
