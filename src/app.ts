@@ -66,9 +66,12 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
   return async (request, server) => {
     const t0 = performance.now();
     const ip = server?.requestIP(request)?.address ?? null;
+    const url = request.url;
     let status = 500;
     try {
-      const response = (await proxyNotebook(deps, request, server)) ?? (await app.fetch(request));
+      // Only notebook paths go to the proxy; everything else straight to the app.
+      const response =
+        (url.includes("/notebooks/") ? await proxyNotebook(deps, request, server) : null) ?? (await app.fetch(request));
       status = response.status;
       return response;
     } finally {
@@ -77,7 +80,7 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
         user: requestUser(request),
         ip,
         method: request.method,
-        path: pathOf(request.url),
+        path: pathOf(url),
         status,
         ms: performance.now() - t0,
       });

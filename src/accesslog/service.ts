@@ -33,5 +33,7 @@ export function readDay(deps: Deps, day: string): Blob {
 
 export function deleteDay(deps: Deps, day: string): void {
   deps.accessLog.flush();
-  rmSync(dayFile(deps, day));
+  const file = dayFile(deps, day);
+  deps.accessLog.release(day);
+  rmSync(file);
 }

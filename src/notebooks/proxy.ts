@@ -46,7 +46,6 @@ async function resolve(deps: Deps, request: Request) {
 
 /** Handles a /notebooks/ request; null when the path is not a notebook's. */
 export async function proxyNotebook(deps: Deps, request: Request, server?: Server<unknown>): Promise<Response | null> {
-  if (!request.url.includes("/notebooks/")) return null;
   try {
     const r = await resolve(deps, request);
     if (!r) return null;
