@@ -20,6 +20,7 @@ export class SchedulerLoop {
   private running: Promise<void> | null = null;
   private again = false;
   private nodeErrorSince = new Map<string, number>();
+  private lastSweep = 0;
   private nodeUse = new Map<string, number>();
   private workspaceUse = new Map<string, number>();
 
@@ -54,6 +55,7 @@ export class SchedulerLoop {
       do {
         this.again = false;
         await this.pass().catch((err) => this.deps.logger.error("scheduler pass failed", { err }));
+        await this.sweepOrphans().catch((err) => this.deps.logger.warn("orphan sweep failed", { err }));
         await this.afterPass().catch((err) => this.deps.logger.error("after scheduler pass", { err }));
       } while (this.again);
       this.running = null;
@@ -218,6 +220,44 @@ export class SchedulerLoop {
         deps.logs.setLastTimestamp(j.id, "");
       } else deps.logs.end(j.id);
     }
+  }
+
+  /**
+   * Removes Hangar containers that no live job owns on their node: e.g. a job's old container on
+   * a node that came back after the job was requeued elsewhere (it would hold GPUs unseen).
+   * At most every 30 s unless forced; containers of jobs still starting are left alone.
+   */
+  async sweepOrphans(force = false): Promise<string[]> {
+    const { deps } = this;
+    const now = deps.clock.now().getTime();
+    if (!force && now - this.lastSweep < 30_000) return [];
+    this.lastSweep = now;
+    const { store } = deps;
+    const live = await store.db
+      .select()
+      .from(store.t.jobs)
+      .where(inArray(store.t.jobs.status, ["pending", ...LIVE]));
+    const owned = new Set<string>();
+    const starting = new Set<string>();
+    for (const j of live) {
+      if (j.status === "starting") starting.add(j.id);
+      for (const a of JSON.parse(j.assignments) as PlacedAssignment[]) if (a.containerId) owned.add(a.containerId);
+    }
+    const nodes = await store.db.select().from(store.t.nodes);
+    const removed: string[] = [];
+    for (const n of nodes.filter((x) => x.status === "attached")) {
+      const exec = await nodeExecutor(deps, n.id).catch(() => null);
+      const containers = (await exec?.list().catch(() => [])) ?? [];
+      for (const c of containers) {
+        const jobId = c.labels["hangar.job"];
+        if (!jobId || owned.has(c.id) || starting.has(jobId)) continue;
+        await exec?.stop(c.id, 5).catch(() => {});
+        await exec?.remove(c.id).catch(() => {});
+        deps.logger.info("removed an orphaned container", { node: n.name, job: jobId, container: c.id.slice(0, 12) });
+        removed.push(c.id);
+      }
+    }
+    return removed;
   }
 
   /**

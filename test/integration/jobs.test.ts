@@ -145,6 +145,20 @@ for (const target of STORE_TARGETS) {
       expect((await m.json("POST", `/api/jobs/${long?.id}/cancel`, { token: alice })).status).toBe(409);
     });
 
+    test("a Hangar container that no live job owns is removed by the orphan sweep", async () => {
+      const node = (await m.json("GET", "/api/nodes", { token: root })).body.items[0];
+      const exec = await nodeExecutor(m.deps, node.id);
+      const run = await exec.run({
+        name: `hangar-orphan-${target}-${Date.now()}`,
+        image: IMAGE,
+        command: ["sleep", "600"],
+        labels: { "hangar.job": "long-gone-job" },
+      });
+      const removed = (await m.scheduler?.sweepOrphans(true)) ?? [];
+      expect(removed).toContain(run.id);
+      expect((await exec.list()).some((c) => c.id === run.id)).toBe(false);
+    });
+
     test("bad job input names the field", async () => {
       const cases: [Record<string, unknown>, string][] = [
         [{ name: "x", command: "true", gpus: 3 }, "gpus"],
