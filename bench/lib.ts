@@ -27,6 +27,7 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** The closing line of every benchmark, e.g. `BENCH api-ratio value=0.31 goal=>=0.30`. */
 export function benchLine(name: string, value: number, goal: string): string {
   return `BENCH ${name} value=${Number(value.toFixed(3))} goal=${goal}`;
 }
