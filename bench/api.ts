@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqlite } from "../src/store/store";
 import { client, spawnMaster } from "../test/helpers/processes";
-import { benchLine, ensureWrk, median, wrkRps } from "./lib";
+import { benchLine, ensureWrk, median, pinServer, wrkRps } from "./lib";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -36,6 +36,9 @@ const master = await spawnMaster({ HANGAR_DATA_DIR: dataDir, HANGAR_ROOT_PASSWOR
 const hello = Bun.spawn(["bun", join(import.meta.dir, "hello.ts")], { stdout: "pipe" });
 try {
   const helloPort = /listening (\d+)/.exec(await readLine(hello.stdout))?.[1];
+  // Both servers on CPU 0, wrk on CPU 1 (where there are two).
+  const cpu = await pinServer(master.proc.pid);
+  await pinServer(hello.pid);
   const api = client(master.url);
   const login = await api("POST", "/api/auth/login", undefined, { userId: "root", password: "benchRoot1!" });
   const token = login.body.token as string;
@@ -47,15 +50,16 @@ try {
   const usersUrl = `${master.url}/api/users?limit=50`;
   const helloUrl = `http://127.0.0.1:${helloPort}/`;
   // Warm up both (JIT, caches), then alternate rounds so drift hits both alike.
-  await wrkRps(usersUrl, { seconds: 1, connections: CONNECTIONS, header: `Authorization: Bearer ${token}` });
-  await wrkRps(helloUrl, { seconds: 1, connections: CONNECTIONS });
+  await wrkRps(usersUrl, { seconds: 1, connections: CONNECTIONS, header: `Authorization: Bearer ${token}`, cpu });
+  await wrkRps(helloUrl, { seconds: 1, connections: CONNECTIONS, cpu });
   for (let r = 0; r < ROUNDS; r++) {
     const a = await wrkRps(usersUrl, {
       seconds: SECONDS,
       connections: CONNECTIONS,
       header: `Authorization: Bearer ${token}`,
+      cpu,
     });
-    const b = await wrkRps(helloUrl, { seconds: SECONDS, connections: CONNECTIONS });
+    const b = await wrkRps(helloUrl, { seconds: SECONDS, connections: CONNECTIONS, cpu });
     ours.push(a.rps);
     anchor.push(b.rps);
     console.log(
@@ -64,7 +68,8 @@ try {
   }
   const ratio = median(ours) / median(anchor);
   console.log(`median: hangar ${median(ours).toFixed(0)} req/s, Bun.serve hello ${median(anchor).toFixed(0)} req/s`);
-  console.log(`ratio ${ratio.toFixed(3)} (wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} rounds)`);
+  const pinning = cpu === undefined ? "no CPU pinning" : "servers pinned to CPU 0, wrk to CPU 1";
+  console.log(`ratio ${ratio.toFixed(3)} (wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} rounds, ${pinning})`);
   console.log(benchLine("api-ratio", ratio, ">=0.30"));
 } finally {
   hello.kill();

@@ -36,7 +36,7 @@ export interface Deps {
   /** Job logs on disk and their live followers. */
   logs: LogHub;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
-  userPages: ReadCache<Uint8Array<ArrayBuffer>>;
+  userPages: ReadCache<Blob>;
 }
 
 type Derived =

@@ -5,7 +5,6 @@ import { page } from "../http/schemas";
 import { createUser, getUser, listUsersJson, patchUser } from "./service";
 
 const tags = ["users"];
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 const pageParameters = [
   {
     name: "limit",
@@ -28,7 +27,7 @@ export const userRoutes = (deps: Deps) =>
       // The hottest read: no body, so no transform hook; the query is read after auth here.
       async ({ request, query }) => {
         await principalOf(deps, request, "admin");
-        return new Response(await listUsersJson(deps, page(query)), { headers: JSON_HEADERS });
+        return new Response(await listUsersJson(deps, page(query)));
       },
       { detail: { tags, summary: "List users (admin)", parameters: pageParameters } },
     )

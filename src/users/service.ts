@@ -56,14 +56,15 @@ async function findUser(deps: Deps, userId: string) {
   return row;
 }
 
-const utf8 = new TextEncoder();
-type Bytes = Uint8Array<ArrayBuffer>;
-
-/** The users page as UTF-8 JSON; served from the read cache until the store changes. */
-export function listUsersJson(deps: Deps, page: { limit: number; offset: number }): Promise<Bytes> {
+/**
+ * The users page as a JSON Blob, served from the read cache until the store changes. A Blob
+ * carries its content type, so `new Response(blob)` needs no Headers object (measurably
+ * cheaper per request than bytes plus headers).
+ */
+export function listUsersJson(deps: Deps, page: { limit: number; offset: number }): Promise<Blob> {
   return deps.userPages.get(
     `${page.limit}:${page.offset}`,
-    async () => utf8.encode(JSON.stringify(await listUsers(deps, page))) as Bytes,
+    async () => new Blob([JSON.stringify(await listUsers(deps, page))], { type: "application/json; charset=utf-8" }),
   );
 }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
+import { dayOf } from "../../src/accesslog/writer";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, testWorkers } from "../helpers/workers";
 
@@ -182,7 +183,7 @@ describe("ssh gateway", () => {
     const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
     expect(`${code} ${err}`).toContain("255 ");
     m.deps.accessLog.flush();
-    const day = new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    const day = dayOf(m.clock.now());
     expect(readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8")).toContain(
       "refused: port forwarding to 127.0.0.1:22",
     );
@@ -196,7 +197,7 @@ describe("ssh gateway", () => {
     expect(other.code).toBe(255);
     expect(other.err).toContain("Permission denied");
     m.deps.accessLog.flush();
-    const day = new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    const day = dayOf(m.clock.now());
     const log = readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8");
     expect(log).toContain("no access to training env");
     const token = await m.login("alice", "userPass1!");
