@@ -11,6 +11,7 @@ import { datasetRoutes } from "./datasets/routes";
 import type { Deps } from "./deps";
 import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
+import { limitJsonBody } from "./http/jsonLimit";
 import { imageRoutes } from "./images/routes";
 import { nodeRoutes } from "./nodes/routes";
 import { proxyNotebook } from "./notebooks/proxy";
@@ -63,15 +64,24 @@ export type Handler = (request: Request, server?: Server<unknown>) => Promise<Re
  * whole app, sees every request (errors and unknown routes too) with its final status.
  */
 export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
-  return async (request, server) => {
+  const maxJson = deps.config.maxJsonBytes;
+  return async (incoming, server) => {
     const t0 = performance.now();
-    const ip = server?.requestIP(request)?.address ?? null;
-    const url = request.url;
+    const ip = server?.requestIP(incoming)?.address ?? null;
+    const url = incoming.url;
+    let request = incoming;
     let status = 500;
     try {
       // Only notebook paths go to the proxy; everything else straight to the app.
-      const response =
-        (url.includes("/notebooks/") ? await proxyNotebook(deps, request, server) : null) ?? (await app.fetch(request));
+      let response = url.includes("/notebooks/") ? await proxyNotebook(deps, request, server) : null;
+      if (!response) {
+        request = await limitJsonBody(incoming, maxJson);
+        response = await app.fetch(request);
+      }
+      status = response.status;
+      return response;
+    } catch (err) {
+      const response = toErrorResponse("UNKNOWN", err, deps.logger, `${incoming.method} ${url}`);
       status = response.status;
       return response;
     } finally {
