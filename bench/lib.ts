@@ -4,7 +4,9 @@ import { $ } from "bun";
 export async function ensureWrk(): Promise<void> {
   if (Bun.which("wrk")) return;
   console.log("installing wrk (Debian package) for load generation …");
-  await $`apt-get install -y wrk`.quiet();
+  // An empty package list (fresh machine) needs an update first.
+  const install = await $`apt-get install -y -q wrk`.quiet().nothrow();
+  if (install.exitCode !== 0) await $`apt-get update -q && apt-get install -y -q wrk`.quiet();
 }
 
 /** Requests per second that wrk measures against `url` (one thread, `connections` open). */

@@ -13,7 +13,12 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 registry_up() {
   command -v docker-registry >/dev/null || {
     log "registry: installing docker-registry"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y docker-registry >/dev/null
+    # (apt's package lists may be empty on a fresh machine where up.sh had nothing to install.)
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q docker-registry </dev/null >/dev/null 2>&1 || {
+      apt-get -o DPkg::Lock::Timeout=300 update -q </dev/null >/dev/null &&
+        apt-get -o DPkg::Lock::Timeout=300 install -y -q docker-registry </dev/null >/dev/null
+    } || { log "registry: ERROR: apt-get install docker-registry failed"; exit 1; }
   }
   # Debian's package starts its own service on :5000; ours is the one on 127.0.0.1:5000.
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl stop docker-registry 2>/dev/null || true; fi
