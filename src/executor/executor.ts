@@ -72,6 +72,25 @@ export class DockerExecutor {
     }
   }
 
+  /**
+   * Creates and starts a container without attaching to it (as `docker run -d`): its output
+   * stays in Docker's log, read with `follow`; its end is awaited with `waitExit`.
+   */
+  async start(spec: ContainerSpec): Promise<{ id: string; notes: string[] }> {
+    const { options, notes } = buildCreateOptions(
+      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId } },
+      this.runtime(),
+    );
+    const container = await this.docker.createContainer(options);
+    try {
+      await container.start();
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => {});
+      throw err;
+    }
+    return { id: container.id, notes };
+  }
+
   /** Stops a container (SIGTERM, then SIGKILL after `graceSeconds`). Missing or stopped is fine. */
   async stop(id: string, graceSeconds = 10): Promise<void> {
     try {

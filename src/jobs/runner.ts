@@ -8,7 +8,8 @@ import { BUILTIN_MOUNT, type BuiltinModel, findBuiltinModel } from "../builtin/c
 import { datasetDir } from "../datasets/storage";
 import type { Deps } from "../deps";
 import { isFinal, type JobState } from "../domain/jobState";
-import type { Mount } from "../executor/spec";
+import type { DockerExecutor } from "../executor/executor";
+import type { ContainerSpec, Mount } from "../executor/spec";
 import { dockerMessage } from "../images/docker";
 import { ensureImageOnNode } from "../images/service";
 import type { Gpu, NetInterface } from "../nodes/facts";
@@ -112,13 +113,12 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
     );
     for (const [i, a] of assignments.entries()) {
       const exec = await nodeExecutor(deps, a.nodeId);
-      await ensureImageOnNode(deps, job.image, exec.docker, say);
       const spec = specs[i];
       if (!spec) continue;
-      await exec.remove(spec.name); // a leftover of an earlier attempt
-      const run = await exec.run(job.kind === "notebook" ? { ...spec, ports: [NOTEBOOK_PORT] } : spec);
-      run.stdout.resume();
-      run.stderr.resume();
+      // Started detached: followJob reads the output from Docker's log, from the first line.
+      const run = await startContainer(exec, job.kind === "notebook" ? { ...spec, ports: [NOTEBOOK_PORT] } : spec, () =>
+        ensureImageOnNode(deps, job.image, exec.docker, say),
+      );
       for (const note of run.notes) say(note);
       started.push({ nodeId: a.nodeId, id: run.id });
       a.containerId = run.id;
@@ -152,6 +152,34 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
 }
 
 /** Follows a running job's containers to the end (also after a master restart). */
+/**
+ * Creates and starts the container, asking Docker first and fixing what it reports, as the
+ * docker CLI does: no such image → bring it to the node (pull or copy) and retry; name in use
+ * (a leftover of an earlier attempt) → remove it and retry. The usual start thus costs no
+ * extra round trip to the node.
+ */
+export async function startContainer(
+  exec: DockerExecutor,
+  spec: ContainerSpec,
+  fetchImage: () => Promise<unknown>,
+): Promise<{ id: string; notes: string[] }> {
+  const fixed = new Set<string>();
+  for (;;) {
+    try {
+      return await exec.start(spec);
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 && /no such image/i.test(dockerMessage(err)) && !fixed.has("image")) {
+        fixed.add("image");
+        await fetchImage();
+      } else if (status === 409 && !fixed.has("name")) {
+        fixed.add("name");
+        await exec.remove(spec.name);
+      } else throw err;
+    }
+  }
+}
+
 export async function followJob(deps: Deps, job: JobRow): Promise<void> {
   const assignments = JSON.parse(job.assignments) as PlacedAssignment[];
   const multi = assignments.length > 1;

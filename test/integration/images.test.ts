@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { $ } from "bun";
 import Docker from "dockerode";
 import { ensureImageOnNode } from "../../src/images/service";
+import { startContainer } from "../../src/jobs/runner";
 import { nodeExecutor } from "../../src/nodes/service";
 import { multipart } from "../helpers/multipart";
 import { runCli } from "../helpers/processes";
@@ -265,6 +266,48 @@ for (const target of STORE_TARGETS) {
       expect(exit.exitCode).toBe(0);
       await exec.remove(run.id);
       expect((await engine2.listContainers({ all: true, filters: { id: [run.id] } })).length).toBe(0);
+    });
+
+    test("a job container start (detached) fetches a missing image and replaces a leftover of the same name, then runs", async () => {
+      const nodes = (await m.json("GET", "/api/nodes", { token: root })).body.items;
+      const node = nodes.find((n: { name: string }) => n.name === `engine2-${target}`);
+      const exec = await nodeExecutor(m.deps, node.id);
+      const images = (await m.json("GET", "/api/images", { token: root })).body.items;
+      const fromTar = images.find((i: { name: string }) => i.name === "from-tar");
+      await engine2
+        .getImage(fromTar.reference)
+        .remove({ force: true })
+        .catch(() => {});
+      const spec = {
+        name: `hangar-test-start-${target}-${Date.now()}`,
+        image: fromTar.reference,
+        command: ["echo", "started"],
+      };
+      const fetched: string[] = [];
+      const fetchImage = () => {
+        fetched.push(spec.image);
+        return ensureImageOnNode(m.deps, spec.image, exec.docker);
+      };
+      const first = await startContainer(exec, spec, fetchImage);
+      expect(fetched).toEqual([fromTar.reference]); // create said "no such image" once
+      const output = async (id: string) => {
+        const lines: string[] = [];
+        for await (const { line } of exec.follow(id, null)) lines.push(line);
+        return lines;
+      };
+      expect(await exec.waitExit(first.id)).toBe(0);
+      expect(await output(first.id)).toEqual(["started"]);
+      // The exited container still holds the name: the next start removes it and goes on.
+      const second = await startContainer(exec, spec, fetchImage);
+      expect(second.id).not.toBe(first.id);
+      expect(fetched.length).toBe(1); // the image is there now
+      expect(await exec.waitExit(second.id)).toBe(0);
+      expect(await output(second.id)).toEqual(["started"]);
+      expect((await engine2.listContainers({ all: true, filters: { id: [first.id] } })).length).toBe(0);
+      await exec.remove(second.id);
+      // Anything else Docker refuses is not retried: a missing image the fetch cannot bring.
+      const bad = { ...spec, name: `${spec.name}-bad`, image: "hangar-test/none-such:1" };
+      await expect(startContainer(exec, bad, async () => {})).rejects.toThrow(/no such image/i);
     });
 
     test("the default image is registered and 'hangar images reinit' restores it after a delete", async () => {
