@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { authed, principalOf } from "../http/context";
+import { pageOf, pageQuery } from "../http/schemas";
 import { deleteDay, listDays, readDay } from "./service";
 
 const tags = ["operations"];
@@ -9,11 +10,15 @@ export const accessLogRoutes = (deps: Deps) =>
   new Elysia()
     .get(
       "/api/access-logs",
-      async ({ request }) => {
+      async ({ request, query }) => {
         await principalOf(deps, request, "admin");
-        return listDays(deps);
+        return pageOf(listDays(deps).items, query);
       },
-      { transform: authed(deps, "admin"), detail: { tags, summary: "Days that have an access log (admin)" } },
+      {
+        transform: authed(deps, "admin"),
+        query: pageQuery,
+        detail: { tags, summary: "Days that have an access log (admin)" },
+      },
     )
     .get(
       "/api/access-logs/:day",

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
 import { authed, principalOf } from "../http/context";
+import { pageOf, pageQuery } from "../http/schemas";
 import { confirmTotp, disableTotp, getUser, setSshKey, startTotp } from "../users/service";
 import { changePassword, createApiKey, deleteApiKey, listApiKeys, login, logout } from "./service";
 
@@ -57,11 +58,8 @@ export const authRoutes = (deps: Deps) =>
     )
     .get(
       "/api/me/keys",
-      async ({ request }) => {
-        const items = await listApiKeys(deps, await principalOf(deps, request));
-        return { items, total: items.length };
-      },
-      { transform: authed(deps), detail: { tags, summary: "My API keys (without secrets)" } },
+      async ({ request, query }) => pageOf(await listApiKeys(deps, await principalOf(deps, request)), query),
+      { transform: authed(deps), query: pageQuery, detail: { tags, summary: "My API keys (without secrets)" } },
     )
     .delete(
       "/api/me/keys/:accessKey",

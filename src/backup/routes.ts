@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { authed, principalOf } from "../http/context";
+import { pageOf, pageQuery } from "../http/schemas";
 import { backupNow, listBackups, pruneBackups } from "./backup";
 
 const tags = ["operations"];
@@ -10,12 +11,15 @@ export const backupRoutes = (deps: Deps) =>
   new Elysia()
     .get(
       "/api/backups",
-      async ({ request }) => {
+      async ({ request, query }) => {
         await principalOf(deps, request, "admin");
-        const items = listBackups(deps.config).map(view);
-        return { items, total: items.length };
+        return pageOf(listBackups(deps.config).map(view), query);
       },
-      { transform: authed(deps, "admin"), detail: { tags, summary: "Database backups in the data dir (admin)" } },
+      {
+        transform: authed(deps, "admin"),
+        query: pageQuery,
+        detail: { tags, summary: "Database backups in the data dir (admin)" },
+      },
     )
     .post(
       "/api/backups",

@@ -24,6 +24,12 @@ export function page(query: { limit?: string; offset?: string }) {
   };
 }
 
+/** A list held in memory as the contract's page: `{items, total}` with `?limit=&offset=`. */
+export function pageOf<T>(all: T[], query: { limit?: string; offset?: string }): { items: T[]; total: number } {
+  const { limit, offset } = page(query);
+  return { items: all.slice(offset, offset + limit), total: all.length };
+}
+
 /** The `*` of a wildcard route as a path; bad URL encoding is the client's 400. */
 export function wildcardPath(raw: string | undefined): string {
   try {

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../deps";
 import { authed } from "../http/context";
+import { pageOf, pageQuery } from "../http/schemas";
 import {
   addNode,
   connectNode,
@@ -35,8 +36,9 @@ export const nodeRoutes = (deps: Deps) =>
       transform: admin(deps),
       detail: { tags, summary: "The master's SSH public key, for workers' authorized_keys (admin)" },
     })
-    .get("/api/nodes", () => listNodes(deps), {
+    .get("/api/nodes", async ({ query }) => pageOf((await listNodes(deps)).items, query), {
       transform: admin(deps),
+      query: pageQuery,
       detail: { tags, summary: "Nodes with status, GPUs and usage (admin)" },
     })
     .post("/api/nodes/probe", ({ body }) => probeNode(deps, body), {
