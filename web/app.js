@@ -1,4 +1,6 @@
 // The minimal web UI: a client of the REST API like any other.
+import { hideWork, showWork } from "./work.js";
+
 const $ = (sel) => document.querySelector(sel);
 let token = sessionStorage.getItem("hangar.token");
 
@@ -17,6 +19,13 @@ async function api(method, path, body) {
   return data;
 }
 
+/** The response itself (streams), with the token; throws the API's message on 4xx/5xx. */
+api.raw = async (method, path, signal) => {
+  const res = await fetch(path, { method, signal, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!res.ok) throw new Error((await res.json().catch(() => null))?.error?.message ?? `${res.status}`);
+  return res;
+};
+
 function formData(form) {
   return Object.fromEntries([...new FormData(form)].filter(([, v]) => v !== ""));
 }
@@ -28,6 +37,7 @@ async function show() {
   if (!loggedIn) {
     $("#who").textContent = "";
     $("#users").hidden = $("#password").hidden = true;
+    hideWork();
     return;
   }
   try {
@@ -36,6 +46,8 @@ async function show() {
     $("#password").hidden = !me.mustChangePassword;
     $("#users").hidden = me.role !== "admin";
     if (me.role === "admin") await loadUsers();
+    // A failing list must not end the session (the catch below logs out on a bad token).
+    await showWork(api, me).catch((err) => console.error("loading the work views failed", err));
   } catch {
     token = null;
     sessionStorage.removeItem("hangar.token");
