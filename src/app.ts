@@ -8,6 +8,8 @@ import { accessLogRoutes } from "./accesslog/routes";
 import { authRoutes } from "./auth/routes";
 import { backupRoutes } from "./backup/routes";
 import { datasetRoutes } from "./datasets/routes";
+import { proxyDeployment } from "./deployments/proxy";
+import { deploymentRoutes } from "./deployments/routes";
 import type { Deps } from "./deps";
 import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
@@ -53,6 +55,7 @@ export function createApp(deps: Deps) {
     .use(datasetRoutes(deps))
     .use(imageRoutes(deps))
     .use(trainingRoutes(deps))
+    .use(deploymentRoutes(deps))
     .use(webRoutes());
 }
 
@@ -72,8 +75,12 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
     let request = incoming;
     let status = 500;
     try {
-      // Only notebook paths go to the proxy; everything else straight to the app.
-      let response = url.includes("/notebooks/") ? await proxyNotebook(deps, request, server) : null;
+      // Only notebook and deployment paths go to the proxies; everything else straight to the app.
+      let response = url.includes("/notebooks/")
+        ? await proxyNotebook(deps, request, server)
+        : url.includes("/deployments/")
+          ? await proxyDeployment(deps, request)
+          : null;
       if (!response) {
         request = await limitJsonBody(incoming, maxJson);
         response = await app.fetch(request);

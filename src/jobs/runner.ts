@@ -26,6 +26,12 @@ export interface PlacedAssignment extends Assignment {
 }
 
 export const NOTEBOOK_PORT = 8888;
+/** Where a deployment's container finds the output of the job it serves. */
+export const DEPLOYMENT_MODEL_DIR = "/model";
+
+/** The container port the master proxies to, published on the node (rows from before the column: notebooks). */
+export const servicePortOf = (job: JobRow): number | null =>
+  job.servicePort ?? (job.kind === "notebook" ? NOTEBOOK_PORT : null);
 
 const outputDir = (deps: Deps, job: JobRow, trainingName: string) =>
   join(trainingDir(deps.config.dataDir, job.workspace, trainingName), "jobs", job.id, "output");
@@ -38,6 +44,26 @@ async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
   const code = codeDir(deps.config.dataDir, job.workspace, training.name);
   await mkdir(out, { recursive: true });
   await mkdir(code, { recursive: true });
+  if (job.kind === "deployment") {
+    // Serving: the training's code and the source job's output (the model) read-only.
+    const [dep] = await store.db.select().from(store.t.deployments).where(eq(store.t.deployments.jobId, job.id));
+    if (!dep) throw new Error(`the deployment of job ${job.id} is gone`);
+    const mounts: Mount[] = [
+      { source: code, target: "/code", readOnly: true },
+      { source: out, target: "/output" },
+    ];
+    if (dep.sourceJobId) {
+      const model = join(
+        trainingDir(deps.config.dataDir, job.workspace, training.name),
+        "jobs",
+        dep.sourceJobId,
+        "output",
+      );
+      await mkdir(model, { recursive: true });
+      mounts.push({ source: model, target: DEPLOYMENT_MODEL_DIR, readOnly: true });
+    }
+    return mounts;
+  }
   const mounts: Mount[] = [
     { source: code, target: "/code" },
     { source: out, target: "/output" },
@@ -116,13 +142,14 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       const spec = specs[i];
       if (!spec) continue;
       // Started detached: followJob reads the output from Docker's log, from the first line.
-      const run = await startContainer(exec, job.kind === "notebook" ? { ...spec, ports: [NOTEBOOK_PORT] } : spec, () =>
+      const port = servicePortOf(job);
+      const run = await startContainer(exec, port ? { ...spec, ports: [port] } : spec, () =>
         ensureImageOnNode(deps, job.image, exec.docker, say),
       );
       for (const note of run.notes) say(note);
       started.push({ nodeId: a.nodeId, id: run.id });
       a.containerId = run.id;
-      if (job.kind === "notebook") a.hostPorts = await exec.publishedPorts(run.id);
+      if (port) a.hostPorts = await exec.publishedPorts(run.id);
     }
     const where = assignments.map((a) => a.nodeId).join(", ");
     const running = await moveJob(

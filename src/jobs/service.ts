@@ -27,7 +27,7 @@ export interface JobInput {
 
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
-async function resolveImage(deps: Deps, ref: string | undefined | null): Promise<string> {
+export async function resolveImage(deps: Deps, ref: string | undefined | null): Promise<string> {
   const { store } = deps;
   if (!ref) {
     const [def] = await store.db.select().from(store.t.images).where(eq(store.t.images.builtin, true)).limit(1);

@@ -24,7 +24,7 @@ export interface NotebookSocketData {
 }
 
 /** The caller's bearer token: Authorization header, `hangar_token` cookie or query (browsers and WebSockets). */
-function bearerOf(request: Request, url: URL): string | null {
+export function bearerOf(request: Request, url: URL): string | null {
   const header = request.headers.get("authorization");
   if (header?.toLowerCase().startsWith("bearer ")) return header;
   const cookie = /(?:^|;\s*)hangar_token=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];

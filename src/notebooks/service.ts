@@ -5,7 +5,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict } from "../domain/errors";
-import type { PlacedAssignment } from "../jobs/runner";
+import { NOTEBOOK_PORT, type PlacedAssignment } from "../jobs/runner";
 import { cancelJob } from "../jobs/service";
 import type { JobRow } from "../jobs/transitions";
 import { getTraining, type TrainingRef, trainingFor } from "../trainings/service";
@@ -71,6 +71,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
       statusReason: "queued",
       kind: "notebook",
       notebookToken: token,
+      servicePort: NOTEBOOK_PORT,
       retryOnNodeLoss: false,
       createdBy: principal.userId,
       createdAt: now,

@@ -11,7 +11,7 @@ import { type JobRow, moveJob, setWaitingReason } from "../jobs/transitions";
 import type { Gpu } from "../nodes/facts";
 import { nodeExecutor } from "../nodes/service";
 import { schedulePass } from "./pass";
-import type { Holding, JobRequest, NodeState, WorkspaceShare } from "./types";
+import { deploymentPool, type Holding, type JobRequest, type NodeState, poolOf, type WorkspaceShare } from "./types";
 
 const LIVE: JobState[] = ["starting", "running"];
 
@@ -120,13 +120,15 @@ export class SchedulerLoop {
     const result = schedulePass({
       pending: ready.map(toRequest),
       nodes: nodeStates(nodes, live),
-      workspaces: workspaces.map(
-        (w): WorkspaceShare => ({
-          name: w.name,
-          trainingGpus: w.trainingGpus,
-          inUse: this.workspaceUse.get(w.name) ?? 0,
-        }),
-      ),
+      workspaces: workspaces.flatMap((w): WorkspaceShare[] => [
+        { name: w.name, trainingGpus: w.trainingGpus, inUse: this.workspaceUse.get(w.name) ?? 0 },
+        {
+          name: deploymentPool(w.name),
+          trainingGpus: w.deploymentGpus,
+          inUse: this.workspaceUse.get(deploymentPool(w.name)) ?? 0,
+          gpuKind: "deployment",
+        },
+      ]),
       fairness: {
         held: holdings(live),
         clusterCpus: nodes.reduce((sum, n) => sum + n.cpus, 0),
@@ -181,7 +183,7 @@ export class SchedulerLoop {
     this.nodeUse.clear();
     this.workspaceUse.clear();
     for (const j of live) {
-      this.workspaceUse.set(j.workspace, (this.workspaceUse.get(j.workspace) ?? 0) + j.gpus);
+      this.workspaceUse.set(poolOf(j), (this.workspaceUse.get(poolOf(j)) ?? 0) + j.gpus);
       for (const a of JSON.parse(j.assignments) as PlacedAssignment[])
         this.nodeUse.set(a.nodeId, (this.nodeUse.get(a.nodeId) ?? 0) + (a.fraction ?? a.gpuUuids.length));
     }
@@ -308,7 +310,7 @@ export class SchedulerLoop {
 function toRequest(j: JobRow): JobRequest {
   return {
     id: j.id,
-    workspace: j.workspace,
+    workspace: poolOf(j),
     user: j.createdBy,
     gpus: j.gpus,
     ...(j.nodeCount > 1 ? { nodes: j.nodeCount } : {}),
@@ -337,8 +339,8 @@ function nodeStates(
 function holdings(live: JobRow[]): Holding[] {
   const map = new Map<string, Holding>();
   for (const j of live) {
-    const key = `${j.workspace}\u0000${j.createdBy}`;
-    const h = map.get(key) ?? { workspace: j.workspace, user: j.createdBy, gpus: 0 };
+    const key = `${poolOf(j)}\u0000${j.createdBy}`;
+    const h = map.get(key) ?? { workspace: poolOf(j), user: j.createdBy, gpus: 0 };
     h.gpus += j.gpus;
     map.set(key, h);
   }

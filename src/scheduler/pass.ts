@@ -106,9 +106,10 @@ export function schedulePass(input: PassInput): PassResult {
 
 function workspaceProblem(ws: WorkspaceShare, gpus: number): string | null {
   if (ws.inUse + gpus <= ws.trainingGpus) return null;
-  if (gpus > ws.trainingGpus)
-    return `workspace ${ws.name} has ${ws.trainingGpus} training GPUs; the job asks for ${gpus}`;
-  const inUse = `workspace ${ws.name}: ${ws.inUse} of ${ws.trainingGpus} training GPUs in use`;
+  const kind = ws.gpuKind ?? "training";
+  const name = kind === "deployment" ? ws.name.replace(/\/deployments$/, "") : ws.name;
+  if (gpus > ws.trainingGpus) return `workspace ${name} has ${ws.trainingGpus} ${kind} GPUs; the job asks for ${gpus}`;
+  const inUse = `workspace ${name}: ${ws.inUse} of ${ws.trainingGpus} ${kind} GPUs in use`;
   return ws.inUse < ws.trainingGpus ? `${inUse}; the job asks for ${gpus}` : inUse;
 }
 

@@ -42,12 +42,22 @@ export interface NodeState {
 }
 
 export interface WorkspaceShare {
+  /** The pool's key, as in JobRequest.workspace (a workspace's deployments: `<ws>/deployments`). */
   name: string;
-  /** GPUs the workspace's jobs may hold at once. */
+  /** GPUs the pool's jobs may hold at once. */
   trainingGpus: number;
   /** GPUs its live jobs hold (fractions count as fractions). */
   inUse: number;
+  /** What reasons call these GPUs (default training). */
+  gpuKind?: "training" | "deployment";
 }
+
+/** A workspace's deployments draw on its deployment GPUs: their own pool in the scheduler. */
+export const deploymentPool = (workspace: string) => `${workspace}/deployments`;
+
+/** The pool a job counts against. */
+export const poolOf = (job: { workspace: string; kind: string }) =>
+  job.kind === "deployment" ? deploymentPool(job.workspace) : job.workspace;
 
 export interface Assignment {
   nodeId: string;

@@ -234,10 +234,12 @@ export const jobs = pgTable(
     exitCode: integer("exit_code"),
     attempts: integer("attempts").notNull().default(0),
     requeues: integer("requeues").notNull().default(0),
-    /** `run` (a training job) or `notebook` (a notebook training's Jupyter server). */
+    /** `run` (a training job), `notebook` (a notebook training's Jupyter server) or `deployment`. */
     kind: text("kind").notNull().default("run"),
     /** The Jupyter token the master adds when it proxies to the notebook. */
     notebookToken: text("notebook_token"),
+    /** The container port the master proxies to (notebooks 8888, deployments their `port`). */
+    servicePort: integer("service_port"),
     retryOnNodeLoss: boolean("retry_on_node_loss").notNull().default(true),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),
@@ -262,4 +264,34 @@ export const jobEvents = pgTable(
     reason: text("reason"),
   },
   (t) => [index("job_events_job_idx").on(t.jobId)],
+);
+
+/**
+ * Deployments (SPEC §8): a long-lived serving container from a training's output on the
+ * workspace's deployment GPUs. Each start is a job of kind `deployment` (`jobId`: the latest).
+ */
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: text("id").primaryKey(),
+    workspace: text("workspace")
+      .notNull()
+      .references(() => workspaces.name, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id, { onDelete: "cascade" }),
+    /** The job whose /output is served (mounted read-only at /model). */
+    sourceJobId: text("source_job_id"),
+    image: text("image").notNull(),
+    command: text("command").notNull(),
+    port: integer("port").notNull(),
+    gpus: doublePrecision("gpus").notNull(),
+    jobId: text("job_id"),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("deployments_ws_name_idx").on(t.workspace, t.name)],
 );

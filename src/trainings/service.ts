@@ -49,13 +49,13 @@ export async function trainingFor(deps: Deps, principal: Principal, ws: string, 
   return { ws: access, row, users };
 }
 
-export function checkGpus(field: string, gpus: number, trainingGpus: number): number {
+export function checkGpus(field: string, gpus: number, trainingGpus: number, kind = "training"): number {
   if (!Number.isFinite(gpus) || gpus <= 0) throw badRequest(field, `${field} must be more than 0`);
   if (gpus < 1 && !FRACTIONS.includes(gpus))
     throw badRequest(field, `${field} below 1 must be 0.25 or 0.5 (a share of one GPU)`);
   if (gpus >= 1 && !Number.isInteger(gpus)) throw badRequest(field, `${field} above 1 must be a whole number`);
   if (gpus > trainingGpus)
-    throw badRequest(field, `${field} ${gpus} is more than the workspace's ${trainingGpus} training GPUs`);
+    throw badRequest(field, `${field} ${gpus} is more than the workspace's ${trainingGpus} ${kind} GPUs`);
   return gpus;
 }
 

@@ -1,11 +1,12 @@
 // Workspaces (SPEC §4): GPU reservations over a period, a manager and members.
-import { count, eq, inArray, or } from "drizzle-orm";
+import { count, desc, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden } from "../domain/errors";
 import { type Reservation, reservationClash } from "../domain/reservations";
 import { nameProblem } from "../domain/rules";
 import { countWorkspaceImages } from "../images/service";
+import { deploymentPool } from "../scheduler/types";
 import type { Db } from "../store/store";
 import { statusOf, type WorkspaceRow, workspaceFor } from "./access";
 
@@ -186,20 +187,40 @@ export async function listWorkspaces(deps: Deps, principal: Principal, page: { l
 export async function getWorkspace(deps: Deps, principal: Principal, name: string) {
   const { row } = await workspaceFor(deps, principal, name);
   const { store } = deps;
-  const [datasets] = await store.db
-    .select({ n: count() })
-    .from(store.t.datasets)
-    .where(eq(store.t.datasets.workspace, name));
+  const countIn = async (table: typeof store.t.datasets | typeof store.t.trainings | typeof store.t.deployments) => {
+    const [row] = await store.db.select({ n: count() }).from(table).where(eq(table.workspace, name));
+    return Number(row?.n ?? 0);
+  };
+  // The newest jobs of any kind (training runs, notebooks, deployments), as in Flightbase's
+  // "recent tasks".
+  const recent = await store.db
+    .select({ job: store.t.jobs, training: store.t.trainings.name })
+    .from(store.t.jobs)
+    .innerJoin(store.t.trainings, eq(store.t.trainings.id, store.t.jobs.trainingId))
+    .where(eq(store.t.jobs.workspace, name))
+    .orderBy(desc(store.t.jobs.createdAt))
+    .limit(10);
   return {
     ...(await summary(deps, row)),
-    gpusInUse: { training: deps.workspaceGpusInUse(name), deployment: 0 },
-    counts: {
-      trainings: 0,
-      deployments: 0,
-      images: await countWorkspaceImages(deps, name),
-      datasets: datasets?.n ?? 0,
+    gpusInUse: {
+      training: deps.workspaceGpusInUse(name),
+      deployment: deps.workspaceGpusInUse(deploymentPool(name)),
     },
-    recentTasks: [] as unknown[],
+    counts: {
+      trainings: await countIn(store.t.trainings),
+      deployments: await countIn(store.t.deployments),
+      images: await countWorkspaceImages(deps, name),
+      datasets: await countIn(store.t.datasets),
+    },
+    recentTasks: recent.map(({ job, training }) => ({
+      id: job.id,
+      name: job.name,
+      kind: job.kind,
+      training,
+      status: job.status,
+      createdBy: job.createdBy,
+      createdAt: job.createdAt,
+    })),
   };
 }
 
