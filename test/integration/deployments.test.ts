@@ -5,6 +5,7 @@
 // start, delete; bad input is a 400 naming the field with nothing stored.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { multipart } from "../helpers/multipart";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, testWorkers } from "../helpers/workers";
 
@@ -40,196 +41,202 @@ function pythonImage(): string {
   return v;
 }
 
-describe("deployments", () => {
-  let m: TestMaster;
-  let root: string;
-  let alice: string;
-  let bob: string;
+for (const target of STORE_TARGETS)
+  describe(`deployments on ${target}`, () => {
+    let m: TestMaster;
+    let root: string;
+    let alice: string;
+    let bob: string;
 
-  const dep = async (name: string) =>
-    (await m.json("GET", `/api/workspaces/dep-ws/deployments/${name}`, { token: alice })).body;
-  const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 40_000): Promise<T> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-      await Bun.sleep(150);
-    }
-  };
-  const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown } = {}) =>
-    m.request(init.method ?? "GET", path, {
-      token,
-      ...(init.body ? { raw: JSON.stringify(init.body), headers: { "content-type": "application/json" } } : {}),
-    });
-
-  beforeAll(async () => {
-    m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
-    root = await m.rootToken();
-    alice = await m.userWithToken("alice");
-    bob = await m.userWithToken("bob");
-    const w = testWorkers()[1] ?? testWorkers()[0];
-    if (!w) throw new Error("no worker stand-in");
-    authorize(w, m.deps.masterKey.publicKey);
-    const node = await m.json("POST", "/api/nodes", {
-      token: root,
-      body: { ip: w.ip, sshPort: w.port, name: "dep-w" },
-    });
-    expect((await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root })).body.status).toBe("attached");
-    for (const [name, user] of [
-      ["dep-ws", "alice"],
-      ["other-ws", "bob"],
-    ] as const) {
-      const ws = await m.json("POST", "/api/workspaces", {
-        token: root,
-        body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 1, manager: "root", users: [user] },
+    const dep = async (name: string) =>
+      (await m.json("GET", `/api/workspaces/dep-ws/deployments/${name}`, { token: alice })).body;
+    const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 40_000): Promise<T> => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await probe();
+        if (ok(v)) return v;
+        if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+        await Bun.sleep(150);
+      }
+    };
+    const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown } = {}) =>
+      m.request(init.method ?? "GET", path, {
+        token,
+        ...(init.body ? { raw: JSON.stringify(init.body), headers: { "content-type": "application/json" } } : {}),
       });
-      expect(ws.status).toBe(201);
-    }
-    const tr = await m.json("POST", "/api/workspaces/dep-ws/trainings", {
-      token: alice,
-      body: { name: "lin", type: "advanced", gpus: 1, access: "private", image: pythonImage() },
-    });
-    expect(tr.status).toBe(201);
-    const code = multipart([{ name: "serve.py", data: SERVE_PY }]);
-    const up = await m.request("POST", "/api/workspaces/dep-ws/trainings/lin/files", {
-      token: alice,
-      raw: code.body,
-      headers: { "content-type": code.contentType },
-    });
-    expect(up.status).toBe(201);
-    // The "training": saves the model the deployment serves.
-    const fit = await m.json("POST", "/api/workspaces/dep-ws/trainings/lin/jobs", {
-      token: alice,
-      body: { name: "fit", command: `python3 -c 'import json; json.dump({"w": 3}, open("/output/model.json", "w"))'` },
-    });
-    expect(fit.status).toBe(201);
-    const id = fit.body.items[0].id;
-    await until(
-      "fit job",
-      async () => (await m.json("GET", `/api/jobs/${id}`, { token: alice })).body.status,
-      (s) => s === "succeeded",
-    );
-  });
-  afterAll(() => m.close());
 
-  test("bad input is a 400 naming the field, and nothing is stored", async () => {
-    const good = { name: "svc", training: "lin", command: "python3 /code/serve.py" };
-    for (const [body, field] of [
-      [{ ...good, name: "Bad Name!" }, "name"],
-      [{ ...good, training: "nope" }, "training"],
-      [{ ...good, gpus: 2 }, "gpus"],
-      [{ ...good, gpus: 0.3 }, "gpus"],
-      [{ ...good, port: 70000 }, "port"],
-      [{ ...good, command: "  " }, "command"],
-      [{ ...good, job: "no-such-job" }, "job"],
-    ] as const) {
-      const res = await m.json("POST", "/api/workspaces/dep-ws/deployments", { token: alice, body });
-      expect(`${res.status} ${res.body.error?.field}`).toBe(`400 ${field}`);
-    }
-    expect((await m.json("GET", "/api/workspaces/dep-ws/deployments", { token: alice })).body.total).toBe(0);
-    expect(await m.deps.store.db.select().from(m.deps.store.t.deployments)).toEqual([]);
-  });
-
-  test("a deployment serves the training's output through the master, to members only", async () => {
-    const created = await m.json("POST", "/api/workspaces/dep-ws/deployments", {
-      token: alice,
-      body: { name: "svc", training: "lin", command: "python3 /code/serve.py", port: 8080 },
+    beforeAll(async () => {
+      m = await startTestMaster(target, { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
+      root = await m.rootToken();
+      alice = await m.userWithToken("alice");
+      bob = await m.userWithToken("bob");
+      const w = testWorkers()[1] ?? testWorkers()[0];
+      if (!w) throw new Error("no worker stand-in");
+      authorize(w, m.deps.masterKey.publicKey);
+      const node = await m.json("POST", "/api/nodes", {
+        token: root,
+        body: { ip: w.ip, sshPort: w.port, name: "dep-w" },
+      });
+      expect((await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root })).body.status).toBe(
+        "attached",
+      );
+      for (const [name, user] of [
+        ["dep-ws", "alice"],
+        ["other-ws", "bob"],
+      ] as const) {
+        const ws = await m.json("POST", "/api/workspaces", {
+          token: root,
+          body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 1, manager: "root", users: [user] },
+        });
+        expect(ws.status).toBe(201);
+      }
+      const tr = await m.json("POST", "/api/workspaces/dep-ws/trainings", {
+        token: alice,
+        body: { name: "lin", type: "advanced", gpus: 1, access: "private", image: pythonImage() },
+      });
+      expect(tr.status).toBe(201);
+      const code = multipart([{ name: "serve.py", data: SERVE_PY }]);
+      const up = await m.request("POST", "/api/workspaces/dep-ws/trainings/lin/files", {
+        token: alice,
+        raw: code.body,
+        headers: { "content-type": code.contentType },
+      });
+      expect(up.status).toBe(201);
+      // The "training": saves the model the deployment serves.
+      const fit = await m.json("POST", "/api/workspaces/dep-ws/trainings/lin/jobs", {
+        token: alice,
+        body: {
+          name: "fit",
+          command: `python3 -c 'import json; json.dump({"w": 3}, open("/output/model.json", "w"))'`,
+        },
+      });
+      expect(fit.status).toBe(201);
+      const id = fit.body.items[0].id;
+      await until(
+        "fit job",
+        async () => (await m.json("GET", `/api/jobs/${id}`, { token: alice })).body.status,
+        (s) => s === "succeeded",
+      );
     });
-    expect(created.status).toBe(201);
-    expect(created.body.url).toBe("/deployments/dep-ws/svc/");
-    expect(created.body.sourceJob).toBeString();
-    const running = await until(
-      "deployment svc",
-      () => dep("svc"),
-      (d) => d.status === "running",
-    );
-    expect(running.node).toBeString();
-    // The server needs a moment after its container starts: 502 until it listens.
-    const hello = await until(
-      "GET through the proxy",
-      () => call("/deployments/dep-ws/svc/hello?q=1", alice),
-      (r) => r.status === 200,
-    );
-    expect(await hello.json()).toEqual({ path: "/hello?q=1", w: 3, prefix: "/deployments/dep-ws/svc" });
-    const predict = await call("/deployments/dep-ws/svc/predict", alice, { method: "POST", body: { x: 7 } });
-    expect(await predict.json()).toEqual({ y: 21 });
+    afterAll(() => m.close());
 
-    expect((await call("/deployments/dep-ws/svc/hello", undefined)).status).toBe(401);
-    expect((await call("/deployments/dep-ws/svc/hello", bob)).status).toBe(404);
-    expect((await m.json("GET", "/api/workspaces/dep-ws/deployments/svc", { token: bob })).status).toBe(404);
-    // Its log is a job log like any other.
-    const log = await (await m.request("GET", `/api/jobs/${running.jobId}/log`, { token: alice })).text();
-    expect(log).toContain("serving on 8080");
-    const detail = (await m.json("GET", "/api/workspaces/dep-ws", { token: alice })).body;
-    expect(detail.gpusInUse.deployment).toBe(1);
-    expect(detail.counts.deployments).toBe(1);
-    expect(detail.counts.trainings).toBe(1);
-    expect(detail.recentTasks.map((t: { kind: string }) => t.kind)).toContain("deployment");
-  });
+    test("bad input is a 400 naming the field, and nothing is stored", async () => {
+      const good = { name: "svc", training: "lin", command: "python3 /code/serve.py" };
+      for (const [body, field] of [
+        [{ ...good, name: "Bad Name!" }, "name"],
+        [{ ...good, training: "nope" }, "training"],
+        [{ ...good, gpus: 2 }, "gpus"],
+        [{ ...good, gpus: 0.3 }, "gpus"],
+        [{ ...good, port: 70000 }, "port"],
+        [{ ...good, command: "  " }, "command"],
+        [{ ...good, job: "no-such-job" }, "job"],
+      ] as const) {
+        const res = await m.json("POST", "/api/workspaces/dep-ws/deployments", { token: alice, body });
+        expect(`${res.status} ${res.body.error?.field}`).toBe(`400 ${field}`);
+      }
+      expect((await m.json("GET", "/api/workspaces/dep-ws/deployments", { token: alice })).body.total).toBe(0);
+      expect(await m.deps.store.db.select().from(m.deps.store.t.deployments)).toEqual([]);
+    });
 
-  test("deployment GPUs are their own pool: a second deployment waits, a training job still runs", async () => {
-    const second = await m.json("POST", "/api/workspaces/dep-ws/deployments", {
-      token: alice,
-      body: { name: "svc2", training: "lin", command: "python3 /code/serve.py" },
-    });
-    expect(second.status).toBe(201);
-    const waiting = await until(
-      "deployment svc2",
-      () => dep("svc2"),
-      (d) => d.status === "pending" && /deployment GPUs/.test(d.statusReason ?? ""),
-    );
-    expect(waiting.statusReason).toContain("workspace dep-ws: 1 of 1 deployment GPUs in use");
-    const job = await m.json("POST", "/api/workspaces/dep-ws/trainings/lin/jobs", {
-      token: alice,
-      body: { name: "more", command: "echo trained" },
-    });
-    const jobId = job.body.items[0].id;
-    await until(
-      "training job next to the deployment",
-      async () => (await m.json("GET", `/api/jobs/${jobId}`, { token: alice })).body.status,
-      (s) => s === "succeeded",
-    );
-    expect((await dep("svc2")).status).toBe("pending");
-    const dup = await m.json("POST", "/api/workspaces/dep-ws/deployments", {
-      token: alice,
-      body: { name: "svc2", training: "lin", command: "true" },
-    });
-    expect(dup.status).toBe(409);
-    // Stopping the first frees its GPU: the second starts.
-    const stopped = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/stop", { token: alice });
-    expect(stopped.body.status).toBe("stopped");
-    await until(
-      "deployment svc2 after svc stopped",
-      () => dep("svc2"),
-      (d) => d.status === "running",
-    );
-    const gone = await call("/deployments/dep-ws/svc/hello", alice);
-    expect(gone.status).toBe(404);
-    expect((await gone.json()).error.message).toContain("not running");
-    expect((await m.json("DELETE", "/api/workspaces/dep-ws/deployments/svc2", { token: alice })).status).toBe(204);
-    expect((await m.json("GET", "/api/workspaces/dep-ws/deployments/svc2", { token: alice })).status).toBe(404);
-  });
+    test("a deployment serves the training's output through the master, to members only", async () => {
+      const created = await m.json("POST", "/api/workspaces/dep-ws/deployments", {
+        token: alice,
+        body: { name: "svc", training: "lin", command: "python3 /code/serve.py", port: 8080 },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.url).toBe("/deployments/dep-ws/svc/");
+      expect(created.body.sourceJob).toBeString();
+      const running = await until(
+        "deployment svc",
+        () => dep("svc"),
+        (d) => d.status === "running",
+      );
+      expect(running.node).toBeString();
+      // The server needs a moment after its container starts: 502 until it listens.
+      const hello = await until(
+        "GET through the proxy",
+        () => call("/deployments/dep-ws/svc/hello?q=1", alice),
+        (r) => r.status === 200,
+      );
+      expect(await hello.json()).toEqual({ path: "/hello?q=1", w: 3, prefix: "/deployments/dep-ws/svc" });
+      const predict = await call("/deployments/dep-ws/svc/predict", alice, { method: "POST", body: { x: 7 } });
+      expect(await predict.json()).toEqual({ y: 21 });
 
-  test("a stopped deployment starts again and serves; delete cancels its job", async () => {
-    const again = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/start", { token: alice });
-    expect(again.status).toBe(200);
-    expect((await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/start", { token: alice })).status).toBe(409);
-    await until(
-      "deployment svc restarted",
-      () => dep("svc"),
-      (d) => d.status === "running",
-    );
-    const res = await until(
-      "predict after restart",
-      () => call("/deployments/dep-ws/svc/predict", alice, { method: "POST", body: { x: 2 } }),
-      (r) => r.status === 200,
-    );
-    expect(await res.json()).toEqual({ y: 6 });
-    const { jobId } = await dep("svc");
-    expect((await m.json("DELETE", "/api/workspaces/dep-ws/deployments/svc", { token: alice })).status).toBe(204);
-    expect((await m.json("GET", `/api/jobs/${jobId}`, { token: alice })).body.status).toBe("cancelled");
-    expect((await m.json("GET", "/api/workspaces/dep-ws/deployments", { token: alice })).body.total).toBe(0);
-    expect((await m.json("GET", "/api/workspaces/dep-ws", { token: alice })).body.gpusInUse.deployment).toBe(0);
+      expect((await call("/deployments/dep-ws/svc/hello", undefined)).status).toBe(401);
+      expect((await call("/deployments/dep-ws/svc/hello", bob)).status).toBe(404);
+      expect((await m.json("GET", "/api/workspaces/dep-ws/deployments/svc", { token: bob })).status).toBe(404);
+      // Its log is a job log like any other.
+      const log = await (await m.request("GET", `/api/jobs/${running.jobId}/log`, { token: alice })).text();
+      expect(log).toContain("serving on 8080");
+      const detail = (await m.json("GET", "/api/workspaces/dep-ws", { token: alice })).body;
+      expect(detail.gpusInUse.deployment).toBe(1);
+      expect(detail.counts.deployments).toBe(1);
+      expect(detail.counts.trainings).toBe(1);
+      expect(detail.recentTasks.map((t: { kind: string }) => t.kind)).toContain("deployment");
+    });
+
+    test("deployment GPUs are their own pool: a second deployment waits, a training job still runs", async () => {
+      const second = await m.json("POST", "/api/workspaces/dep-ws/deployments", {
+        token: alice,
+        body: { name: "svc2", training: "lin", command: "python3 /code/serve.py" },
+      });
+      expect(second.status).toBe(201);
+      const waiting = await until(
+        "deployment svc2",
+        () => dep("svc2"),
+        (d) => d.status === "pending" && /deployment GPUs/.test(d.statusReason ?? ""),
+      );
+      expect(waiting.statusReason).toContain("workspace dep-ws: 1 of 1 deployment GPUs in use");
+      const job = await m.json("POST", "/api/workspaces/dep-ws/trainings/lin/jobs", {
+        token: alice,
+        body: { name: "more", command: "echo trained" },
+      });
+      const jobId = job.body.items[0].id;
+      await until(
+        "training job next to the deployment",
+        async () => (await m.json("GET", `/api/jobs/${jobId}`, { token: alice })).body.status,
+        (s) => s === "succeeded",
+      );
+      expect((await dep("svc2")).status).toBe("pending");
+      const dup = await m.json("POST", "/api/workspaces/dep-ws/deployments", {
+        token: alice,
+        body: { name: "svc2", training: "lin", command: "true" },
+      });
+      expect(dup.status).toBe(409);
+      // Stopping the first frees its GPU: the second starts.
+      const stopped = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/stop", { token: alice });
+      expect(stopped.body.status).toBe("stopped");
+      await until(
+        "deployment svc2 after svc stopped",
+        () => dep("svc2"),
+        (d) => d.status === "running",
+      );
+      const gone = await call("/deployments/dep-ws/svc/hello", alice);
+      expect(gone.status).toBe(404);
+      expect((await gone.json()).error.message).toContain("not running");
+      expect((await m.json("DELETE", "/api/workspaces/dep-ws/deployments/svc2", { token: alice })).status).toBe(204);
+      expect((await m.json("GET", "/api/workspaces/dep-ws/deployments/svc2", { token: alice })).status).toBe(404);
+    });
+
+    test("a stopped deployment starts again and serves; delete cancels its job", async () => {
+      const again = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/start", { token: alice });
+      expect(again.status).toBe(200);
+      expect((await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/start", { token: alice })).status).toBe(409);
+      await until(
+        "deployment svc restarted",
+        () => dep("svc"),
+        (d) => d.status === "running",
+      );
+      const res = await until(
+        "predict after restart",
+        () => call("/deployments/dep-ws/svc/predict", alice, { method: "POST", body: { x: 2 } }),
+        (r) => r.status === 200,
+      );
+      expect(await res.json()).toEqual({ y: 6 });
+      const { jobId } = await dep("svc");
+      expect((await m.json("DELETE", "/api/workspaces/dep-ws/deployments/svc", { token: alice })).status).toBe(204);
+      expect((await m.json("GET", `/api/jobs/${jobId}`, { token: alice })).body.status).toBe("cancelled");
+      expect((await m.json("GET", "/api/workspaces/dep-ws/deployments", { token: alice })).body.total).toBe(0);
+      expect((await m.json("GET", "/api/workspaces/dep-ws", { token: alice })).body.gpusInUse.deployment).toBe(0);
+    });
   });
-});
