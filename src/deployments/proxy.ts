@@ -6,6 +6,7 @@ import { authenticate } from "../auth/service";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
 import { toErrorResponse } from "../http/errors";
+import { forwardHttp } from "../http/forward";
 import { bearerOf } from "../notebooks/proxy";
 import { deploymentFor, deploymentTarget } from "./service";
 
@@ -28,16 +29,8 @@ export async function proxyDeployment(deps: Deps, request: Request): Promise<Res
     for (const h of HOP_BY_HOP) headers.delete(h);
     headers.set("x-forwarded-prefix", `/deployments/${ws}/${name}`);
     headers.set("x-hangar-user", principal.userId);
-    const upstream = await fetch(`http://${target.origin}${rest ?? "/"}${url.search}`, {
-      method: request.method,
-      headers,
-      body: request.method === "GET" || request.method === "HEAD" ? undefined : request.body,
-      redirect: "manual",
-    });
-    const out = new Headers(upstream.headers);
-    out.delete("content-encoding");
-    out.delete("content-length");
-    return new Response(upstream.body, { status: upstream.status, headers: out });
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : request.body;
+    return await forwardHttp(`http://${target.origin}${rest ?? "/"}${url.search}`, request, headers, body);
   } catch (err) {
     if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "deployment proxy");
     return Response.json(

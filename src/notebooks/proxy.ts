@@ -6,6 +6,7 @@ import { authenticate } from "../auth/service";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
 import { toErrorResponse } from "../http/errors";
+import { forwardHttp } from "../http/forward";
 import { trainingFor } from "../trainings/service";
 import { notebookTarget } from "./service";
 
@@ -65,16 +66,7 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
     for (const h of ["host", "authorization", "cookie", "connection", "content-length"]) headers.delete(h);
     headers.set("authorization", `token ${r.target.token}`);
     const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-    const upstream = await fetch(`http://${r.target.origin}${r.path}`, {
-      method: request.method,
-      headers,
-      body,
-      redirect: "manual",
-    });
-    const out = new Headers(upstream.headers);
-    out.delete("content-encoding");
-    out.delete("content-length");
-    return new Response(upstream.body, { status: upstream.status, headers: out });
+    return await forwardHttp(`http://${r.target.origin}${r.path}`, request, headers, body);
   } catch (err) {
     if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "notebook proxy");
     return Response.json(
