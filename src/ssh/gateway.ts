@@ -22,6 +22,8 @@ interface Target {
   jobId: string;
   server: Server;
   port: number;
+  /** Open connections: ended when the job stops (the listening socket's close waits for them). */
+  clients: Set<Connection>;
 }
 
 export class SshGateway {
@@ -64,7 +66,9 @@ export class SshGateway {
 
   private async closeTarget(id: string, t: Target): Promise<void> {
     this.targets.delete(id);
-    await new Promise<void>((resolve) => t.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => t.server.close(() => resolve()));
+    for (const client of t.clients) client.end();
+    await closed;
   }
 
   private usedPorts(): Set<number> {
@@ -76,13 +80,18 @@ export class SshGateway {
     const used = this.usedPorts();
     for (let port = min; port <= max; port++) {
       if (used.has(port)) continue;
-      const server = new Server({ hostKeys: [this.hostKey] }, (client) => this.onClient(jobId, port, client));
+      const clients = new Set<Connection>();
+      const server = new Server({ hostKeys: [this.hostKey] }, (client) => {
+        clients.add(client);
+        client.on("close", () => clients.delete(client));
+        this.onClient(jobId, port, client);
+      });
       const ok = await new Promise<boolean>((resolve) => {
         server.once("error", () => resolve(false));
         server.listen(port, this.deps.config.sshHost, () => resolve(true));
       });
       if (ok) {
-        this.targets.set(jobId, { jobId, server, port });
+        this.targets.set(jobId, { jobId, server, port, clients });
         return;
       }
     }
@@ -96,7 +105,6 @@ export class SshGateway {
   private onClient(jobId: string, port: number, client: Connection): void {
     let principal: Principal | null = null;
     let ip: string | null = null;
-    client.on("handshake", () => {});
     // biome-ignore lint/suspicious/noExplicitAny: ssh2's connection info is untyped here
     const sock = (client as any)._sock as { remoteAddress?: string } | undefined;
     ip = sock?.remoteAddress ?? null;

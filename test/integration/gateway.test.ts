@@ -200,10 +200,28 @@ describe("ssh gateway", () => {
     const day = dayOf(m.clock.now());
     const log = readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8");
     expect(log).toContain("no access to training env");
+    // A connection still open when the job stops (here one without a session, `ssh -N`) is
+    // ended with it, and does not hold up the scheduler, which closes the job's port after its pass.
+    const open = Bun.spawn(["ssh", ...SSH_OPTS, "-v", "-N", "-p", String(port), "-i", alice.key, "alice@127.0.0.1"], {
+      stdout: "ignore",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const stderr = open.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    for (let seen = ""; !seen.includes("Authenticated to"); ) {
+      const { value, done } = await stderr.read();
+      if (done) throw new Error(`ssh -N ended early: ${seen}`);
+      seen += value;
+    }
     const token = await m.login("alice", "userPass1!");
     await m.json("POST", `/api/jobs/${jobId}/cancel`, { token });
-    await m.scheduler?.idle();
-    await Bun.sleep(300);
+    const idle = await Promise.race([
+      (m.scheduler?.idle() ?? Promise.resolve()).then(() => "idle"),
+      Bun.sleep(15_000).then(() => "stuck"),
+    ]);
+    expect(idle).toBe("idle");
+    const ended = await Promise.race([open.exited.then(() => "ended"), Bun.sleep(15_000).then(() => "still open")]);
+    expect(ended).toBe("ended");
     const stopped = await ssh(port, alice.key, "alice", "true");
     expect(stopped.code).toBe(255);
   });
