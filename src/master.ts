@@ -53,8 +53,12 @@ export async function startMaster(
   const scheduler = new SchedulerLoop(deps, () => gateway.sync());
   await scheduler.reconcile();
   scheduler.start();
+  // Use is tracked in memory: after a restart, an unused notebook counts from the master's start
+  // (not from its own, which would stop every long-running notebook at once).
+  const startedAt = deps.clock.now().getTime();
   const idleNotebooks = setInterval(
-    () => void stopIdleNotebooks(deps, notebookLastUse).catch((err) => logger.warn("idle notebooks", { err })),
+    () =>
+      void stopIdleNotebooks(deps, notebookLastUse, startedAt).catch((err) => logger.warn("idle notebooks", { err })),
     1000,
   );
   const handler = createHandler(deps);

@@ -2,9 +2,9 @@
 // server sees `/…` (and the prefix in X-Forwarded-Prefix); only users who may see the
 // deployment get through (bearer header, `hangar_token` cookie or query; API keys work too).
 import type { Principal } from "../auth/cache";
-import { authenticate } from "../auth/service";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
+import { principalFrom } from "../http/context";
 import { toErrorResponse } from "../http/errors";
 import { forwardHttp } from "../http/forward";
 import { bearerOf } from "../notebooks/proxy";
@@ -20,7 +20,7 @@ export async function proxyDeployment(deps: Deps, request: Request): Promise<Res
   if (!m) return null;
   const [, ws, name, rest] = m as unknown as [string, string, string, string | undefined];
   try {
-    const principal: Principal = await authenticate(deps, bearerOf(request, url));
+    const principal: Principal = await principalFrom(deps, request, bearerOf(request, url));
     const { row } = await deploymentFor(deps, principal, ws, name);
     const target = await deploymentTarget(deps, row);
     if (!target) throw notFound(`deployment ${name} is not running`);

@@ -11,6 +11,13 @@ export function requestUser(request: Request): string | null {
   return principals.get(request)?.userId ?? null;
 }
 
+/** Authenticates a token the request carries elsewhere (proxies: cookie or query) and remembers it. */
+export async function principalFrom(deps: Deps, request: Request, authorization: string | null): Promise<Principal> {
+  const principal = await authenticate(deps, authorization);
+  principals.set(request, principal);
+  return principal;
+}
+
 /** Authenticates the request's bearer token; with roles given, also requires one of them. */
 export async function principalOf(deps: Deps, request: Request, ...roles: Role[]): Promise<Principal> {
   let principal = principals.get(request);

@@ -76,8 +76,12 @@ export async function ensureOnNode(
       say(`pull on the node failed (${dockerMessage(err)}): copying the master's image instead`);
     }
   } else say(`image ${ref} is not on the node: copying it from the master (docker save | docker load)`);
-  const saved = (await master.getImage(ref).get()) as NodeJS.ReadableStream;
-  await followProgress(node, await node.loadImage(saved));
+  const saved = (await master.getImage(ref).get()) as NodeJS.ReadableStream & { destroy(): void };
+  try {
+    await followProgress(node, await node.loadImage(saved));
+  } finally {
+    saved.destroy(); // a failed load would leave the master's `docker save` stream open
+  }
   if (!(await inspectImage(node, ref))) throw new Error(`image ${ref} still missing on the node after docker load`);
   return "copied";
 }

@@ -106,7 +106,8 @@ export async function createImage(deps: Deps, principal: Principal, input: Image
     if (input.release === "workspace")
       await db.insert(deps.store.t.imageWorkspaces).values(workspaces.map((workspace) => ({ imageId: id, workspace })));
   });
-  if (source.type === "pull" || (source.type === "build" && !source.context)) void prepare(deps, id, null);
+  if (source.type === "pull" || (source.type === "build" && !source.context))
+    void prepare(deps, id, null).catch((err) => deps.logger.warn("preparing an image failed", { image: id, err }));
   return imageView(deps, id);
 }
 

@@ -2,9 +2,9 @@
 // may see the training get through (others: 404); Jupyter's own token is added by the master.
 import type { Server, ServerWebSocket } from "bun";
 import type { Principal } from "../auth/cache";
-import { authenticate } from "../auth/service";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
+import { principalFrom } from "../http/context";
 import { toErrorResponse } from "../http/errors";
 import { forwardHttp } from "../http/forward";
 import { trainingFor } from "../trainings/service";
@@ -37,7 +37,7 @@ async function resolve(deps: Deps, request: Request) {
   const url = new URL(request.url);
   const m = PATH.exec(url.pathname);
   if (!m) return null;
-  const principal: Principal = await authenticate(deps, bearerOf(request, url));
+  const principal: Principal = await principalFrom(deps, request, bearerOf(request, url));
   const ref = await trainingFor(deps, principal, m[1] as string, m[2] as string);
   const target = await notebookTarget(deps, ref.row.id);
   if (!target) throw notFound(`notebook ${m[2]} is not running`);

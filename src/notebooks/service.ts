@@ -108,7 +108,12 @@ export async function notebookTarget(deps: Deps, trainingId: string) {
 }
 
 /** Notebooks unused for their training's idleTimeoutSeconds are stopped; their GPUs are freed. */
-export async function stopIdleNotebooks(deps: Deps, lastUse: (jobId: string) => number | undefined): Promise<string[]> {
+export async function stopIdleNotebooks(
+  deps: Deps,
+  lastUse: (jobId: string) => number | undefined,
+  /** Epoch ms before which no use is known (the master's start). */
+  knownSince = 0,
+): Promise<string[]> {
   const { store } = deps;
   const running = await store.db
     .select({ job: store.t.jobs, idle: store.t.trainings.idleTimeoutSeconds })
@@ -119,7 +124,7 @@ export async function stopIdleNotebooks(deps: Deps, lastUse: (jobId: string) => 
   const stopped: string[] = [];
   for (const { job, idle } of running) {
     if (!idle) continue;
-    const since = lastUse(job.id) ?? Date.parse(job.startedAt ?? job.updatedAt);
+    const since = lastUse(job.id) ?? Math.max(Date.parse(job.startedAt ?? job.updatedAt), knownSince);
     if (now - since < idle * 1000) continue;
     const system: Principal = { userId: "root", role: "admin", via: "session", expiresAt: Number.POSITIVE_INFINITY };
     await cancelJob(deps, system, job.id).catch(() => {});

@@ -170,10 +170,12 @@ export class SchedulerLoop {
       if (j.statusReason !== w.reason || attempts !== j.attempts)
         await setWaitingReason(deps, w.jobId, w.reason, attempts);
     }
-    for (const id of result.timedOut)
-      await moveJob(deps, id, "failed", `pending longer than ${deps.config.pendingTimeoutSeconds} s`, {
+    for (const id of result.timedOut) {
+      const failed = await moveJob(deps, id, "failed", `pending longer than ${deps.config.pendingTimeoutSeconds} s`, {
         finishedAt: new Date(now).toISOString(),
-      }).catch(() => {});
+      }).catch(() => null);
+      if (failed) deps.logs.end(id); // live log followers get their end, as for every other end
+    }
     const after = await store.db.select().from(store.t.jobs).where(inArray(store.t.jobs.status, LIVE));
     this.recount(after);
   }

@@ -138,34 +138,41 @@ export async function patchUser(
 
   const { store } = deps;
   const passwordHash = input.password !== undefined ? await Bun.password.hash(input.password) : undefined;
-  const row = await store.tx(async (db) => {
-    const [current] = await db.select().from(store.t.users).where(eq(store.t.users.userId, userId)).limit(1);
-    if (!current) throw notFound(`user ${userId}`);
-    const losesAdmin =
-      current.role === "admin" &&
-      current.active &&
-      (input.active === false || (input.role !== undefined && input.role !== "admin"));
-    if (losesAdmin) {
-      const [others] = await db
-        .select({ n: count() })
-        .from(store.t.users)
-        .where(and(eq(store.t.users.role, "admin"), eq(store.t.users.active, true), ne(store.t.users.userId, userId)));
-      if ((others?.n ?? 0) === 0) throw conflict("at least one active admin must remain", "last_admin");
-    }
-    const [updated] = await db
-      .update(store.t.users)
-      .set({
-        ...(input.role !== undefined ? { role: input.role } : {}),
-        ...(input.active !== undefined ? { active: input.active } : {}),
-        ...(passwordHash !== undefined ? { passwordHash, mustChangePassword: true } : {}),
-        updatedAt: deps.clock.now().toISOString(),
-      })
-      .where(eq(store.t.users.userId, userId))
-      .returning();
-    if (input.active === false || passwordHash !== undefined)
-      await db.delete(store.t.sessions).where(eq(store.t.sessions.userId, userId));
-    return updated;
-  });
+  const row = await store.tx(
+    async (db) => {
+      const [current] = await db.select().from(store.t.users).where(eq(store.t.users.userId, userId)).limit(1);
+      if (!current) throw notFound(`user ${userId}`);
+      const losesAdmin =
+        current.role === "admin" &&
+        current.active &&
+        (input.active === false || (input.role !== undefined && input.role !== "admin"));
+      if (losesAdmin) {
+        const [others] = await db
+          .select({ n: count() })
+          .from(store.t.users)
+          .where(
+            and(eq(store.t.users.role, "admin"), eq(store.t.users.active, true), ne(store.t.users.userId, userId)),
+          );
+        if ((others?.n ?? 0) === 0) throw conflict("at least one active admin must remain", "last_admin");
+      }
+      const [updated] = await db
+        .update(store.t.users)
+        .set({
+          ...(input.role !== undefined ? { role: input.role } : {}),
+          ...(input.active !== undefined ? { active: input.active } : {}),
+          ...(passwordHash !== undefined ? { passwordHash, mustChangePassword: true } : {}),
+          updatedAt: deps.clock.now().toISOString(),
+        })
+        .where(eq(store.t.users.userId, userId))
+        .returning();
+      if (input.active === false || passwordHash !== undefined)
+        await db.delete(store.t.sessions).where(eq(store.t.sessions.userId, userId));
+      return updated;
+      // On PostgreSQL two admins demoting each other at once would both see the other as the one
+      // left; the lock serialises these edits (SQLite transactions are serial already).
+    },
+    { lock: "users" },
+  );
   if (!row) throw notFound(`user ${userId}`);
   deps.principals.dropUser(userId);
   return toUserView(row);

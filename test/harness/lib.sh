@@ -104,6 +104,7 @@ ensure_packages() {
   need openssh-client command -v ssh
   need openssh-client command -v ssh-keygen
   need tar command -v tar
+  need iproute2 command -v ip # the node probe and extras.sh (bridge for the second engine)
   need tmux command -v tmux # the gateway test drives an interactive ssh session in it
   need chromium command -v chromium # the web UI tests drive it headless (playwright-core)
   if command -v dockerd >/dev/null && apparmor_needed; then missing+=(apparmor); fi

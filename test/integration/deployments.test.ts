@@ -4,6 +4,9 @@
 // own pool: a second deployment waits while training jobs still run); members only; stop,
 // start, delete; bad input is a 400 naming the field with nothing stored.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { dayOf } from "../../src/accesslog/writer";
 import { multipart } from "../helpers/multipart";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
@@ -161,6 +164,10 @@ for (const target of STORE_TARGETS)
       expect(await hello.json()).toEqual({ path: "/hello?q=1", w: 3, prefix: "/deployments/dep-ws/svc" });
       const predict = await call("/deployments/dep-ws/svc/predict", alice, { method: "POST", body: { x: 7 } });
       expect(await predict.json()).toEqual({ y: 21 });
+      // The access log names the caller of proxied requests too.
+      m.deps.accessLog.flush();
+      const accessLog = readFileSync(join(m.config.dataDir, "log", `${dayOf(m.clock.now())}.log`), "utf8");
+      expect(accessLog).toMatch(/\talice\t[^\t]*\tPOST\t\/deployments\/dep-ws\/svc\/predict\t200\t/);
 
       expect((await call("/deployments/dep-ws/svc/hello", undefined)).status).toBe(401);
       expect((await call("/deployments/dep-ws/svc/hello", bob)).status).toBe(404);

@@ -1,0 +1,60 @@
+// The idle rule after a master restart: use is tracked in memory, so a running notebook that
+// the new master has not seen used counts from the master's start, not from its own.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { stopIdleNotebooks } from "../../src/notebooks/service";
+import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
+
+describe("notebook idle timeout", () => {
+  let m: TestMaster;
+  let jobId: string;
+  const HOUR = 3_600_000;
+
+  beforeAll(async () => {
+    m = await startTestMaster("sqlite");
+    const root = await m.rootToken();
+    await seedAttachedNodes(m, [2]);
+    const ws = await m.json("POST", "/api/workspaces", {
+      token: root,
+      body: {
+        name: "nb",
+        startsAt: "2020-01-01T00:00:00Z",
+        endsAt: "2099-01-01T00:00:00Z",
+        trainingGpus: 1,
+        deploymentGpus: 0,
+        manager: "root",
+      },
+    });
+    expect(ws.status).toBe(201);
+    const tr = await m.json("POST", "/api/workspaces/nb/trainings", {
+      token: root,
+      body: {
+        name: "lab",
+        type: "notebook",
+        gpus: 1,
+        access: "public",
+        image: "any/jupyter:1",
+        idleTimeoutSeconds: 600,
+      },
+    });
+    expect(tr.status).toBe(201);
+    expect((await m.json("POST", "/api/workspaces/nb/trainings/lab/start", { token: root })).status).toBe(200);
+    const [job] = await m.deps.store.db.select().from(m.deps.store.t.jobs);
+    jobId = (job as { id: string }).id;
+    // It has been running for two hours (started under the previous master).
+    const startedAt = new Date(m.clock.now().getTime() - 2 * HOUR).toISOString();
+    await m.deps.store.tx((db) =>
+      db.update(m.deps.store.t.jobs).set({ status: "running", startedAt }).where(eq(m.deps.store.t.jobs.id, jobId)),
+    );
+  });
+  afterAll(() => m.close());
+
+  test("a master that started a minute ago does not stop it; one that has run past the timeout does", async () => {
+    const now = m.clock.now().getTime();
+    const noUseSeen = () => undefined;
+    expect(await stopIdleNotebooks(m.deps, noUseSeen, now - 60_000)).toEqual([]);
+    expect((await m.json("GET", `/api/jobs/${jobId}`, { token: await m.rootToken() })).body.status).toBe("running");
+    expect(await stopIdleNotebooks(m.deps, noUseSeen, now - HOUR)).toEqual([jobId]);
+    expect((await m.json("GET", `/api/jobs/${jobId}`, { token: await m.rootToken() })).body.status).toBe("cancelled");
+  });
+});
