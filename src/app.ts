@@ -72,13 +72,14 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
     const t0 = performance.now();
     const ip = server?.requestIP(incoming)?.address ?? null;
     const url = incoming.url;
+    const path = pathOf(url);
     let request = incoming;
     let status = 500;
     try {
       // Only notebook and deployment paths go to the proxies; everything else straight to the app.
-      let response = url.includes("/notebooks/")
+      let response = path.startsWith("/notebooks/")
         ? await proxyNotebook(deps, request, server)
-        : url.includes("/deployments/")
+        : path.startsWith("/deployments/")
           ? await proxyDeployment(deps, request)
           : null;
       if (!response) {
@@ -97,7 +98,7 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
         user: requestUser(request),
         ip,
         method: request.method,
-        path: pathOf(url),
+        path,
         status,
         ms: performance.now() - t0,
       });

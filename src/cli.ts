@@ -2,7 +2,7 @@
 
 import { eq } from "drizzle-orm";
 import { createAccessLog } from "./accesslog/writer";
-import { backupNow, listBackups, pruneBackups, restore } from "./backup/backup";
+import { backupAndPrune, listBackups, restore } from "./backup/backup";
 import { ConfigError, loadConfig } from "./config";
 import { createDeps } from "./deps";
 import { ensureDefaultImage } from "./images/service";
@@ -28,8 +28,7 @@ async function main(args: string[]): Promise<number> {
   const config = loadConfig(process.env, rest);
   switch (`${verb ?? "help"} ${sub ?? ""}`.trim()) {
     case "backup now": {
-      const file = await backupNow(config, systemClock);
-      const removed = pruneBackups(config, systemClock);
+      const { file, removed } = await backupAndPrune(config, systemClock);
       console.log(`backup written: ${file.path} (${file.bytes} bytes)`);
       if (removed.length) console.log(`removed old backups: ${removed.join(", ")}`);
       return 0;

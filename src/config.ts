@@ -258,8 +258,4 @@ function parseFlags(argv: string[]): Map<string, string> {
   return flags;
 }
 
-export function storeKind(config: Config): StoreKind {
-  return config.databaseUrl ? "postgres" : "sqlite";
-}
-
 export { ConfigError };

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { basename, join } from "node:path";
 import type { Config } from "../config";
 import type { Clock } from "../lib/clock";
+import { sqliteFile } from "../store/store";
 
 const NAME = /^jfb-(\d{8})-(\d{6})\.(db|sql)$/;
 
@@ -16,7 +17,7 @@ export interface BackupFile {
 }
 
 export const backupDir = (config: Config) => join(config.dataDir, "backup");
-export const sqlitePath = (config: Config) => join(config.dataDir, "hangar.db");
+const sqlitePath = (config: Config) => sqliteFile(config.dataDir);
 
 function stamp(d: Date): string {
   const iso = d.toISOString();
@@ -90,6 +91,12 @@ export function listBackups(config: Config): BackupFile[] {
 }
 
 /** Deletes backups taken more than `keepDays` days before now. Returns the names removed. */
+/** A backup now, then the ones past HANGAR_BACKUP_KEEP_DAYS removed (CLI, API and cron). */
+export async function backupAndPrune(config: Config, clock: Clock): Promise<{ file: BackupFile; removed: string[] }> {
+  const file = await backupNow(config, clock);
+  return { file, removed: pruneBackups(config, clock) };
+}
+
 export function pruneBackups(config: Config, clock: Clock): string[] {
   const cutoff = clock.now().getTime() - config.backupKeepDays * 86_400_000;
   const removed: string[] = [];

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { authed, principalOf } from "../http/context";
 import { pageOf, pageQuery } from "../http/schemas";
-import { backupNow, listBackups, pruneBackups } from "./backup";
+import { backupAndPrune, listBackups } from "./backup";
 
 const tags = ["operations"];
 const view = ({ name, bytes, takenAt }: { name: string; bytes: number; takenAt: string }) => ({ name, bytes, takenAt });
@@ -25,8 +25,7 @@ export const backupRoutes = (deps: Deps) =>
       "/api/backups",
       async ({ request, set }) => {
         await principalOf(deps, request, "admin");
-        const file = await backupNow(deps.config, deps.clock);
-        pruneBackups(deps.config, deps.clock);
+        const { file } = await backupAndPrune(deps.config, deps.clock);
         set.status = 201;
         return view(file);
       },

@@ -3,7 +3,7 @@ import { CronJob } from "cron";
 import type { Config } from "../config";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/logger";
-import { backupNow, pruneBackups } from "./backup";
+import { backupAndPrune } from "./backup";
 
 export function scheduleBackups(config: Config, clock: Clock, logger: Logger): CronJob {
   return CronJob.from({
@@ -11,8 +11,7 @@ export function scheduleBackups(config: Config, clock: Clock, logger: Logger): C
     start: true,
     waitForCompletion: true,
     onTick: async () => {
-      const file = await backupNow(config, clock);
-      const removed = pruneBackups(config, clock);
+      const { file, removed } = await backupAndPrune(config, clock);
       logger.info("backup written", { file: file.name, bytes: file.bytes, pruned: removed });
     },
     errorHandler: (err) => logger.error("scheduled backup failed", { err }),

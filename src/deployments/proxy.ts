@@ -5,7 +5,7 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
 import { principalFrom } from "../http/context";
-import { toErrorResponse } from "../http/errors";
+import { errorResponse, toErrorResponse } from "../http/errors";
 import { forwardHttp } from "../http/forward";
 import { bearerOf } from "../notebooks/proxy";
 import { deploymentFor, deploymentTarget } from "./service";
@@ -33,9 +33,6 @@ export async function proxyDeployment(deps: Deps, request: Request): Promise<Res
     return await forwardHttp(`http://${target.origin}${rest ?? "/"}${url.search}`, request, headers, body);
   } catch (err) {
     if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "deployment proxy");
-    return Response.json(
-      { error: { code: "bad_gateway", message: `deployment ${name} unreachable: ${(err as Error).message}` } },
-      { status: 502 },
-    );
+    return errorResponse(502, "bad_gateway", `deployment ${name} unreachable: ${(err as Error).message}`);
   }
 }

@@ -7,17 +7,17 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
+import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
-import { DEPLOYMENT_MODEL_DIR, type PlacedAssignment } from "../jobs/runner";
+import { DEPLOYMENT_MODEL_DIR, serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
 import { shellQuote } from "../jobs/spec";
-import type { JobRow } from "../jobs/transitions";
+import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import type { Tables } from "../store/store";
 import { checkGpus, trainingFor } from "../trainings/service";
 import { requireNotExpired, workspaceFor } from "../workspaces/access";
 
 export type DeploymentRow = Tables["deployments"]["$inferSelect"];
-const LIVE = ["pending", "starting", "running"];
 export const deploymentBase = (ws: string, name: string) => `/deployments/${ws}/${name}/`;
 
 export interface DeploymentInput {
@@ -103,35 +103,26 @@ async function sourceJob(deps: Deps, trainingId: string, jobId: string | undefin
 async function queueDeploymentJob(deps: Deps, principal: Principal, dep: DeploymentRow): Promise<void> {
   const { store } = deps;
   const now = deps.clock.now().toISOString();
-  const jobId = crypto.randomUUID().slice(0, 13).replace("-", "");
   const env = `HANGAR_MODEL_DIR=${DEPLOYMENT_MODEL_DIR} PORT=${dep.port}`;
+  const job = queuedJob(now, {
+    trainingId: dep.trainingId,
+    workspace: dep.workspace,
+    name: dep.name,
+    image: dep.image,
+    // The server reads where the model is and which port to listen on from the environment.
+    command: `env ${env} sh -c ${shellQuote(dep.command)}`,
+    gpus: dep.gpus,
+    kind: "deployment",
+    servicePort: dep.port,
+    retryOnNodeLoss: true,
+    createdBy: principal.userId,
+  });
   await store.tx(async (db) => {
-    await db.insert(store.t.jobs).values({
-      id: jobId,
-      trainingId: dep.trainingId,
-      workspace: dep.workspace,
-      name: dep.name,
-      seq: 0,
-      image: dep.image,
-      // The server reads where the model is and which port to listen on from the environment.
-      command: `env ${env} sh -c ${shellQuote(dep.command)}`,
-      parameters: "{}",
-      gpuOptions: "[]",
-      gpus: dep.gpus,
-      status: "pending",
-      statusReason: "queued",
-      kind: "deployment",
-      servicePort: dep.port,
-      retryOnNodeLoss: true,
-      createdBy: principal.userId,
-      createdAt: now,
-      queuedAt: now,
-      updatedAt: now,
-    });
+    await insertPendingJobs(db, store.t, [job], () => `deployment ${dep.name} started`);
     await db
-      .insert(store.t.jobEvents)
-      .values({ jobId, at: now, fromState: null, toState: "pending", reason: `deployment ${dep.name} started` });
-    await db.update(store.t.deployments).set({ jobId, updatedAt: now }).where(eq(store.t.deployments.id, dep.id));
+      .update(store.t.deployments)
+      .set({ jobId: job.id, updatedAt: now })
+      .where(eq(store.t.deployments.id, dep.id));
   });
   deps.jobsChanged();
 }
@@ -221,7 +212,8 @@ export async function startDeployment(deps: Deps, principal: Principal, ws: stri
   const { row } = await deploymentFor(deps, principal, ws, name);
   requireNotExpired(deps, (await workspaceFor(deps, principal, ws)).row, "starting a deployment");
   const job = await currentJob(deps, row);
-  if (job && LIVE.includes(job.status)) throw conflict(`deployment ${name} is already started`, "deployment_running");
+  if (job && OPEN_STATES.includes(job.status))
+    throw conflict(`deployment ${name} is already started`, "deployment_running");
   await queueDeploymentJob(deps, principal, row);
   return getDeployment(deps, principal, ws, name);
 }
@@ -229,7 +221,8 @@ export async function startDeployment(deps: Deps, principal: Principal, ws: stri
 export async function stopDeployment(deps: Deps, principal: Principal, ws: string, name: string) {
   const { row } = await deploymentFor(deps, principal, ws, name);
   const job = await currentJob(deps, row);
-  if (!job || !LIVE.includes(job.status)) throw conflict(`deployment ${name} is not running`, "deployment_stopped");
+  if (!job || !OPEN_STATES.includes(job.status))
+    throw conflict(`deployment ${name} is not running`, "deployment_stopped");
   await cancelJob(deps, principal, job.id);
   return getDeployment(deps, principal, ws, name);
 }
@@ -238,27 +231,13 @@ export async function stopDeployment(deps: Deps, principal: Principal, ws: strin
 export async function deleteDeployment(deps: Deps, principal: Principal, ws: string, name: string) {
   const { row } = await deploymentFor(deps, principal, ws, name);
   const job = await currentJob(deps, row);
-  if (job && LIVE.includes(job.status)) await cancelJob(deps, principal, job.id);
+  if (job && OPEN_STATES.includes(job.status)) await cancelJob(deps, principal, job.id);
   await deps.store.tx((db) => db.delete(deps.store.t.deployments).where(eq(deps.store.t.deployments.id, row.id)));
 }
 
 /** Where the proxy sends a running deployment's requests, or null. */
 export async function deploymentTarget(deps: Deps, row: DeploymentRow) {
   const job = await currentJob(deps, row);
-  if (job?.status !== "running") return null;
-  const a = (JSON.parse(job.assignments) as PlacedAssignment[])[0];
-  const hostPort = a?.hostPorts?.[String(row.port)];
-  if (!a || !hostPort) return null;
-  const [node] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, a.nodeId));
-  if (!node) return null;
-  return { jobId: job.id, origin: `${node.id === "local" ? "127.0.0.1" : node.ip}:${hostPort}` };
-}
-
-/** The workspace's deployments (its detail counts them). */
-export async function countDeployments(deps: Deps, ws: string): Promise<number> {
-  const rows = await deps.store.db
-    .select({ id: deps.store.t.deployments.id })
-    .from(deps.store.t.deployments)
-    .where(eq(deps.store.t.deployments.workspace, ws));
-  return rows.length;
+  const origin = await serviceOrigin(deps, job);
+  return job && origin ? { jobId: job.id, origin } : null;
 }

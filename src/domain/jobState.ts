@@ -5,6 +5,8 @@ export const JOB_STATES = ["pending", "starting", "running", "succeeded", "faile
 export type JobState = (typeof JOB_STATES)[number];
 
 export const FINAL_STATES: readonly JobState[] = ["succeeded", "failed", "cancelled", "lost"];
+/** Not ended: queued or holding (or about to hold) its GPUs. */
+export const OPEN_STATES: readonly string[] = ["pending", "starting", "running"];
 
 const MOVES: Record<JobState, readonly JobState[]> = {
   pending: ["starting", "cancelled", "failed"],

@@ -33,11 +33,7 @@ export class DockerExecutor {
 
   /** Creates, attaches (before start, so no output is lost) and starts a container. */
   async run(spec: ContainerSpec): Promise<RunningContainer> {
-    const { options, notes } = buildCreateOptions(
-      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId } },
-      this.runtime(),
-    );
-    const container = await this.docker.createContainer(options);
+    const { container, notes } = await this.create(spec);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     try {
@@ -77,11 +73,7 @@ export class DockerExecutor {
    * stays in Docker's log, read with `follow`; its end is awaited with `waitExit`.
    */
   async start(spec: ContainerSpec): Promise<{ id: string; notes: string[] }> {
-    const { options, notes } = buildCreateOptions(
-      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId } },
-      this.runtime(),
-    );
-    const container = await this.docker.createContainer(options);
+    const { container, notes } = await this.create(spec);
     try {
       await container.start();
     } catch (err) {
@@ -89,6 +81,15 @@ export class DockerExecutor {
       throw err;
     }
     return { id: container.id, notes };
+  }
+
+  /** Creates the container with this node's label and runtime (GPU devices or not). */
+  private async create(spec: ContainerSpec) {
+    const { options, notes } = buildCreateOptions(
+      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId } },
+      this.runtime(),
+    );
+    return { container: await this.docker.createContainer(options), notes };
   }
 
   /** Stops a container (SIGTERM, then SIGKILL after `graceSeconds`). Missing or stopped is fine. */

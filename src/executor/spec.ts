@@ -35,8 +35,9 @@ export interface NodeRuntime {
   nvidiaRuntime: boolean;
 }
 
-export const LABEL_PREFIX = "hangar.";
 export const MANAGED_LABEL = "hangar.managed";
+/** The job a container belongs to. */
+export const JOB_LABEL = "hangar.job";
 
 export interface BuiltSpec {
   options: ContainerCreateOptions;

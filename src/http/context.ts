@@ -4,6 +4,8 @@ import type { Principal } from "../auth/cache";
 import { authenticate, requireRole } from "../auth/service";
 import type { Deps } from "../deps";
 import type { Role } from "../domain/rules";
+import { trainingFor } from "../trainings/service";
+import { workspaceFor } from "../workspaces/access";
 
 const principals = new WeakMap<Request, Principal>();
 
@@ -48,10 +50,7 @@ export const authedIn =
   (deps: Deps) =>
   async ({ request, params }: { request: Request; params: Record<string, string | undefined> }) => {
     const principal = await principalOf(deps, request);
-    const { workspaceFor } = await import("../workspaces/access");
-    if (params.ws) await workspaceFor(deps, principal, params.ws);
-    if (params.ws && params.tr) {
-      const { trainingFor } = await import("../trainings/service");
-      await trainingFor(deps, principal, params.ws, params.tr);
-    }
+    // trainingFor checks the workspace itself.
+    if (params.ws && params.tr) await trainingFor(deps, principal, params.ws, params.tr);
+    else if (params.ws) await workspaceFor(deps, principal, params.ws);
   };

@@ -7,9 +7,9 @@ import { and, eq } from "drizzle-orm";
 import { BUILTIN_MOUNT, type BuiltinModel, findBuiltinModel } from "../builtin/catalogue";
 import { datasetDir } from "../datasets/storage";
 import type { Deps } from "../deps";
-import { isFinal, type JobState } from "../domain/jobState";
+import type { JobState } from "../domain/jobState";
 import type { DockerExecutor } from "../executor/executor";
-import type { ContainerSpec, Mount } from "../executor/spec";
+import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { dockerMessage } from "../images/docker";
 import { ensureImageOnNode } from "../images/service";
 import type { Gpu, NetInterface } from "../nodes/facts";
@@ -32,6 +32,18 @@ export const DEPLOYMENT_MODEL_DIR = "/model";
 /** The container port the master proxies to, published on the node (rows from before the column: notebooks). */
 export const servicePortOf = (job: JobRow): number | null =>
   job.servicePort ?? (job.kind === "notebook" ? NOTEBOOK_PORT : null);
+
+/** `host:port` where a running job's service port is published, or null (not running, no port). */
+export async function serviceOrigin(deps: Deps, job: JobRow | undefined): Promise<string | null> {
+  if (job?.status !== "running") return null;
+  const port = servicePortOf(job);
+  const a = (JSON.parse(job.assignments) as PlacedAssignment[])[0];
+  const hostPort = port ? a?.hostPorts?.[String(port)] : undefined;
+  if (!a || !hostPort) return null;
+  const [node] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, a.nodeId));
+  if (!node) return null;
+  return `${node.id === "local" ? "127.0.0.1" : node.ip}:${hostPort}`;
+}
 
 const outputDir = (deps: Deps, job: JobRow, trainingName: string) =>
   join(trainingDir(deps.config.dataDir, job.workspace, trainingName), "jobs", job.id, "output");
@@ -255,12 +267,10 @@ export async function stopJobContainers(deps: Deps, job: JobRow): Promise<void> 
   for (const a of JSON.parse(job.assignments) as PlacedAssignment[]) {
     const exec = await nodeExecutor(deps, a.nodeId).catch(() => null);
     if (!exec) continue;
-    const containers = await exec.list({ "hangar.job": job.id }).catch(() => []);
+    const containers = await exec.list({ [JOB_LABEL]: job.id }).catch(() => []);
     for (const c of containers) {
       await exec.stop(c.id, 5).catch(() => {});
       await exec.remove(c.id).catch(() => {});
     }
   }
 }
-
-export const isLive = (status: string) => !isFinal(status as JobState) && status !== "pending";

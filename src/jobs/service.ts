@@ -10,7 +10,7 @@ import { checkGpus, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import { stopJobContainers } from "./runner";
 import { GPU_OPTIONS, type GpuOption } from "./spec";
-import { type JobRow, moveJob } from "./transitions";
+import { insertPendingJobs, type JobRow, moveJob, newJobId } from "./transitions";
 
 export interface JobInput {
   name: string;
@@ -93,7 +93,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
   }
   const image = await resolveImage(deps, input.image ?? training.row.image ?? model?.image);
   const now = deps.clock.now().toISOString();
-  const ids = parameters.map(() => crypto.randomUUID().slice(0, 13).replace("-", ""));
+  const ids = parameters.map(() => newJobId());
   const rows = parameters.map((p, i) => ({
     id: ids[i] as string,
     trainingId: training.row.id,
@@ -116,12 +116,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
     queuedAt: i > 0 ? null : now,
     updatedAt: now,
   }));
-  await deps.store.tx(async (db) => {
-    await db.insert(deps.store.t.jobs).values(rows);
-    await db
-      .insert(deps.store.t.jobEvents)
-      .values(rows.map((r) => ({ jobId: r.id, at: now, fromState: null, toState: "pending", reason: r.statusReason })));
-  });
+  await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, rows));
   deps.jobsChanged();
   const items = await Promise.all(ids.map((id) => jobView(deps, id)));
   return { items, total: items.length };

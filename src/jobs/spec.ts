@@ -1,5 +1,5 @@
 // Pure: a placed job → the container specs of its nodes (one container per node).
-import type { ContainerSpec, Mount } from "../executor/spec";
+import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 
 export const GPU_OPTIONS = ["gpu-acceleration", "unified-memory", "rdma-infiniband"] as const;
 export type GpuOption = (typeof GPU_OPTIONS)[number];
@@ -96,7 +96,7 @@ export function jobContainers(
       mounts: job.mounts,
       workdir: "/code",
       gpus: a.gpuUuids,
-      labels: { "hangar.job": job.id, "hangar.rank": String(rank), ...(job.labels ?? {}) },
+      labels: { [JOB_LABEL]: job.id, "hangar.rank": String(rank), ...(job.labels ?? {}) },
     };
   });
 }

@@ -3,9 +3,54 @@
 import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { type JobState, transition } from "../domain/jobState";
-import type { Tables } from "../store/store";
+import type { Db, Tables } from "../store/store";
 
 export type JobRow = Tables["jobs"]["$inferSelect"];
+export type JobInsert = Tables["jobs"]["$inferInsert"];
+
+export const newJobId = () => crypto.randomUUID().slice(0, 13).replace("-", "");
+
+/** The row of a one-off job (no sweep, no parameters: notebooks, deployments), queued `now`. */
+export function queuedJob(
+  now: string,
+  fields: Pick<JobInsert, "trainingId" | "workspace" | "name" | "image" | "command" | "gpus" | "kind" | "createdBy"> &
+    Partial<JobInsert>,
+): JobInsert {
+  return {
+    id: newJobId(),
+    seq: 0,
+    parameters: "{}",
+    gpuOptions: "[]",
+    status: "pending",
+    statusReason: "queued",
+    createdAt: now,
+    queuedAt: now,
+    updatedAt: now,
+    ...fields,
+  };
+}
+
+/**
+ * Inserts new jobs, pending, each with its first recorded transition (none → pending, with
+ * `reason`, by default its status reason), inside the caller's transaction.
+ */
+export async function insertPendingJobs(
+  db: Db,
+  t: Tables,
+  rows: JobInsert[],
+  reason: (row: JobInsert) => string | null = (row) => row.statusReason ?? null,
+): Promise<void> {
+  await db.insert(t.jobs).values(rows);
+  await db.insert(t.jobEvents).values(
+    rows.map((row) => ({
+      jobId: row.id,
+      at: row.createdAt,
+      fromState: null,
+      toState: "pending",
+      reason: reason(row),
+    })),
+  );
+}
 type JobFields = Partial<Omit<JobRow, "id" | "status" | "statusReason" | "updatedAt">>;
 
 export async function moveJob(

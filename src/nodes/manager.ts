@@ -9,7 +9,7 @@ import { forwardUnixSocket, type SocketForward } from "../executor/socketForward
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/logger";
 import type { MasterKey } from "../ssh/keys";
-import { SshError, SshSession } from "../ssh/session";
+import { SshSession } from "../ssh/session";
 import { type NodeFacts, parseProbeOutput } from "./facts";
 import { PROBE_SCRIPT, shCommand } from "./probeScript";
 
@@ -237,7 +237,6 @@ async function probeLocally(dockerSocket: string): Promise<NodeFacts> {
 }
 
 export function reasonOf(err: unknown, fallback: string): string {
-  if (err instanceof SshError) return err.message;
   if (err instanceof Error) return err.message || fallback;
   return fallback;
 }

@@ -50,7 +50,7 @@ const toAddress = (row: NodeRow): NodeAddress => ({
 /** SSH failures while probing are the caller's input leading nowhere: a 4xx naming the field. */
 function probeFailure(err: unknown): never {
   if (err instanceof SshError) {
-    const field = err.reason === "auth" ? "sshUser" : err.reason === "host_key_changed" ? "ip" : "ip";
+    const field = err.reason === "auth" ? "sshUser" : "ip";
     throw badRequest(field, err.message, `ssh_${err.reason}`);
   }
   throw err;

@@ -5,7 +5,7 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
 import { principalFrom } from "../http/context";
-import { toErrorResponse } from "../http/errors";
+import { errorResponse, toErrorResponse } from "../http/errors";
 import { forwardHttp } from "../http/forward";
 import { trainingFor } from "../trainings/service";
 import { notebookTarget } from "./service";
@@ -60,7 +60,7 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
         queue: [],
       };
       if (server?.upgrade(request, { data })) return new Response(null, { status: 101 });
-      return Response.json({ error: { code: "bad_request", message: "WebSocket upgrade failed" } }, { status: 400 });
+      return errorResponse(400, "bad_request", "WebSocket upgrade failed");
     }
     const headers = new Headers(request.headers);
     for (const h of ["host", "authorization", "cookie", "connection", "content-length"]) headers.delete(h);
@@ -69,10 +69,7 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
     return await forwardHttp(`http://${r.target.origin}${r.path}`, request, headers, body);
   } catch (err) {
     if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "notebook proxy");
-    return Response.json(
-      { error: { code: "bad_gateway", message: `notebook unreachable: ${(err as Error).message}` } },
-      { status: 502 },
-    );
+    return errorResponse(502, "bad_gateway", `notebook unreachable: ${(err as Error).message}`);
   }
 }
 

@@ -5,14 +5,14 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict } from "../domain/errors";
-import { NOTEBOOK_PORT, type PlacedAssignment } from "../jobs/runner";
+import { OPEN_STATES } from "../domain/jobState";
+import { NOTEBOOK_PORT, serviceOrigin } from "../jobs/runner";
 import { cancelJob } from "../jobs/service";
-import type { JobRow } from "../jobs/transitions";
+import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import { getTraining, type TrainingRef, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 
 export const notebookBase = (ws: string, tr: string) => `/notebooks/${ws}/${tr}/`;
-const LIVE = ["pending", "starting", "running"];
 
 export async function liveNotebookJob(deps: Deps, trainingId: string): Promise<JobRow | undefined> {
   const { store } = deps;
@@ -23,7 +23,7 @@ export async function liveNotebookJob(deps: Deps, trainingId: string): Promise<J
       and(
         eq(store.t.jobs.trainingId, trainingId),
         eq(store.t.jobs.kind, "notebook"),
-        inArray(store.t.jobs.status, LIVE),
+        inArray(store.t.jobs.status, OPEN_STATES),
       ),
     )
     .limit(1);
@@ -53,35 +53,20 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
   if (!ref.row.image) throw badRequest("image", "a notebook training needs an image with Jupyter");
   if (await liveNotebookJob(deps, ref.row.id)) throw conflict(`notebook ${tr} is already started`, "notebook_running");
   const token = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("hex");
-  const now = deps.clock.now().toISOString();
-  const id = crypto.randomUUID().slice(0, 13).replace("-", "");
-  await deps.store.tx(async (db) => {
-    await db.insert(deps.store.t.jobs).values({
-      id,
-      trainingId: ref.row.id,
-      workspace: ws,
-      name: "notebook",
-      seq: 0,
-      image: ref.row.image as string,
-      command: notebookCommand(ws, tr, token),
-      parameters: "{}",
-      gpuOptions: "[]",
-      gpus: ref.row.gpus,
-      status: "pending",
-      statusReason: "queued",
-      kind: "notebook",
-      notebookToken: token,
-      servicePort: NOTEBOOK_PORT,
-      retryOnNodeLoss: false,
-      createdBy: principal.userId,
-      createdAt: now,
-      queuedAt: now,
-      updatedAt: now,
-    });
-    await db
-      .insert(deps.store.t.jobEvents)
-      .values({ jobId: id, at: now, fromState: null, toState: "pending", reason: "notebook started" });
+  const job = queuedJob(deps.clock.now().toISOString(), {
+    trainingId: ref.row.id,
+    workspace: ws,
+    name: "notebook",
+    image: ref.row.image,
+    command: notebookCommand(ws, tr, token),
+    gpus: ref.row.gpus,
+    kind: "notebook",
+    notebookToken: token,
+    servicePort: NOTEBOOK_PORT,
+    retryOnNodeLoss: false,
+    createdBy: principal.userId,
   });
+  await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, [job], () => "notebook started"));
   deps.jobsChanged();
   return getTraining(deps, principal, ws, tr);
 }
@@ -97,14 +82,8 @@ export async function stopNotebook(deps: Deps, principal: Principal, ws: string,
 /** Where the proxy sends a running notebook's requests, or null. */
 export async function notebookTarget(deps: Deps, trainingId: string) {
   const job = await liveNotebookJob(deps, trainingId);
-  if (job?.status !== "running") return null;
-  const a = (JSON.parse(job.assignments) as PlacedAssignment[])[0];
-  const port = a?.hostPorts?.["8888"];
-  if (!a || !port) return null;
-  const [node] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, a.nodeId));
-  if (!node) return null;
-  const host = node.id === "local" ? "127.0.0.1" : node.ip;
-  return { jobId: job.id, origin: `${host}:${port}`, token: job.notebookToken ?? "" };
+  const origin = await serviceOrigin(deps, job);
+  return job && origin ? { jobId: job.id, origin, token: job.notebookToken ?? "" } : null;
 }
 
 /** Notebooks unused for their training's idleTimeoutSeconds are stopped; their GPUs are freed. */

@@ -5,6 +5,7 @@ import { inArray } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { isFinal, type JobState } from "../domain/jobState";
 import { workspaceStatus } from "../domain/reservations";
+import { JOB_LABEL } from "../executor/spec";
 import { dockerMessage } from "../images/docker";
 import { followJob, launchJob, type PlacedAssignment, stopJobContainers } from "../jobs/runner";
 import { type JobRow, moveJob, setWaitingReason } from "../jobs/transitions";
@@ -253,7 +254,7 @@ export class SchedulerLoop {
       const exec = await nodeExecutor(deps, n.id).catch(() => null);
       const containers = (await exec?.list().catch(() => [])) ?? [];
       for (const c of containers) {
-        const jobId = c.labels["hangar.job"];
+        const jobId = c.labels[JOB_LABEL];
         if (!jobId || owned.has(c.id) || starting.has(jobId)) continue;
         await exec?.stop(c.id, 5).catch(() => {});
         await exec?.remove(c.id).catch(() => {});

@@ -5,7 +5,7 @@
 // docker exec through the node's executor, so it works for workers too. Everything else is
 // refused and written to the access log.
 import { timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { eq } from "drizzle-orm";
@@ -16,6 +16,7 @@ import type { Role } from "../domain/rules";
 import type { PlacedAssignment } from "../jobs/runner";
 import { nodeExecutor } from "../nodes/service";
 import { trainingFor } from "../trainings/service";
+import { loadOrCreateKeyPair } from "./keys";
 import { type SftpRoot, serveSftp } from "./sftp";
 
 interface Target {
@@ -26,6 +27,16 @@ interface Target {
   clients: Set<Connection>;
 }
 
+/**
+ * The gateway's host key (<data>/ssh/gateway_host_ed25519). Kept as it is when it exists: a new
+ * one would make every client's known_hosts entry fail (earlier versions wrote no .pub file).
+ */
+function gatewayHostKey(dataDir: string): string {
+  const path = join(dataDir, "ssh", "gateway_host_ed25519");
+  if (existsSync(path)) return readFileSync(path, "utf8");
+  return loadOrCreateKeyPair(dataDir, "gateway_host_ed25519", "hangar-gateway").privateKey;
+}
+
 export class SshGateway {
   private targets = new Map<string, Target>();
   private hostKey: string;
@@ -34,12 +45,7 @@ export class SshGateway {
     private readonly deps: Deps,
     private readonly roots: (jobId: string) => Promise<SftpRoot[]>,
   ) {
-    const path = join(deps.config.dataDir, "ssh", "gateway_host_ed25519");
-    if (!existsSync(path)) {
-      const pair = utils.generateKeyPairSync("ed25519", { comment: "hangar-gateway" });
-      writeFileSync(path, pair.private, { mode: 0o600 });
-    }
-    this.hostKey = readFileSync(path, "utf8");
+    this.hostKey = gatewayHostKey(deps.config.dataDir);
   }
 
   portOf(jobId: string): number | null {

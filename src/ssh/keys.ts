@@ -11,13 +11,18 @@ export interface MasterKey {
 }
 
 export function loadOrCreateMasterKey(dataDir: string): MasterKey {
+  return loadOrCreateKeyPair(dataDir, "id_ed25519", "hangar-master");
+}
+
+/** The ed25519 pair <data>/ssh/<name> (and .pub), made on first use; the private file 0600. */
+export function loadOrCreateKeyPair(dataDir: string, name: string, comment: string): MasterKey {
   const dir = join(dataDir, "ssh");
-  const privPath = join(dir, "id_ed25519");
+  const privPath = join(dir, name);
   const pubPath = `${privPath}.pub`;
   if (existsSync(privPath) && existsSync(pubPath))
     return { privateKey: readFileSync(privPath, "utf8"), publicKey: readFileSync(pubPath, "utf8").trim() };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pair = utils.generateKeyPairSync("ed25519", { comment: "hangar-master" });
+  const pair = utils.generateKeyPairSync("ed25519", { comment });
   writeFileSync(privPath, pair.private, { mode: 0o600 });
   chmodSync(privPath, 0o600);
   writeFileSync(pubPath, `${pair.public.trim()}\n`);

@@ -31,7 +31,6 @@ export class SshError extends Error {
 
 export class SshSession {
   private closed = false;
-  private closeListeners: ((err?: Error) => void)[] = [];
 
   private constructor(
     private readonly client: Client,
@@ -40,7 +39,6 @@ export class SshSession {
   ) {
     client.on("close", () => {
       this.closed = true;
-      for (const l of this.closeListeners) l();
     });
     client.on("error", () => {
       this.closed = true;
@@ -49,10 +47,6 @@ export class SshSession {
 
   get isOpen(): boolean {
     return !this.closed;
-  }
-
-  onClose(listener: () => void): void {
-    this.closeListeners.push(listener);
   }
 
   static connect(target: SshTarget): Promise<SshSession> {

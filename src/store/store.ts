@@ -36,8 +36,6 @@ export interface Store {
   readonly kind: StoreKind;
   readonly db: Db;
   readonly t: Tables;
-  /** SQLite file path (sqlite only). */
-  readonly sqlitePath?: string;
   /**
    * Runs `fn` in one transaction; a throw rolls everything back. Every write goes through here:
    * on SQLite the single connection is shared by all requests, so writes are serialised by a
@@ -52,8 +50,11 @@ export interface Store {
 
 const migrationsDir = (kind: "sqlite" | "pg") => join(import.meta.dir, "migrations", kind);
 
+/** The SQLite database file of a data dir. */
+export const sqliteFile = (dataDir: string) => join(dataDir, "hangar.db");
+
 export async function openStore(options: { databaseUrl?: string; dataDir: string }): Promise<Store> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(join(options.dataDir, "hangar.db"));
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(sqliteFile(options.dataDir));
 }
 
 export function openSqlite(path: string): Store {
@@ -71,7 +72,6 @@ export function openSqlite(path: string): Store {
     kind: "sqlite",
     db,
     t: sqliteSchema,
-    sqlitePath: path,
     generation: () => generation,
     tx: (fn) =>
       lock.run(async () => {

@@ -8,13 +8,14 @@ import type { Principal } from "../auth/cache";
 import { BUILTIN_MODELS, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
+import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
+import { GPU_FRACTIONS } from "../scheduler/types";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 
 export type TrainingRow = Tables["trainings"]["$inferSelect"];
 export const TRAINING_TYPES = ["advanced", "builtin", "notebook"] as const;
-const FRACTIONS = [0.25, 0.5];
 
 export const trainingDir = (dataDir: string, ws: string, tr: string) =>
   join(dataDir, "workspaces", ws, "trainings", tr);
@@ -51,7 +52,7 @@ export async function trainingFor(deps: Deps, principal: Principal, ws: string, 
 
 export function checkGpus(field: string, gpus: number, trainingGpus: number, kind = "training"): number {
   if (!Number.isFinite(gpus) || gpus <= 0) throw badRequest(field, `${field} must be more than 0`);
-  if (gpus < 1 && !FRACTIONS.includes(gpus))
+  if (gpus < 1 && !GPU_FRACTIONS.includes(gpus))
     throw badRequest(field, `${field} below 1 must be 0.25 or 0.5 (a share of one GPU)`);
   if (gpus >= 1 && !Number.isInteger(gpus)) throw badRequest(field, `${field} above 1 must be a whole number`);
   if (gpus > trainingGpus)
@@ -169,7 +170,7 @@ export async function getTraining(deps: Deps, principal: Principal, ws: string, 
     .select({ id: deps.store.t.jobs.id, status: deps.store.t.jobs.status })
     .from(deps.store.t.jobs)
     .where(eq(deps.store.t.jobs.trainingId, ref.row.id));
-  const live = jobs.filter((j) => ["pending", "starting", "running"].includes(j.status)).length;
+  const live = jobs.filter((j) => OPEN_STATES.includes(j.status)).length;
   const running = jobs.some((j) => j.status === "running");
   const sshPort = jobs.map((j) => deps.sshPortOf(j.id)).find((p) => p !== null) ?? null;
   const notebookUrl =

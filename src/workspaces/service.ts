@@ -8,7 +8,7 @@ import { nameProblem } from "../domain/rules";
 import { countWorkspaceImages } from "../images/service";
 import { deploymentPool } from "../scheduler/types";
 import type { Db } from "../store/store";
-import { statusOf, type WorkspaceRow, workspaceFor } from "./access";
+import { requireManager, statusOf, type WorkspaceRow, workspaceFor } from "./access";
 
 export interface WorkspaceInput {
   name: string;
@@ -231,7 +231,7 @@ export async function getWorkspace(deps: Deps, principal: Principal, name: strin
  */
 export async function patchWorkspace(deps: Deps, principal: Principal, name: string, input: WorkspacePatch) {
   const access = await workspaceFor(deps, principal, name);
-  if (!access.isAdmin && !access.isManager) throw forbidden("only the workspace's manager or an admin can edit it");
+  requireManager(access, "edit it");
   if (!access.isAdmin) {
     const adminOnly = (["startsAt", "endsAt", "trainingGpus", "deploymentGpus", "manager"] as const).find(
       (f) => input[f] !== undefined,
