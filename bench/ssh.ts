@@ -1,11 +1,12 @@
 // bun run bench:ssh — throughput of copying a 256 MB file with OpenSSH's scp into a running
 // job's /code through the master's SSH gateway, against scp to a plain sshd (a worker stand-in)
 // on the same machine, in the same run. Needs the test harness (started if missing).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
 import { makeRandomFile } from "../test/helpers/largeUpload";
+import { keyPair, SSH_OPTS } from "../test/helpers/ssh";
 import { startTestMaster } from "../test/helpers/testMaster";
 import { authorize, testWorkers } from "../test/helpers/workers";
 import { benchLine, median } from "./lib";
@@ -21,18 +22,8 @@ if (!w1 || !w2) throw new Error("needs two worker stand-ins");
 const dir = mkdtempSync(join(tmpdir(), "hangar-bench-ssh-"));
 const file = join(dir, "blob.bin");
 await makeRandomFile(file, MIB);
-await $`ssh-keygen -q -t ed25519 -N '' -f ${join(dir, "key")}`;
-const pub = readFileSync(join(dir, "key.pub"), "utf8").trim();
-const opts = [
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "LogLevel=ERROR",
-  "-o",
-  "BatchMode=yes",
-];
+const { pub } = await keyPair(dir, "key");
+const opts = SSH_OPTS;
 const m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2, sshHost: "127.0.0.1" }, { scheduler: true });
 try {
   const root = await m.rootToken();

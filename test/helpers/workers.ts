@@ -1,6 +1,7 @@
 // The sshd worker stand-ins started by test/harness/up.sh (127.0.0.2, 127.0.0.3, …).
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TestMaster } from "./testMaster";
 
 export interface TestWorker {
   ip: string;
@@ -33,4 +34,24 @@ export async function workerSshd(action: "stop" | "start", worker: TestWorker): 
   const p = Bun.spawn(["bash", "test/harness/worker.sh", action, worker.ip], { stdout: "pipe", stderr: "pipe" });
   const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
   if (code !== 0) throw new Error(`worker.sh ${action} ${worker.ip} failed: ${err}`);
+}
+
+/**
+ * Adds worker `w` to the test master as node `name` (with the master's key authorized there)
+ * and connects it; throws unless it is `attached`. Returns the node id.
+ */
+export async function attachWorker(
+  m: Pick<TestMaster, "json" | "deps">,
+  token: string,
+  w: TestWorker,
+  name: string,
+  extra: { dockerSocket?: string } = {},
+): Promise<string> {
+  authorize(w, m.deps.masterKey.publicKey);
+  const added = await m.json("POST", "/api/nodes", { token, body: { ip: w.ip, sshPort: w.port, name, ...extra } });
+  if (added.status !== 201) throw new Error(`adding node ${name}: ${added.status} ${JSON.stringify(added.body)}`);
+  const connected = await m.json("POST", `/api/nodes/${added.body.id}/connect`, { token });
+  if (connected.body.status !== "attached")
+    throw new Error(`node ${name} is ${connected.body.status}: ${connected.body.statusMessage}`);
+  return added.body.id as string;
 }

@@ -8,18 +8,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BuiltinModel, builtinParameters, findBuiltinModel } from "../../src/builtin/catalogue";
+import { pythonImage } from "../helpers/env";
 
 const TESTDATA = join(import.meta.dir, "..", "..", "src", "builtin", "testdata");
 const LONG = 60_000;
 
-function image(): string {
-  const v = process.env.HANGAR_TEST_PYTHON_IMAGE;
-  if (!v)
-    throw new Error(
-      "HANGAR_TEST_PYTHON_IMAGE is not set: run the suite with `bun run test` (test/harness/python-image.sh)",
-    );
-  return v;
-}
+const image = pythonImage;
 
 function model(id: string): BuiltinModel {
   const m = findBuiltinModel(id);

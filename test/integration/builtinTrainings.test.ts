@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUILTIN_MODELS } from "../../src/builtin/catalogue";
+import { pythonImage } from "../helpers/env";
 import { multipart } from "../helpers/multipart";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { authorize, testWorkers } from "../helpers/workers";
+import { attachWorker, testWorkers } from "../helpers/workers";
 
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 const TESTDATA = join(import.meta.dir, "../../src/builtin/testdata");
@@ -14,11 +15,7 @@ const TESTDATA = join(import.meta.dir, "../../src/builtin/testdata");
 describe("built-in model trainings", () => {
   let m: TestMaster;
   let alice: string;
-  const image = () => {
-    const v = process.env.HANGAR_TEST_PYTHON_IMAGE;
-    if (!v) throw new Error("HANGAR_TEST_PYTHON_IMAGE is not set: run the suite with `bun run test`");
-    return v;
-  };
+  const image = pythonImage;
 
   beforeAll(async () => {
     m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
@@ -26,12 +23,7 @@ describe("built-in model trainings", () => {
     alice = await m.userWithToken("alice");
     const w = testWorkers()[0];
     if (!w) throw new Error("no worker");
-    authorize(w, m.deps.masterKey.publicKey);
-    const node = await m.json("POST", "/api/nodes", {
-      token: root,
-      body: { ip: w.ip, sshPort: w.port, name: "bi-worker" },
-    });
-    await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root });
+    await attachWorker(m, root, w, "bi-worker");
     await m.json("POST", "/api/workspaces", {
       token: root,
       body: { name: "zoo", ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users: ["alice"] },

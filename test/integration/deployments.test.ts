@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dayOf } from "../../src/accesslog/writer";
+import { pythonImage } from "../helpers/env";
 import { multipart } from "../helpers/multipart";
+import { until as poll } from "../helpers/poll";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { authorize, testWorkers } from "../helpers/workers";
+import { attachWorker, testWorkers } from "../helpers/workers";
 
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 
@@ -38,12 +40,6 @@ print("serving on", os.environ["PORT"], flush=True)
 HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 `;
 
-function pythonImage(): string {
-  const v = process.env.HANGAR_TEST_PYTHON_IMAGE;
-  if (!v) throw new Error("HANGAR_TEST_PYTHON_IMAGE is not set: run the suite with `bun run test`");
-  return v;
-}
-
 for (const target of STORE_TARGETS)
   describe(`deployments on ${target}`, () => {
     let m: TestMaster;
@@ -53,15 +49,8 @@ for (const target of STORE_TARGETS)
 
     const dep = async (name: string) =>
       (await m.json("GET", `/api/workspaces/dep-ws/deployments/${name}`, { token: alice })).body;
-    const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 40_000): Promise<T> => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const v = await probe();
-        if (ok(v)) return v;
-        if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-        await Bun.sleep(150);
-      }
-    };
+    const until = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean) =>
+      poll(what, probe, ok, { timeoutMs: 40_000, everyMs: 150 });
     const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown } = {}) =>
       m.request(init.method ?? "GET", path, {
         token,
@@ -75,14 +64,7 @@ for (const target of STORE_TARGETS)
       bob = await m.userWithToken("bob");
       const w = testWorkers()[1] ?? testWorkers()[0];
       if (!w) throw new Error("no worker stand-in");
-      authorize(w, m.deps.masterKey.publicKey);
-      const node = await m.json("POST", "/api/nodes", {
-        token: root,
-        body: { ip: w.ip, sshPort: w.port, name: "dep-w" },
-      });
-      expect((await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root })).body.status).toBe(
-        "attached",
-      );
+      await attachWorker(m, root, w, "dep-w");
       for (const [name, user] of [
         ["dep-ws", "alice"],
         ["other-ws", "bob"],

@@ -7,27 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
 import { dayOf } from "../../src/accesslog/writer";
+import { pythonImage } from "../helpers/env";
+import { keyPair as newKeyPair, SSH_OPTS } from "../helpers/ssh";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { authorize, testWorkers } from "../helpers/workers";
+import { attachWorker, testWorkers } from "../helpers/workers";
 
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 const dir = mkdtempSync(join(tmpdir(), "hangar-gateway-"));
-const SSH_OPTS = [
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "LogLevel=ERROR",
-  "-o",
-  "BatchMode=yes",
-];
-
-async function keyPair(name: string): Promise<{ key: string; pub: string }> {
-  const key = join(dir, name);
-  await $`ssh-keygen -q -t ed25519 -N '' -f ${key}`;
-  return { key, pub: readFileSync(`${key}.pub`, "utf8").trim() };
-}
+const keyPair = (name: string) => newKeyPair(dir, name);
 
 async function ssh(port: number, key: string, user: string, command: string) {
   const p = Bun.spawn(["ssh", ...SSH_OPTS, "-p", String(port), "-i", key, `${user}@127.0.0.1`, command], {
@@ -61,12 +48,7 @@ describe("ssh gateway", () => {
     );
     const w = testWorkers()[0];
     if (!w) throw new Error("no worker");
-    authorize(w, m.deps.masterKey.publicKey);
-    const node = await m.json("POST", "/api/nodes", {
-      token: root,
-      body: { ip: w.ip, sshPort: w.port, name: "gw-worker" },
-    });
-    await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root });
+    await attachWorker(m, root, w, "gw-worker");
     for (const [name, users] of [
       ["lab-a", ["alice"]],
       ["lab-b", ["bob"]],
@@ -79,7 +61,7 @@ describe("ssh gateway", () => {
       token: aliceToken,
       body: { name: "env", type: "advanced", gpus: 1, access: "private" },
     });
-    const image = process.env.HANGAR_TEST_PYTHON_IMAGE ?? "hangar-test/python:latest";
+    const image = pythonImage();
     const res = await m.json("POST", "/api/workspaces/lab-a/trainings/env/jobs", {
       token: aliceToken,
       body: { name: "shell", image, command: "sleep 600" },

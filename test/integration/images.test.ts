@@ -10,20 +10,17 @@ import Docker from "dockerode";
 import { ensureImageOnNode } from "../../src/images/service";
 import { startContainer } from "../../src/jobs/runner";
 import { nodeExecutor } from "../../src/nodes/service";
+import { BUSYBOX_IMAGE, requireEnv } from "../helpers/env";
 import { multipart } from "../helpers/multipart";
 import { runCli } from "../helpers/processes";
 import { STORE_TARGETS } from "../helpers/stores";
 import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, type TestWorker, testWorkers } from "../helpers/workers";
 
-const IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";
+const IMAGE = BUSYBOX_IMAGE;
 const PERIOD = { startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" };
 
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the suite with \`bun run test\` (test/harness/extras.sh)`);
-  return v;
-}
+const env = (name: string) => requireEnv(name, "test/harness/extras.sh");
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let out = "";

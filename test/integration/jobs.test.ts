@@ -3,11 +3,13 @@
 // does not block a small one, logs are stored and followed, cancel frees the GPUs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { nodeExecutor } from "../../src/nodes/service";
+import { BUSYBOX_IMAGE } from "../helpers/env";
+import { until as poll } from "../helpers/poll";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { authorize, testWorkers } from "../helpers/workers";
+import { attachWorker, testWorkers } from "../helpers/workers";
 
-const IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";
+const IMAGE = BUSYBOX_IMAGE;
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 
 for (const target of STORE_TARGETS) {
@@ -17,15 +19,8 @@ for (const target of STORE_TARGETS) {
     let alice: string;
 
     const job = async (id: string) => (await m.json("GET", `/api/jobs/${id}`, { token: alice })).body;
-    const until = async (id: string, ok: (j: any) => boolean, ms = 30_000) => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const j = await job(id);
-        if (ok(j)) return j;
-        if (Date.now() > end) throw new Error(`job ${id}: still ${j.status} (${j.statusReason})`);
-        await Bun.sleep(100);
-      }
-    };
+    const until = (id: string, ok: (j: any) => boolean, ms = 30_000) =>
+      poll(`job ${id}`, () => job(id), ok, { timeoutMs: ms });
     const submit = async (ws: string, tr: string, body: Record<string, unknown>) => {
       const res = await m.json("POST", `/api/workspaces/${ws}/trainings/${tr}/jobs`, {
         token: alice,
@@ -44,15 +39,7 @@ for (const target of STORE_TARGETS) {
       root = await m.rootToken();
       alice = await m.userWithToken("alice");
       for (const w of testWorkers()) {
-        authorize(w, m.deps.masterKey.publicKey);
-        const added = await m.json("POST", "/api/nodes", {
-          token: root,
-          body: { ip: w.ip, sshPort: w.port, name: `w-${w.ip.split(".").pop()}` },
-        });
-        expect(added.status).toBe(201);
-        expect((await m.json("POST", `/api/nodes/${added.body.id}/connect`, { token: root })).body.status).toBe(
-          "attached",
-        );
+        await attachWorker(m, root, w, `w-${w.ip.split(".").pop()}`);
       }
       for (const [name, gpus] of [
         ["sweep-ws", 1],

@@ -4,19 +4,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until as poll } from "../helpers/poll";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
 
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last = await get();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await Bun.sleep(100);
-    last = await get();
-  }
-  return last;
-}
+const until = <T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000) =>
+  poll(what, get, ok, { timeoutMs: ms });
 
 describe("master process with the node health loop", () => {
   let dataDir: string;

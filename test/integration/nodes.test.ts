@@ -3,11 +3,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { nodeExecutor, probeAllNodes } from "../../src/nodes/service";
+import { BUSYBOX_IMAGE } from "../helpers/env";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
 
-const IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";
+const IMAGE = BUSYBOX_IMAGE;
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let out = "";

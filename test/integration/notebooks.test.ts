@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
+import { notebookImage } from "../helpers/env";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
 import { authorize, testWorkers } from "../helpers/workers";
 
@@ -19,14 +20,7 @@ describe("notebook trainings", () => {
   let alice: string;
   let bob: string;
   const base = "/notebooks/lab/nb/";
-  const image = () => {
-    const v = process.env.HANGAR_TEST_NOTEBOOK_IMAGE;
-    if (!v)
-      throw new Error(
-        "HANGAR_TEST_NOTEBOOK_IMAGE is not set: run the suite with `bun run test` (test/harness/notebook-image.sh)",
-      );
-    return v;
-  };
+  const image = notebookImage;
 
   beforeAll(async () => {
     master = await spawnMaster({

@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BUSYBOX_IMAGE } from "../helpers/env";
+import { until as poll } from "../helpers/poll";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
 
-const IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";
+const IMAGE = BUSYBOX_IMAGE;
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 const PASSWORD = "recoverRoot1!";
 
@@ -32,15 +34,11 @@ describe("recovery", () => {
     api = client(master.url);
     token = (await api("POST", "/api/auth/login", undefined, { userId: "root", password: PASSWORD })).body.token;
   };
-  const until = async (id: string, ok: (j: any) => boolean, ms = 40_000) => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const j = (await api("GET", `/api/jobs/${id}`, token)).body;
-      if (ok(j)) return j;
-      if (Date.now() > end) throw new Error(`job ${id}: still ${j.status} (${j.statusReason})`);
-      await Bun.sleep(150);
-    }
-  };
+  const until = (id: string, ok: (j: any) => boolean, ms = 40_000) =>
+    poll(`job ${id}`, async () => (await api("GET", `/api/jobs/${id}`, token)).body, ok, {
+      timeoutMs: ms,
+      everyMs: 150,
+    });
 
   beforeAll(async () => {
     master = await spawnMaster(env);

@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { pythonImage } from "../helpers/env";
 import { multipart } from "../helpers/multipart";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { authorize, testWorkers } from "../helpers/workers";
+import { attachWorker, testWorkers } from "../helpers/workers";
 
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 
@@ -47,14 +48,7 @@ function csv(): string {
 describe("end-to-end training", () => {
   let m: TestMaster;
   let alice: string;
-  const image = () => {
-    const v = process.env.HANGAR_TEST_PYTHON_IMAGE;
-    if (!v)
-      throw new Error(
-        "HANGAR_TEST_PYTHON_IMAGE is not set: run the suite with `bun run test` (test/harness/python-image.sh)",
-      );
-    return v;
-  };
+  const image = pythonImage;
 
   beforeAll(async () => {
     m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
@@ -62,12 +56,7 @@ describe("end-to-end training", () => {
     alice = await m.userWithToken("alice");
     const w = testWorkers()[1];
     if (!w) throw new Error("no worker");
-    authorize(w, m.deps.masterKey.publicKey);
-    const node = await m.json("POST", "/api/nodes", {
-      token: root,
-      body: { ip: w.ip, sshPort: w.port, name: "gpu-a100" },
-    });
-    await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root });
+    await attachWorker(m, root, w, "gpu-a100");
     await m.json("POST", "/api/workspaces", {
       token: root,
       body: { name: "ml", ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users: ["alice"] },

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createHandler } from "../../src/app";
+import { BUSYBOX_IMAGE } from "../helpers/env";
 import { ROOT_PASSWORD, startTestMaster, type TestMaster } from "../helpers/testMaster";
-import { authorize, testWorkers } from "../helpers/workers";
+import { attachWorker, testWorkers } from "../helpers/workers";
 
-const IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";
+const IMAGE = BUSYBOX_IMAGE;
 const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 
 describe("web UI in Chromium", () => {
@@ -33,12 +34,7 @@ describe("web UI in Chromium", () => {
     const root = await m.rootToken();
     const w = testWorkers()[0];
     if (!w) throw new Error("no worker stand-in");
-    authorize(w, m.deps.masterKey.publicKey);
-    const node = await m.json("POST", "/api/nodes", {
-      token: root,
-      body: { ip: w.ip, sshPort: w.port, name: "web-w1" },
-    });
-    expect((await m.json("POST", `/api/nodes/${node.body.id}/connect`, { token: root })).body.status).toBe("attached");
+    await attachWorker(m, root, w, "web-w1");
     const alice = await m.userWithToken("alice", "user", "alicePass1!");
     expect(
       (
