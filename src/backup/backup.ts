@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { basename, join } from "node:path";
 import type { Config } from "../config";
 import type { Clock } from "../lib/clock";
+import { Mutex } from "../lib/mutex";
 import { sqliteFile } from "../store/store";
 
 const NAME = /^jfb-(\d{8})-(\d{6})\.(db|sql)$/;
@@ -24,15 +25,24 @@ function stamp(d: Date): string {
   return `${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}`;
 }
 
-export async function backupNow(config: Config, clock: Clock): Promise<BackupFile> {
+// Backups of this process run one at a time: two at once (a manual one beside the cron one)
+// would pick the same name and one would delete the other's partial file.
+const backups = new Mutex();
+
+export function backupNow(config: Config, clock: Clock): Promise<BackupFile> {
+  return backups.run(() => backupNowUnlocked(config, clock));
+}
+
+async function backupNowUnlocked(config: Config, clock: Clock): Promise<BackupFile> {
   const dir = backupDir(config);
   mkdirSync(dir, { recursive: true });
   const ext = config.databaseUrl ? "sql" : "db";
-  let target = join(dir, `jfb-${stamp(clock.now())}.${ext}`);
-  // Two backups in the same second (a manual one beside the cron one): wait for the next name.
+  // Names are per second: a second backup within the same second takes the next free second.
+  let at = clock.now().getTime();
+  let target = join(dir, `jfb-${stamp(new Date(at))}.${ext}`);
   while (existsSync(target)) {
-    await Bun.sleep(1000 - (Date.now() % 1000));
-    target = join(dir, `jfb-${stamp(clock.now())}.${ext}`);
+    at += 1000;
+    target = join(dir, `jfb-${stamp(new Date(at))}.${ext}`);
   }
   const partial = `${target}.partial`;
   rmSync(partial, { force: true });

@@ -24,6 +24,8 @@ export interface NodeAddress {
   hostKeyFingerprint: string | null;
   /** Docker Engine socket on the node. */
   dockerSocket: string;
+  /** What the last stored probe said (the runtime until this process has checked the node). */
+  nvidiaRuntime?: boolean;
 }
 
 export interface ProbeReport {
@@ -150,7 +152,9 @@ export class NodeManager {
       conn.address = address;
       return conn;
     }
-    const runtime = { nvidiaRuntime: false };
+    // Until the first check in this process, the stored fact: after a master restart, jobs placed
+    // before the first health round still get their GPUs through the nvidia runtime.
+    const runtime = { nvidiaRuntime: address.nvidiaRuntime ?? false };
     // The master's engine directly; a worker's through a local socket forwarded over its SSH session.
     const socketPath = address.id === LOCAL_NODE_ID ? address.dockerSocket : this.forwardPath(address.id);
     const docker = new Docker({ socketPath });

@@ -45,6 +45,7 @@ const toAddress = (row: NodeRow): NodeAddress => ({
   sshUser: row.sshUser,
   hostKeyFingerprint: row.hostKeyFingerprint,
   dockerSocket: row.dockerSocket,
+  nvidiaRuntime: row.nvidiaRuntime,
 });
 
 /** SSH failures while probing are the caller's input leading nowhere: a 4xx naming the field. */
