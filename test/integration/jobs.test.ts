@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { nodeExecutor } from "../../src/nodes/service";
 import { BUSYBOX_IMAGE } from "../helpers/env";
+import { eventSeq } from "../helpers/events";
 import { until as poll } from "../helpers/poll";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
@@ -71,7 +72,11 @@ for (const target of STORE_TARGETS) {
       expect(second.statusReason).toBe("waiting for sweep-1 to end");
       const done = [];
       for (const j of jobs) done.push(await until(j.id, (x) => x.status === "succeeded"));
-      for (let i = 1; i < done.length; i++) expect(done[i].startedAt >= done[i - 1].finishedAt).toBe(true);
+      // Each set starts only after the one before it ended (event order: the clock is frozen).
+      for (let i = 1; i < jobs.length; i++)
+        expect(await eventSeq(m, jobs[i]?.id as string, "starting")).toBeGreaterThan(
+          await eventSeq(m, jobs[i - 1]?.id as string, "succeeded"),
+        );
       for (const [i, lr] of ["0.1", "0.01", "0.001"].entries()) {
         const log = await (await m.request("GET", `/api/jobs/${jobs[i]?.id}/log`, { token: alice })).text();
         expect(log).toContain(`lr=${lr} args: --lr ${lr}`);
@@ -92,7 +97,10 @@ for (const target of STORE_TARGETS) {
       expect(detail.gpusInUse.training).toBe(2);
       await until(big?.id as string, (j) => j.status === "succeeded");
       const ran = await until(small?.id as string, (j) => j.status === "succeeded");
-      expect(ran.startedAt >= (await job(big?.id as string)).finishedAt).toBe(true);
+      expect(ran.status).toBe("succeeded");
+      expect(await eventSeq(m, small?.id as string, "starting")).toBeGreaterThan(
+        await eventSeq(m, big?.id as string, "succeeded"),
+      );
     });
 
     test("live follow over SSE holds every line; cancel stops the container and frees the GPUs at once", async () => {
