@@ -1,6 +1,5 @@
 // Admin view of the access log files: list days, read one, delete one.
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { Deps } from "../deps";
 import { badRequest, notFound } from "../domain/errors";
 
@@ -14,14 +13,14 @@ export function listDays(deps: Deps): { items: { day: string; bytes: number }[];
         .filter((f) => /^\d{8}\.log$/.test(f))
         .sort()
         .reverse()
-        .map((f) => ({ day: f.slice(0, 8), bytes: statSync(join(dir, f)).size }))
+        .map((f) => ({ day: f.slice(0, 8), bytes: statSync(deps.accessLog.file(f.slice(0, 8))).size }))
     : [];
   return { items, total: items.length };
 }
 
 function dayFile(deps: Deps, day: string): string {
   if (!DAY.test(day)) throw badRequest("day", "day must be YYYYMMDD");
-  const file = join(deps.accessLog.dir, `${day}.log`);
+  const file = deps.accessLog.file(day);
   if (!existsSync(file)) throw notFound(`access log of ${day}`);
   return file;
 }

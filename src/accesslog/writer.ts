@@ -3,8 +3,8 @@
 // written every `flushMs` (and on demand) to each day's file, held open as a Bun FileSink, so
 // logging costs a request about a microsecond and no system call.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { FileSink } from "bun";
+import { dataLayout } from "../lib/layout";
 
 export interface AccessEntry {
   time: Date;
@@ -18,6 +18,8 @@ export interface AccessEntry {
 
 export interface AccessLog {
   readonly dir: string;
+  /** The file of a day (YYYYMMDD). */
+  file(day: string): string;
   write(entry: AccessEntry): void;
   flush(): void;
   /** Closes the day's file (before it is deleted). */
@@ -58,7 +60,8 @@ export function formatEntry(e: AccessEntry, iso = isoOf(e.time)): string {
 }
 
 export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
-  const dir = join(dataDir, "log");
+  const layout = dataLayout(dataDir);
+  const dir = layout.accessLogs;
   mkdirSync(dir, { recursive: true });
   const sinks = new Map<string, FileSink>();
   // Lines not yet handed to a sink, per day. A FileSink written to on every request flushes
@@ -72,7 +75,7 @@ export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
     let sink = sinks.get(day);
     if (!sink) {
       mkdirSync(dir, { recursive: true });
-      sink = Bun.file(join(dir, `${day}.log`)).writer({ highWaterMark: 64 * 1024 });
+      sink = Bun.file(layout.accessLogFile(day)).writer({ highWaterMark: 64 * 1024 });
       sinks.set(day, sink);
     }
     return sink;
@@ -97,6 +100,7 @@ export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
 
   return {
     dir,
+    file: layout.accessLogFile,
     write(entry) {
       const iso = isoOf(entry.time);
       const day = dayOfIso(iso);

@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { basename, join } from "node:path";
 import type { Config } from "../config";
 import type { Clock } from "../lib/clock";
+import { dataLayout } from "../lib/layout";
 import { Mutex } from "../lib/mutex";
-import { sqliteFile } from "../store/store";
 
 const NAME = /^jfb-(\d{8})-(\d{6})\.(db|sql)$/;
 
@@ -17,8 +17,7 @@ export interface BackupFile {
   takenAt: string;
 }
 
-export const backupDir = (config: Config) => join(config.dataDir, "backup");
-const sqlitePath = (config: Config) => sqliteFile(config.dataDir);
+const backupDir = (config: Config) => dataLayout(config.dataDir).backups;
 
 function stamp(d: Date): string {
   const iso = d.toISOString();
@@ -48,7 +47,7 @@ async function backupNowUnlocked(config: Config, clock: Clock): Promise<BackupFi
   rmSync(partial, { force: true });
   try {
     if (config.databaseUrl) await pgDump(config.databaseUrl, partial);
-    else sqliteBackup(sqlitePath(config), partial);
+    else sqliteBackup(dataLayout(config.dataDir).sqliteFile, partial);
     renameSync(partial, target);
   } catch (err) {
     rmSync(partial, { force: true });
@@ -149,7 +148,7 @@ export async function restore(config: Config, file: string): Promise<void> {
   } finally {
     check.close();
   }
-  const target = sqlitePath(config);
+  const target = dataLayout(config.dataDir).sqliteFile;
   mkdirSync(config.dataDir, { recursive: true });
   const staging = `${target}.restore`;
   await Bun.write(staging, Bun.file(file));

@@ -7,20 +7,10 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { nameProblem } from "../domain/rules";
+import { dataLayout } from "../lib/layout";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
-import {
-  bytesUnder,
-  checkRelative,
-  datasetDir,
-  existingFile,
-  placeFile,
-  removeTree,
-  resolveInside,
-  stagingRoot,
-  walkFiles,
-  workspaceDatasetsDir,
-} from "./storage";
+import { bytesUnder, checkRelative, existingFile, placeFile, removeTree, resolveInside, walkFiles } from "./storage";
 import { stageUpload } from "./upload";
 
 type DatasetRow = Tables["datasets"]["$inferSelect"];
@@ -42,7 +32,7 @@ async function datasetFor(deps: Deps, principal: Principal, ws: string, ds: stri
     .where(and(eq(store.t.datasets.workspace, ws), eq(store.t.datasets.name, ds)))
     .limit(1);
   if (!row) throw notFound(`dataset ${ds}`);
-  return { ws: access, row, dir: datasetDir(deps.config.dataDir, ws, ds) };
+  return { ws: access, row, dir: dataLayout(deps.config.dataDir).dataset(ws, ds) };
 }
 
 function requireWrite(principal: Principal, ref: DatasetRef, what: string): void {
@@ -85,7 +75,7 @@ export async function createDataset(
       .returning(),
   );
   if (!inserted[0]) throw conflict(`dataset ${input.name} already exists in ${ws}`, "duplicate", "name");
-  await mkdir(datasetDir(deps.config.dataDir, ws, input.name), { recursive: true });
+  await mkdir(dataLayout(deps.config.dataDir).dataset(ws, input.name), { recursive: true });
   return view(inserted[0], []);
 }
 
@@ -117,7 +107,7 @@ export async function listDatasets(
     .orderBy(store.t.datasets.name);
   const slice = rows.slice(page.offset, page.offset + page.limit);
   const items = await Promise.all(
-    slice.map(async (r) => view(r, await walkFiles(datasetDir(deps.config.dataDir, ws, r.name)))),
+    slice.map(async (r) => view(r, await walkFiles(dataLayout(deps.config.dataDir).dataset(ws, r.name)))),
   );
   return { items, total: rows.length };
 }
@@ -132,7 +122,7 @@ export async function deleteDataset(deps: Deps, principal: Principal, ws: string
   if (!ref.ws.isAdmin && !ref.ws.isManager && ref.row.createdBy !== principal.userId)
     throw forbidden("only the dataset's creator, the workspace manager or an admin can delete it");
   await deps.store.tx((db) => db.delete(deps.store.t.datasets).where(eq(deps.store.t.datasets.id, ref.row.id)));
-  await removeTree(ref.dir, stagingRoot(deps.config.dataDir));
+  await removeTree(ref.dir, dataLayout(deps.config.dataDir).staging);
 }
 
 export async function listFiles(
@@ -188,10 +178,10 @@ export async function uploadFiles(
   if (prefix !== undefined && prefix.replace(/^\/+|\/+$/g, "") !== "")
     checkRelative("path", prefix.replace(/^\/+|\/+$/g, ""));
   const quota = deps.config.workspaceQuotaMiB * 1024 * 1024;
-  const used = await bytesUnder(workspaceDatasetsDir(deps.config.dataDir, ws));
+  const used = await bytesUnder(dataLayout(deps.config.dataDir).workspaceDatasets(ws));
   const staged = await stageUpload(
     request,
-    stagingRoot(deps.config.dataDir),
+    dataLayout(deps.config.dataDir).staging,
     { maxBytes: Math.max(0, quota - used), maxFiles: MAX_FILES_PER_UPLOAD },
     prefix,
   );

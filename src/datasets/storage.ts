@@ -1,13 +1,9 @@
-// Dataset files on disk: <data>/workspaces/<ws>/datasets/<ds>/. Every path from a client is
+// Dataset files on disk (where: lib/layout). Every path from a client is
 // checked by domain/paths and then resolved here without following symlinks out of the root.
 import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { badRequest, notFound } from "../domain/errors";
 import { relativePathProblem } from "../domain/paths";
-
-export const datasetDir = (dataDir: string, ws: string, ds: string) => join(dataDir, "workspaces", ws, "datasets", ds);
-export const workspaceDatasetsDir = (dataDir: string, ws: string) => join(dataDir, "workspaces", ws, "datasets");
-export const stagingRoot = (dataDir: string) => join(dataDir, "tmp");
 
 export function checkRelative(field: string, path: string): string {
   const problem = relativePathProblem(path);

@@ -5,10 +5,10 @@ import { join, relative } from "node:path";
 import Docker from "dockerode";
 import { and, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
-import { stagingRoot } from "../datasets/storage";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
+import { dataLayout } from "../lib/layout";
 import type { Tables } from "../store/store";
 import { workspaceFor } from "../workspaces/access";
 import { build, dockerMessage, ensureOnNode, inspectImage, loadTar, pull } from "./docker";
@@ -135,7 +135,7 @@ export async function prepare(deps: Deps, id: string, uploadedTar: string | null
 }
 
 async function buildFrom(deps: Deps, docker: Docker, row: ImageRow, contextTar: string | null) {
-  const dir = join(stagingRoot(deps.config.dataDir), `build-${row.id}`);
+  const dir = join(dataLayout(deps.config.dataDir).staging, `build-${row.id}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   try {
@@ -168,7 +168,7 @@ export async function uploadImageFile(deps: Deps, principal: Principal, id: stri
     takesUploads &&
     ((row.status === "pending" && row.statusReason?.startsWith("waiting") === true) || row.status === "failed");
   if (!waits) throw conflict(`image ${row.name} does not wait for an upload (it is ${row.status})`, "not_waiting");
-  const staged = await stageUpload(request, stagingRoot(deps.config.dataDir), {
+  const staged = await stageUpload(request, dataLayout(deps.config.dataDir).staging, {
     maxBytes: MAX_TAR_BYTES,
     maxFiles: 1,
     field: "file",

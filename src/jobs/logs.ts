@@ -1,21 +1,25 @@
 // Job logs: every line is appended to <data>/jobs/<id>/log as it arrives (kept after the
 // container is gone) and handed to live followers (SSE).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { type DataLayout, dataLayout } from "../lib/layout";
 
 type Listener = (event: { text: string } | { end: true }) => void;
 
 export class LogHub {
   private listeners = new Map<string, Set<Listener>>();
 
-  constructor(private readonly dataDir: string) {}
+  private readonly layout: DataLayout;
+
+  constructor(dataDir: string) {
+    this.layout = dataLayout(dataDir);
+  }
 
   dir(jobId: string): string {
-    return join(this.dataDir, "jobs", jobId);
+    return this.layout.jobLogDir(jobId);
   }
 
   file(jobId: string): string {
-    return join(this.dir(jobId), "log");
+    return this.layout.jobLog(jobId);
   }
 
   append(jobId: string, text: string): void {
@@ -27,13 +31,13 @@ export class LogHub {
 
   /** The Docker timestamp of the last stored line, so a restarted master resumes without gaps or repeats. */
   lastTimestamp(jobId: string): string | null {
-    const f = join(this.dir(jobId), "log.last");
+    const f = this.layout.jobLogLast(jobId);
     return existsSync(f) ? readFileSync(f, "utf8").trim() || null : null;
   }
 
   setLastTimestamp(jobId: string, ts: string): void {
     mkdirSync(this.dir(jobId), { recursive: true });
-    writeFileSync(join(this.dir(jobId), "log.last"), ts);
+    writeFileSync(this.layout.jobLogLast(jobId), ts);
   }
 
   read(jobId: string): string {

@@ -2,20 +2,18 @@
 // per node, store every log line as it arrives, wait for the exit and record the outcome.
 // Also re-follows jobs found running after a master restart.
 import { cp, mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { BUILTIN_MOUNT, type BuiltinModel, findBuiltinModel } from "../builtin/catalogue";
-import { datasetDir } from "../datasets/storage";
 import type { Deps } from "../deps";
 import type { JobState } from "../domain/jobState";
 import type { DockerExecutor } from "../executor/executor";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { dockerMessage } from "../images/docker";
 import { ensureImageOnNode } from "../images/service";
+import { dataLayout } from "../lib/layout";
 import type { Gpu, NetInterface } from "../nodes/facts";
 import { nodeExecutor } from "../nodes/service";
 import type { InterfaceChoice } from "../nodes/view";
-import { codeDir, trainingDir } from "../trainings/service";
 import { type Assignment, type GpuOption, jobContainers, type NodeNet } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
@@ -45,15 +43,13 @@ export async function serviceOrigin(deps: Deps, job: JobRow | undefined): Promis
   return `${node.id === "local" ? "127.0.0.1" : node.ip}:${hostPort}`;
 }
 
-const outputDir = (deps: Deps, job: JobRow, trainingName: string) =>
-  join(trainingDir(deps.config.dataDir, job.workspace, trainingName), "jobs", job.id, "output");
-
 async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
   const { store } = deps;
   const [training] = await store.db.select().from(store.t.trainings).where(eq(store.t.trainings.id, job.trainingId));
   if (!training) throw new Error(`training of job ${job.id} is gone`);
-  const out = outputDir(deps, job, training.name);
-  const code = codeDir(deps.config.dataDir, job.workspace, training.name);
+  const layout = dataLayout(deps.config.dataDir);
+  const out = layout.jobOutput(job.workspace, training.name, job.id);
+  const code = layout.code(job.workspace, training.name);
   await mkdir(out, { recursive: true });
   await mkdir(code, { recursive: true });
   if (job.kind === "deployment") {
@@ -65,12 +61,7 @@ async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
       { source: out, target: "/output" },
     ];
     if (dep.sourceJobId) {
-      const model = join(
-        trainingDir(deps.config.dataDir, job.workspace, training.name),
-        "jobs",
-        dep.sourceJobId,
-        "output",
-      );
+      const model = layout.jobOutput(job.workspace, training.name, dep.sourceJobId);
       await mkdir(model, { recursive: true });
       mounts.push({ source: model, target: DEPLOYMENT_MODEL_DIR, readOnly: true });
     }
@@ -89,7 +80,7 @@ async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
       .where(and(eq(store.t.datasets.workspace, job.workspace), eq(store.t.datasets.name, job.dataset)));
     if (!ds) throw new Error(`dataset ${job.dataset} no longer exists`);
     mounts.push({
-      source: datasetDir(deps.config.dataDir, job.workspace, ds.name),
+      source: layout.dataset(job.workspace, ds.name),
       target: "/dataset",
       readOnly: ds.access === "read-only",
     });
@@ -102,7 +93,7 @@ async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
  * the repository folder exists on the master only.
  */
 async function sharedModelDir(deps: Deps, model: BuiltinModel): Promise<string> {
-  const target = join(deps.config.dataDir, "builtin", model.id);
+  const target = dataLayout(deps.config.dataDir).builtinModel(model.id);
   await cp(model.dir, target, { recursive: true, force: true });
   return target;
 }

@@ -1,9 +1,9 @@
 // <data>/hangar.pid marks a running master, so two masters never share a data dir and
 // `hangar restore` can refuse while one runs.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dataLayout } from "./layout";
 
-export const pidFile = (dataDir: string) => join(dataDir, "hangar.pid");
+const pidFile = (dataDir: string) => dataLayout(dataDir).pidFile;
 
 /** The pid of a live master using this data dir, or null. */
 export function runningMaster(dataDir: string): number | null {

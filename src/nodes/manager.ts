@@ -1,12 +1,12 @@
 // Effects of the node layer: one SSH session per worker (reused, keepalive on), the Docker
 // engine of each node as a DockerExecutor, probes, and the health loop.
-import { join } from "node:path";
 import Docker from "dockerode";
 import type { Config } from "../config";
 import { type NodeStatus, nextHealth, type ProbeOutcome } from "../domain/nodeHealth";
 import { DockerExecutor } from "../executor/executor";
 import { forwardUnixSocket, type SocketForward } from "../executor/socketForward";
 import type { Clock } from "../lib/clock";
+import { dataLayout } from "../lib/layout";
 import type { Logger } from "../lib/logger";
 import type { MasterKey } from "../ssh/keys";
 import { SshSession } from "../ssh/session";
@@ -178,7 +178,7 @@ export class NodeManager {
   }
 
   private forwardPath(id: string): string {
-    return join(this.config.dataDir, "run", `docker-${id}.sock`);
+    return dataLayout(this.config.dataDir).dockerForward(id);
   }
 
   private async ensureForward(conn: Conn): Promise<void> {

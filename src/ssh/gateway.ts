@@ -6,7 +6,6 @@
 // refused and written to the access log.
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { eq } from "drizzle-orm";
 import { type Connection, type ParsedKey, type PseudoTtyInfo, Server, type ServerChannel, utils } from "ssh2";
@@ -14,6 +13,7 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import type { Role } from "../domain/rules";
 import type { PlacedAssignment } from "../jobs/runner";
+import { dataLayout } from "../lib/layout";
 import { nodeExecutor } from "../nodes/service";
 import { trainingFor } from "../trainings/service";
 import { loadOrCreateKeyPair } from "./keys";
@@ -32,9 +32,9 @@ interface Target {
  * one would make every client's known_hosts entry fail (earlier versions wrote no .pub file).
  */
 function gatewayHostKey(dataDir: string): string {
-  const path = join(dataDir, "ssh", "gateway_host_ed25519");
+  const path = dataLayout(dataDir).gatewayHostKeyFile;
   if (existsSync(path)) return readFileSync(path, "utf8");
-  return loadOrCreateKeyPair(dataDir, "gateway_host_ed25519", "hangar-gateway").privateKey;
+  return loadOrCreateKeyPair(path, "hangar-gateway").privateKey;
 }
 
 export class SshGateway {

@@ -2,8 +2,9 @@
 // it in a worker's authorized_keys, and SHA256 fingerprints in OpenSSH's notation.
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { utils } from "ssh2";
+import { dataLayout } from "../lib/layout";
 
 export interface MasterKey {
   privateKey: string;
@@ -11,13 +12,12 @@ export interface MasterKey {
 }
 
 export function loadOrCreateMasterKey(dataDir: string): MasterKey {
-  return loadOrCreateKeyPair(dataDir, "id_ed25519", "hangar-master");
+  return loadOrCreateKeyPair(dataLayout(dataDir).masterKeyFile, "hangar-master");
 }
 
-/** The ed25519 pair <data>/ssh/<name> (and .pub), made on first use; the private file 0600. */
-export function loadOrCreateKeyPair(dataDir: string, name: string, comment: string): MasterKey {
-  const dir = join(dataDir, "ssh");
-  const privPath = join(dir, name);
+/** The ed25519 pair at `privPath` (and `privPath`.pub), made on first use; the private file 0600. */
+export function loadOrCreateKeyPair(privPath: string, comment: string): MasterKey {
+  const dir = dirname(privPath);
   const pubPath = `${privPath}.pub`;
   if (existsSync(privPath) && existsSync(pubPath))
     return { privateKey: readFileSync(privPath, "utf8"), publicKey: readFileSync(pubPath, "utf8").trim() };

@@ -1,8 +1,7 @@
 // The folders a job's SFTP session sees, as mounted in its container.
 import { and, eq } from "drizzle-orm";
-import { datasetDir } from "../datasets/storage";
 import type { Deps } from "../deps";
-import { codeDir, trainingDir } from "../trainings/service";
+import { dataLayout } from "../lib/layout";
 import type { SftpRoot } from "./sftp";
 
 export async function jobRoots(deps: Deps, jobId: string): Promise<SftpRoot[]> {
@@ -11,13 +10,10 @@ export async function jobRoots(deps: Deps, jobId: string): Promise<SftpRoot[]> {
   if (!job) throw new Error(`no job ${jobId}`);
   const [training] = await store.db.select().from(store.t.trainings).where(eq(store.t.trainings.id, job.trainingId));
   if (!training) throw new Error(`no training for job ${jobId}`);
+  const layout = dataLayout(deps.config.dataDir);
   const roots: SftpRoot[] = [
-    { prefix: "/code", dir: codeDir(deps.config.dataDir, job.workspace, training.name), readOnly: false },
-    {
-      prefix: "/output",
-      dir: `${trainingDir(deps.config.dataDir, job.workspace, training.name)}/jobs/${job.id}/output`,
-      readOnly: false,
-    },
+    { prefix: "/code", dir: layout.code(job.workspace, training.name), readOnly: false },
+    { prefix: "/output", dir: layout.jobOutput(job.workspace, training.name, job.id), readOnly: false },
   ];
   if (job.dataset) {
     const [ds] = await store.db
@@ -27,7 +23,7 @@ export async function jobRoots(deps: Deps, jobId: string): Promise<SftpRoot[]> {
     if (ds)
       roots.push({
         prefix: "/dataset",
-        dir: datasetDir(deps.config.dataDir, job.workspace, ds.name),
+        dir: layout.dataset(job.workspace, ds.name),
         readOnly: ds.access === "read-only",
       });
   }

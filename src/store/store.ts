@@ -10,6 +10,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import type { StoreKind } from "../config";
+import { dataLayout } from "../lib/layout";
 import { Mutex } from "../lib/mutex";
 import * as pgSchema from "./schema.pg";
 import * as sqliteSchema from "./schema.sqlite";
@@ -50,11 +51,8 @@ export interface Store {
 
 const migrationsDir = (kind: "sqlite" | "pg") => join(import.meta.dir, "migrations", kind);
 
-/** The SQLite database file of a data dir. */
-export const sqliteFile = (dataDir: string) => join(dataDir, "hangar.db");
-
 export async function openStore(options: { databaseUrl?: string; dataDir: string }): Promise<Store> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(sqliteFile(options.dataDir));
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(dataLayout(options.dataDir).sqliteFile);
 }
 
 export function openSqlite(path: string): Store {

@@ -2,11 +2,12 @@
 // name rules, streaming and all-or-nothing placement as datasets.
 import { rm } from "node:fs/promises";
 import type { Principal } from "../auth/cache";
-import { checkRelative, existingFile, placeFile, resolveInside, stagingRoot, walkFiles } from "../datasets/storage";
+import { checkRelative, existingFile, placeFile, resolveInside, walkFiles } from "../datasets/storage";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
+import { dataLayout } from "../lib/layout";
 import { requireNotExpired } from "../workspaces/access";
-import { codeDir, trainingFor } from "./service";
+import { trainingFor } from "./service";
 
 const MAX_CODE_BYTES = 10 * 1024 ** 3;
 
@@ -20,12 +21,12 @@ export async function uploadCode(
 ) {
   const ref = await trainingFor(deps, principal, ws, tr);
   requireNotExpired(deps, ref.ws.row, "uploading code");
-  const root = codeDir(deps.config.dataDir, ws, tr);
+  const root = dataLayout(deps.config.dataDir).code(ws, tr);
   const folder = prefix?.replace(/^\/+|\/+$/g, "");
   if (folder) checkRelative("path", folder);
   const staged = await stageUpload(
     request,
-    stagingRoot(deps.config.dataDir),
+    dataLayout(deps.config.dataDir).staging,
     { maxBytes: MAX_CODE_BYTES, maxFiles: 10_000 },
     prefix,
   );
@@ -41,13 +42,13 @@ export async function uploadCode(
 
 export async function listCode(deps: Deps, principal: Principal, ws: string, tr: string) {
   await trainingFor(deps, principal, ws, tr);
-  const items = (await walkFiles(codeDir(deps.config.dataDir, ws, tr))).map((f) => ({ ...f, type: "file" }));
+  const items = (await walkFiles(dataLayout(deps.config.dataDir).code(ws, tr))).map((f) => ({ ...f, type: "file" }));
   return { items, total: items.length };
 }
 
 export async function downloadCode(deps: Deps, principal: Principal, ws: string, tr: string, path: string) {
   await trainingFor(deps, principal, ws, tr);
-  const full = await existingFile(codeDir(deps.config.dataDir, ws, tr), path);
+  const full = await existingFile(dataLayout(deps.config.dataDir).code(ws, tr), path);
   return new Response(Bun.file(full), {
     headers: { "content-type": Bun.file(full).type || "application/octet-stream" },
   });
@@ -55,5 +56,5 @@ export async function downloadCode(deps: Deps, principal: Principal, ws: string,
 
 export async function deleteCode(deps: Deps, principal: Principal, ws: string, tr: string, path: string) {
   await trainingFor(deps, principal, ws, tr);
-  await rm(await existingFile(codeDir(deps.config.dataDir, ws, tr), path), { force: true });
+  await rm(await existingFile(dataLayout(deps.config.dataDir).code(ws, tr), path), { force: true });
 }

@@ -1,7 +1,6 @@
 // Trainings (SPEC §7): advanced, builtin or notebook; public to the workspace or private to
 // the owner and named users; each with a persistent code folder mounted at /code.
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
 import { utils } from "ssh2";
 import type { Principal } from "../auth/cache";
@@ -10,16 +9,13 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
+import { dataLayout } from "../lib/layout";
 import { GPU_FRACTIONS } from "../scheduler/types";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 
 export type TrainingRow = Tables["trainings"]["$inferSelect"];
 export const TRAINING_TYPES = ["advanced", "builtin", "notebook"] as const;
-
-export const trainingDir = (dataDir: string, ws: string, tr: string) =>
-  join(dataDir, "workspaces", ws, "trainings", tr);
-export const codeDir = (dataDir: string, ws: string, tr: string) => join(trainingDir(dataDir, ws, tr), "code");
 
 export interface TrainingRef {
   ws: WorkspaceAccess;
@@ -138,7 +134,7 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
     if (users.length)
       await db.insert(store.t.trainingUsers).values(users.map((userId) => ({ trainingId: id, userId })));
   });
-  await mkdir(codeDir(deps.config.dataDir, ws, input.name), { recursive: true });
+  await mkdir(dataLayout(deps.config.dataDir).code(ws, input.name), { recursive: true });
   return getTraining(deps, principal, ws, input.name);
 }
 

@@ -1,0 +1,73 @@
+// The data directory's map: every path Hangar keeps under HANGAR_DATA_DIR comes from here, so
+// nothing else joins names onto the data dir. Pure (paths only, nothing is created).
+//
+//   hangar.db                                      SQLite store
+//   hangar.pid                                     the running master
+//   log/YYYYMMDD.log                               access log, one file per UTC day
+//   backup/                                        database backups
+//   ssh/id_ed25519(.pub)                           the master's key (workers authorize it)
+//   ssh/gateway_host_ed25519(.pub)                 the SSH gateway's host key
+//   run/docker-<node>.sock                         a worker's Docker, forwarded over its SSH session
+//   tmp/                                           staging: uploads, image build contexts
+//   jobs/<job>/log, log.last                       job logs and the last Docker timestamp read
+//   builtin/<model>/                               built-in model files, shared with every node
+//   workspaces/<ws>/datasets/<ds>/                 datasets
+//   workspaces/<ws>/trainings/<tr>/code/           a training's code (/code in its jobs)
+//   workspaces/<ws>/trainings/<tr>/jobs/<job>/output/   a job's /output
+//
+// The data dir is the same path on every node (shared storage), so a job's mounts are paths of
+// this layout; storage that differs per node would be a second layout with another root.
+import { join } from "node:path";
+
+export interface DataLayout {
+  readonly root: string;
+  readonly sqliteFile: string;
+  readonly pidFile: string;
+  readonly accessLogs: string;
+  accessLogFile(day: string): string;
+  readonly backups: string;
+  readonly sshDir: string;
+  readonly masterKeyFile: string;
+  readonly gatewayHostKeyFile: string;
+  dockerForward(nodeId: string): string;
+  readonly staging: string;
+  jobLogDir(jobId: string): string;
+  jobLog(jobId: string): string;
+  jobLogLast(jobId: string): string;
+  builtinModel(modelId: string): string;
+  workspaceDatasets(ws: string): string;
+  dataset(ws: string, ds: string): string;
+  training(ws: string, tr: string): string;
+  code(ws: string, tr: string): string;
+  jobOutput(ws: string, tr: string, jobId: string): string;
+}
+
+export function dataLayout(root: string): DataLayout {
+  const workspace = (ws: string) => join(root, "workspaces", ws);
+  const training = (ws: string, tr: string) => join(workspace(ws), "trainings", tr);
+  const jobLogDir = (jobId: string) => join(root, "jobs", jobId);
+  const accessLogs = join(root, "log");
+  const sshDir = join(root, "ssh");
+  return {
+    root,
+    sqliteFile: join(root, "hangar.db"),
+    pidFile: join(root, "hangar.pid"),
+    accessLogs,
+    accessLogFile: (day) => join(accessLogs, `${day}.log`),
+    backups: join(root, "backup"),
+    sshDir,
+    masterKeyFile: join(sshDir, "id_ed25519"),
+    gatewayHostKeyFile: join(sshDir, "gateway_host_ed25519"),
+    dockerForward: (nodeId) => join(root, "run", `docker-${nodeId}.sock`),
+    staging: join(root, "tmp"),
+    jobLogDir,
+    jobLog: (jobId) => join(jobLogDir(jobId), "log"),
+    jobLogLast: (jobId) => join(jobLogDir(jobId), "log.last"),
+    builtinModel: (modelId) => join(root, "builtin", modelId),
+    workspaceDatasets: (ws) => join(workspace(ws), "datasets"),
+    dataset: (ws, ds) => join(workspace(ws), "datasets", ds),
+    training,
+    code: (ws, tr) => join(training(ws, tr), "code"),
+    jobOutput: (ws, tr, jobId) => join(training(ws, tr), "jobs", jobId, "output"),
+  };
+}
