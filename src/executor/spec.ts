@@ -1,14 +1,16 @@
-// Pure: a Hangar container spec → Docker Engine create options.
-import type { ContainerCreateOptions } from "dockerode";
+// What a container is to run, in Hangar's words (no engine types): the spec callers hand to an
+// Executor, and the labels Hangar finds its containers by.
 
 export interface Mount {
+  /** Host path (on the node; the data dir is the same path on every node). */
   source: string;
+  /** Where the container sees it, e.g. /code. */
   target: string;
   readOnly?: boolean;
 }
 
 export interface ContainerSpec {
-  /** Docker container name (unique per engine). */
+  /** Container name (unique per engine). */
   name: string;
   image: string;
   command: string[];
@@ -35,60 +37,9 @@ export interface NodeRuntime {
   nvidiaRuntime: boolean;
 }
 
+/** Every container Hangar creates carries it (`true`). */
 export const MANAGED_LABEL = "hangar.managed";
+/** The node a container was created for. */
+export const NODE_LABEL = "hangar.node";
 /** The job a container belongs to. */
 export const JOB_LABEL = "hangar.job";
-
-export interface BuiltSpec {
-  options: ContainerCreateOptions;
-  /** Lines for the job log explaining choices (e.g. "no GPU runtime"). */
-  notes: string[];
-}
-
-export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): BuiltSpec {
-  const notes: string[] = [];
-  const env: Record<string, string> = { ...(spec.env ?? {}) };
-  const gpus = spec.gpus ?? [];
-  const deviceRequests: NonNullable<ContainerCreateOptions["HostConfig"]>["DeviceRequests"] = [];
-  if (gpus.length > 0) {
-    if (node.nvidiaRuntime) {
-      deviceRequests.push({ Driver: "nvidia", DeviceIDs: gpus, Capabilities: [["gpu"]] });
-    } else {
-      env.NVIDIA_VISIBLE_DEVICES = gpus.join(",");
-      env.CUDA_VISIBLE_DEVICES = gpus.join(",");
-      notes.push(
-        `node has no NVIDIA GPU runtime: GPUs ${gpus.join(",")} are passed as NVIDIA_VISIBLE_DEVICES/CUDA_VISIBLE_DEVICES only`,
-      );
-    }
-  }
-  const memory = spec.memoryMiB !== undefined ? spec.memoryMiB * 1024 * 1024 : undefined;
-  return {
-    notes,
-    options: {
-      name: spec.name,
-      Image: spec.image,
-      Cmd: spec.command,
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: spec.workdir,
-      Labels: { [MANAGED_LABEL]: "true", ...(spec.labels ?? {}) },
-      Tty: spec.tty ?? false,
-      ExposedPorts: spec.ports?.length ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, {}])) : undefined,
-      OpenStdin: spec.tty ?? false,
-      AttachStdout: true,
-      AttachStderr: true,
-      HostConfig: {
-        Binds: (spec.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`),
-        NanoCpus: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
-        Memory: memory,
-        MemorySwap: memory, // no swap beyond the memory limit
-        ShmSize: (spec.shmMiB ?? 1024) * 1024 * 1024,
-        PidsLimit: spec.pidsLimit ?? 4096,
-        DeviceRequests: deviceRequests.length ? deviceRequests : undefined,
-        Init: true,
-        PortBindings: spec.ports?.length
-          ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "0.0.0.0", HostPort: "" }]]))
-          : undefined,
-      },
-    },
-  };
-}

@@ -2,16 +2,16 @@
 // (global, admins only) or to chosen workspaces; status pending → ready | failed.
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import Docker from "dockerode";
 import { and, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
+import { type Executor, engineMessage, type ImageEngine } from "../executor/port";
 import { dataLayout } from "../lib/layout";
 import type { Tables } from "../store/store";
 import { workspaceFor } from "../workspaces/access";
-import { build, dockerMessage, ensureOnNode, inspectImage, loadTar, pull } from "./docker";
+import { ensureOnNode } from "./copy";
 
 type ImageRow = Tables["images"]["$inferSelect"];
 export type ImageSource =
@@ -32,7 +32,8 @@ const REFERENCE =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const MAX_TAR_BYTES = 200 * 1024 ** 3;
 
-export const masterDocker = (deps: Deps) => new Docker({ socketPath: deps.config.dockerSocket });
+/** The master's engine, where images are pulled, built and loaded. */
+const masterImages = (deps: Deps): ImageEngine => deps.nodes.masterImages();
 const ownRepo = (id: string) => `hangar-image/${id}`;
 const ownTag = (id: string) => `${ownRepo(id)}:latest`;
 
@@ -118,23 +119,23 @@ export async function prepare(deps: Deps, id: string, uploadedTar: string | null
     status: "pending",
     statusReason: `${row.sourceType === "pull" ? "pulling" : row.sourceType === "build" ? "building" : "loading"} on the master`,
   });
-  const docker = masterDocker(deps);
+  const images = masterImages(deps);
   try {
-    if (row.sourceType === "pull") await pull(docker, row.reference);
-    else if (row.sourceType === "build") await buildFrom(deps, docker, row, uploadedTar);
+    if (row.sourceType === "pull") await images.pull(row.reference);
+    else if (row.sourceType === "build") await buildFrom(deps, images, row, uploadedTar);
     else {
-      const loaded = await loadTar(docker, uploadedTar as string);
-      await docker.getImage(loaded).tag({ repo: ownRepo(row.id), tag: "latest" });
+      const loaded = await images.loadFile(uploadedTar as string);
+      await images.tag(loaded, ownRepo(row.id), "latest");
     }
-    const info = await inspectImage(docker, row.reference);
+    const info = await images.inspect(row.reference);
     if (!info) throw new Error(`image ${row.reference} is not in Docker after the ${row.sourceType}`);
     await setStatus(deps, id, { status: "ready", statusReason: null, sizeBytes: info.size, dockerId: info.id });
   } catch (err) {
-    await setStatus(deps, id, { status: "failed", statusReason: dockerMessage(err) });
+    await setStatus(deps, id, { status: "failed", statusReason: engineMessage(err) });
   }
 }
 
-async function buildFrom(deps: Deps, docker: Docker, row: ImageRow, contextTar: string | null) {
+async function buildFrom(deps: Deps, images: ImageEngine, row: ImageRow, contextTar: string | null) {
   const dir = join(dataLayout(deps.config.dataDir).staging, `build-${row.id}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -146,7 +147,7 @@ async function buildFrom(deps: Deps, docker: Docker, row: ImageRow, contextTar: 
         throw new Error(`the build context is not a tar: ${(await new Response(p.stderr).text()).trim()}`);
     }
     await Bun.write(join(dir, "Dockerfile"), row.source);
-    await build(docker, dir, await listFiles(dir), row.reference);
+    await images.build(dir, await listFiles(dir), row.reference);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -327,9 +328,8 @@ export async function deleteImage(deps: Deps, principal: Principal, id: string):
   await deps.store.tx((db) => db.delete(deps.store.t.images).where(eq(deps.store.t.images.id, id)));
   // Hangar-built/loaded tags are ours to remove; pulled references may be shared with others.
   if (row.reference === ownTag(row.id))
-    await masterDocker(deps)
-      .getImage(row.reference)
-      .remove()
+    await masterImages(deps)
+      .remove(row.reference)
       .catch(() => {});
 }
 
@@ -361,7 +361,9 @@ export async function ensureDefaultImage(
     }),
   );
   const ready = async () => {
-    const info = await inspectImage(masterDocker(deps), deps.config.defaultImage).catch(() => null);
+    const info = await masterImages(deps)
+      .inspect(deps.config.defaultImage)
+      .catch(() => null);
     if (info)
       await setStatus(deps, id, { status: "ready", statusReason: null, sizeBytes: info.size, dockerId: info.id });
     else await prepare(deps, id, null);
@@ -375,7 +377,7 @@ export async function ensureDefaultImage(
 export async function ensureImageOnNode(
   deps: Deps,
   reference: string,
-  node: Docker,
+  node: Executor,
   say: (line: string) => void = () => {},
 ): Promise<"present" | "pulled" | "copied"> {
   const [row] = await deps.store.db
@@ -384,7 +386,7 @@ export async function ensureImageOnNode(
     .where(eq(deps.store.t.images.reference, reference))
     .limit(1);
   const pullable = row ? row.sourceType === "pull" : !reference.startsWith("hangar-image/");
-  return ensureOnNode(masterDocker(deps), node, reference, pullable, say);
+  return ensureOnNode(masterImages(deps), node.images, reference, pullable, say);
 }
 
 /** Images usable in a workspace: global ones and those released to it. */

@@ -6,9 +6,8 @@ import { and, eq } from "drizzle-orm";
 import { BUILTIN_MOUNT, type BuiltinModel, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import type { JobState } from "../domain/jobState";
-import type { DockerExecutor } from "../executor/executor";
+import { EngineError, type Executor, engineMessage } from "../executor/port";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
-import { dockerMessage } from "../images/docker";
 import { ensureImageOnNode } from "../images/service";
 import { dataLayout } from "../lib/layout";
 import type { Gpu, NetInterface } from "../nodes/facts";
@@ -147,7 +146,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       // Started detached: followJob reads the output from Docker's log, from the first line.
       const port = servicePortOf(job);
       const run = await startContainer(exec, port ? { ...spec, ports: [port] } : spec, () =>
-        ensureImageOnNode(deps, job.image, exec.docker, say),
+        ensureImageOnNode(deps, job.image, exec, say),
       );
       for (const note of run.notes) say(note);
       started.push({ nodeId: a.nodeId, id: run.id });
@@ -173,7 +172,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       for (const c of started) await (await nodeExecutor(deps, c.nodeId)).remove(c.id).catch(() => {});
       return;
     }
-    const reason = `could not start: ${dockerMessage(err)}`;
+    const reason = `could not start: ${engineMessage(err)}`;
     say(reason);
     for (const c of started) await (await nodeExecutor(deps, c.nodeId).catch(() => null))?.remove(c.id).catch(() => {});
     await moveJob(deps, job.id, "failed", reason, { finishedAt: deps.clock.now().toISOString() }).catch(() => {});
@@ -189,7 +188,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
  * extra round trip to the node.
  */
 export async function startContainer(
-  exec: DockerExecutor,
+  exec: Executor,
   spec: ContainerSpec,
   fetchImage: () => Promise<unknown>,
 ): Promise<{ id: string; notes: string[] }> {
@@ -198,11 +197,11 @@ export async function startContainer(
     try {
       return await exec.start(spec);
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404 && /no such image/i.test(dockerMessage(err)) && !fixed.has("image")) {
+      const reason = err instanceof EngineError ? err.reason : null;
+      if (reason === "no_such_image" && !fixed.has("image")) {
         fixed.add("image");
         await fetchImage();
-      } else if (status === 409 && !fixed.has("name")) {
+      } else if (reason === "conflict" && !fixed.has("name")) {
         fixed.add("name");
         await exec.remove(spec.name);
       } else throw err;
@@ -231,7 +230,7 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
   ).catch((err: unknown) => ({ error: err }));
   if ("error" in results) {
     // The node went away mid-follow: node health decides whether the job is lost.
-    deps.logger.warn("following a job stopped", { job: job.id, err: dockerMessage(results.error) });
+    deps.logger.warn("following a job stopped", { job: job.id, err: engineMessage(results.error) });
     return;
   }
   const failedRank = results.findIndex((r) => r.exit !== 0);

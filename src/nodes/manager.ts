@@ -1,9 +1,9 @@
 // Effects of the node layer: one SSH session per worker (reused, keepalive on), the Docker
-// engine of each node as a DockerExecutor, probes, and the health loop.
-import Docker from "dockerode";
+// engine of each node as an Executor, probes, and the health loop.
 import type { Config } from "../config";
 import { type NodeStatus, nextHealth, type ProbeOutcome } from "../domain/nodeHealth";
-import { DockerExecutor } from "../executor/executor";
+import { dockerExecutor, dockerImages } from "../executor/executor";
+import type { Executor, ImageEngine } from "../executor/port";
 import { forwardUnixSocket, type SocketForward } from "../executor/socketForward";
 import type { Clock } from "../lib/clock";
 import { dataLayout } from "../lib/layout";
@@ -39,13 +39,14 @@ interface Conn {
   connecting: Promise<SshSession> | null;
   /** Shared by concurrent first users, so the socket is made once. */
   forward: Promise<SocketForward> | null;
-  executor: DockerExecutor;
+  executor: Executor;
   runtime: { nvidiaRuntime: boolean };
 }
 
 export class NodeManager {
   private conns = new Map<string, Conn>();
   private failures = new Map<string, number>();
+  private images: ImageEngine | null = null;
 
   constructor(
     private readonly config: Config,
@@ -90,7 +91,7 @@ export class NodeManager {
     if (!facts.dockerVersion)
       return { outcome: { ok: false, reason: `docker unavailable: ${facts.dockerError ?? "no answer"}` }, report };
     try {
-      await (await this.executor(address)).docker.ping();
+      await (await this.executor(address)).ping();
     } catch (err) {
       // The connection dropping mid-check shows up here as a broken Docker channel: say so.
       if (address.id !== LOCAL_NODE_ID && !this.conns.get(address.id)?.session?.isOpen)
@@ -157,24 +158,29 @@ export class NodeManager {
     const runtime = { nvidiaRuntime: address.nvidiaRuntime ?? false };
     // The master's engine directly; a worker's through a local socket forwarded over its SSH session.
     const socketPath = address.id === LOCAL_NODE_ID ? address.dockerSocket : this.forwardPath(address.id);
-    const docker = new Docker({ socketPath });
     conn = {
       address,
       session: null,
       connecting: null,
       forward: null,
       runtime,
-      executor: new DockerExecutor(address.id, docker, () => runtime),
+      executor: dockerExecutor(address.id, socketPath, () => runtime),
     };
     this.conns.set(address.id, conn);
     return conn;
   }
 
   /** The node's container executor, with its Docker channel ready. */
-  async executor(address: NodeAddress): Promise<DockerExecutor> {
+  async executor(address: NodeAddress): Promise<Executor> {
     const conn = this.connFor(address);
     if (address.id !== LOCAL_NODE_ID) await this.ensureForward(conn);
     return conn.executor;
+  }
+
+  /** The master's own engine (HANGAR_DOCKER_SOCKET), where images are pulled, built and loaded. */
+  masterImages(): ImageEngine {
+    this.images ??= dockerImages(this.config.dockerSocket);
+    return this.images;
   }
 
   private forwardPath(id: string): string {

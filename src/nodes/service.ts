@@ -6,6 +6,7 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import type { ProbeOutcome } from "../domain/nodeHealth";
 import { nameProblem } from "../domain/rules";
+import type { Executor } from "../executor/port";
 import { SshError } from "../ssh/session";
 import type { Tables } from "../store/store";
 import { gpuSummary, type NetInterface, type NodeFacts } from "./facts";
@@ -302,11 +303,12 @@ export async function probeAllNodes(deps: Deps): Promise<void> {
   );
 }
 
-/** On start: the master registers itself as node `local` (attached when its Docker answers). */
-/** The executor of a node (with its Docker channel ready): what the scheduler runs containers through. */
-export async function nodeExecutor(deps: Deps, id: string) {
+/** The executor of a node (with its Docker channel ready): what jobs run their containers through. */
+export async function nodeExecutor(deps: Deps, id: string): Promise<Executor> {
   return deps.nodes.executor(toAddress(await findRow(deps, id)));
 }
+
+/** On start: the master registers itself as node `local` (attached when its Docker answers). */
 
 export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeView> {
   const [existing] = await deps.store.db

@@ -6,7 +6,6 @@
 // refused and written to the access log.
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import type { Duplex } from "node:stream";
 import { eq } from "drizzle-orm";
 import { type Connection, type ParsedKey, type PseudoTtyInfo, Server, type ServerChannel, utils } from "ssh2";
 import type { Principal } from "../auth/cache";
@@ -251,35 +250,22 @@ export class SshGateway {
       const assignment = (JSON.parse(job?.assignments ?? "[]") as PlacedAssignment[])[0];
       if (!assignment?.containerId) throw new Error("the job has no container");
       const exec = await nodeExecutor(this.deps, assignment.nodeId);
-      const container = exec.docker.getContainer(assignment.containerId);
       const tty = pty !== null;
-      const dexec = await container.exec({
-        Cmd: cmd,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: tty,
-        Env: tty ? [`TERM=${pty?.term || "xterm"}`] : [],
-        WorkingDir: "/code",
+      const session = await exec.exec(assignment.containerId, {
+        cmd,
+        tty: pty ? { term: pty.term || "xterm", rows: pty.rows ?? 24, cols: pty.cols ?? 80 } : null,
+        workdir: "/code",
       });
-      const stream = (await dexec.start({ hijack: true, stdin: true, Tty: tty })) as unknown as Duplex;
-      if (tty) {
-        await dexec.resize({ h: pty?.rows ?? 24, w: pty?.cols ?? 80 }).catch(() => {});
-        onResize((rows, cols) => void dexec.resize({ h: rows, w: cols }).catch(() => {}));
-        stream.pipe(channel);
-      } else exec.docker.modem.demuxStream(stream, channel, channel.stderr);
-      channel.on("data", (d: Buffer) => stream.write(d));
+      if (tty) onResize((rows, cols) => session.resize(rows, cols));
+      // The channel ends after the exit status, below.
+      session.stdout.pipe(channel, { end: false });
+      session.stderr.pipe(channel.stderr, { end: false });
+      channel.on("data", (d: Buffer) => session.stdin.write(d));
       channel.on("end", () => {
-        if (!tty) (stream as Duplex & { end: () => void }).end();
+        if (!tty) session.stdin.end();
       });
-      channel.on("close", () => stream.destroy());
-      await new Promise<void>((resolve) => {
-        stream.on("end", resolve);
-        stream.on("close", resolve);
-        stream.on("error", resolve);
-      });
-      const info = await dexec.inspect().catch(() => null);
-      channel.exit(info?.ExitCode ?? 0);
+      channel.on("close", () => session.close());
+      channel.exit((await session.exited) ?? 0);
       channel.end();
     } catch (err) {
       channel.stderr.write(`hangar: ${(err as Error).message}\n`);

@@ -249,10 +249,10 @@ for (const target of STORE_TARGETS) {
           .catch(() => {});
       const exec = await nodeExecutor(m.deps, added.body.id);
       const log: string[] = [];
-      expect(await ensureImageOnNode(m.deps, fromTar.reference, exec.docker, (l) => log.push(l))).toBe("copied");
+      expect(await ensureImageOnNode(m.deps, fromTar.reference, exec, (l) => log.push(l))).toBe("copied");
       expect(log.join("\n")).toContain("copying it from the master");
-      expect(await ensureImageOnNode(m.deps, pulled.reference, exec.docker)).toBe("pulled");
-      expect(await ensureImageOnNode(m.deps, fromTar.reference, exec.docker)).toBe("present");
+      expect(await ensureImageOnNode(m.deps, pulled.reference, exec)).toBe("pulled");
+      expect(await ensureImageOnNode(m.deps, fromTar.reference, exec)).toBe("present");
       const run = await exec.run({
         name: `hangar-test-e2-${target}-${Date.now()}`,
         image: fromTar.reference,
@@ -283,7 +283,7 @@ for (const target of STORE_TARGETS) {
       const fetched: string[] = [];
       const fetchImage = () => {
         fetched.push(spec.image);
-        return ensureImageOnNode(m.deps, spec.image, exec.docker);
+        return ensureImageOnNode(m.deps, spec.image, exec);
       };
       const first = await startContainer(exec, spec, fetchImage);
       expect(fetched).toEqual([fromTar.reference]); // create said "no such image" once

@@ -1,6 +1,7 @@
 // Nodes over the API against the sshd worker stand-ins and the real Docker Engine:
 // Get Info, add, connect, run containers through the executor, loss and recovery, host keys.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Docker from "dockerode";
 import { eq } from "drizzle-orm";
 import { nodeExecutor, probeAllNodes } from "../../src/nodes/service";
 import { BUSYBOX_IMAGE } from "../helpers/env";
@@ -9,6 +10,8 @@ import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
 
 const IMAGE = BUSYBOX_IMAGE;
+// The worker stand-ins share this machine's Docker Engine: what Docker itself recorded.
+const engine = new Docker({ socketPath: "/var/run/docker.sock" });
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let out = "";
@@ -137,11 +140,13 @@ for (const target of STORE_TARGETS) {
         expect(out).toBe(`hello from ${w.ip}\n`);
         expect(err).toBe("to stderr\n");
         expect(exit.exitCode).toBe(0);
-        const info = await exec.inspect(run.id);
+        const info = await engine.getContainer(run.id).inspect();
         expect(info.Config.Labels["hangar.node"]).toBe(ids[w.ip] as string);
         expect(info.Config.Env).toContain("NVIDIA_VISIBLE_DEVICES=GPU-11111111-2222-3333-4444-555555555555");
         expect((await exec.list({ "hangar.job": "test" })).map((c) => c.id)).toContain(run.id);
+        expect(await exec.inspect(run.id)).toMatchObject({ id: run.id, state: "exited", exitCode: 0 });
         await exec.remove(run.id);
+        expect(await exec.inspect(run.id)).toBeNull();
       }
     });
 
@@ -163,7 +168,7 @@ for (const target of STORE_TARGETS) {
       expect(errLines).toHaveLength(3000);
       expect(outLines.every((l, i) => l === `out ${i}`)).toBe(true);
       expect(errLines.every((l, i) => l === `err ${i}`)).toBe(true);
-      const info = await exec.inspect(run.id);
+      const info = await engine.getContainer(run.id).inspect();
       expect(info.HostConfig.NanoCpus).toBe(500_000_000);
       expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
       expect(info.HostConfig.MemorySwap).toBe(64 * 1024 * 1024);

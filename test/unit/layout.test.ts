@@ -1,11 +1,15 @@
 // The data directory's layout: the on-disk names existing installations already have (a rename
-// would orphan their data), all under the root; and the layout module stays pure.
+// would orphan their data), all under the root; and the layout and the executor stay in their rooms.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { dataLayout } from "../../src/lib/layout";
 
 const SRC = join(import.meta.dir, "..", "..", "src");
+const sourceFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.tsx?$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name));
 const importsOf = (file: string) =>
   [...readFileSync(file, "utf8").matchAll(/^import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1] as string);
 
@@ -44,5 +48,23 @@ describe("data layout", () => {
     const imports = importsOf(join(SRC, "lib", "layout.ts"));
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((i) => !i.startsWith("node:"))).toEqual([]);
+  });
+});
+
+describe("executor port", () => {
+  test("only src/executor imports dockerode", () => {
+    const users = sourceFiles(SRC)
+      .filter((f) => importsOf(f).some((i) => i === "dockerode" || i.startsWith("dockerode/")))
+      .map((f) => relative(SRC, f));
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.filter((f) => !f.startsWith("executor/"))).toEqual([]);
+  });
+
+  test("outside src/executor only the port, the spec and the engine factories are used", () => {
+    const reachIn = sourceFiles(SRC)
+      .filter((f) => !relative(SRC, f).startsWith("executor/"))
+      .flatMap((f) => importsOf(f).map((i) => [relative(SRC, f), i] as const))
+      .filter(([, i]) => /\/executor\/(dockerOptions|executor)$/.test(i));
+    expect(reachIn).toEqual([["nodes/manager.ts", "../executor/executor"]]);
   });
 });

@@ -1,0 +1,57 @@
+// Pure: a Hangar container spec → Docker Engine create options.
+import type { ContainerCreateOptions } from "dockerode";
+import { type ContainerSpec, MANAGED_LABEL, type NodeRuntime } from "./spec";
+
+export interface BuiltSpec {
+  options: ContainerCreateOptions;
+  /** Lines for the job log explaining choices (e.g. "no GPU runtime"). */
+  notes: string[];
+}
+
+export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): BuiltSpec {
+  const notes: string[] = [];
+  const env: Record<string, string> = { ...(spec.env ?? {}) };
+  const gpus = spec.gpus ?? [];
+  const deviceRequests: NonNullable<ContainerCreateOptions["HostConfig"]>["DeviceRequests"] = [];
+  if (gpus.length > 0) {
+    if (node.nvidiaRuntime) {
+      deviceRequests.push({ Driver: "nvidia", DeviceIDs: gpus, Capabilities: [["gpu"]] });
+    } else {
+      env.NVIDIA_VISIBLE_DEVICES = gpus.join(",");
+      env.CUDA_VISIBLE_DEVICES = gpus.join(",");
+      notes.push(
+        `node has no NVIDIA GPU runtime: GPUs ${gpus.join(",")} are passed as NVIDIA_VISIBLE_DEVICES/CUDA_VISIBLE_DEVICES only`,
+      );
+    }
+  }
+  const memory = spec.memoryMiB !== undefined ? spec.memoryMiB * 1024 * 1024 : undefined;
+  return {
+    notes,
+    options: {
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.command,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: spec.workdir,
+      Labels: { [MANAGED_LABEL]: "true", ...(spec.labels ?? {}) },
+      Tty: spec.tty ?? false,
+      ExposedPorts: spec.ports?.length ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, {}])) : undefined,
+      OpenStdin: spec.tty ?? false,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: {
+        Binds: (spec.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`),
+        NanoCpus: spec.cpus !== undefined ? Math.round(spec.cpus * 1e9) : undefined,
+        Memory: memory,
+        MemorySwap: memory, // no swap beyond the memory limit
+        ShmSize: (spec.shmMiB ?? 1024) * 1024 * 1024,
+        PidsLimit: spec.pidsLimit ?? 4096,
+        DeviceRequests: deviceRequests.length ? deviceRequests : undefined,
+        Init: true,
+        PortBindings: spec.ports?.length
+          ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "0.0.0.0", HostPort: "" }]]))
+          : undefined,
+      },
+    },
+  };
+}
