@@ -9,9 +9,9 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
-import { DEPLOYMENT_MODEL_DIR, serviceOrigin } from "../jobs/runner";
+import { serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
-import { shellQuote } from "../jobs/spec";
+import { MOUNT_POINTS, shellQuote } from "../jobs/spec";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import type { Tables } from "../store/store";
 import { checkGpus, trainingFor } from "../trainings/service";
@@ -103,7 +103,7 @@ async function sourceJob(deps: Deps, trainingId: string, jobId: string | undefin
 async function queueDeploymentJob(deps: Deps, principal: Principal, dep: DeploymentRow): Promise<void> {
   const { store } = deps;
   const now = deps.clock.now().toISOString();
-  const env = `HANGAR_MODEL_DIR=${DEPLOYMENT_MODEL_DIR} PORT=${dep.port}`;
+  const env = `HANGAR_MODEL_DIR=${MOUNT_POINTS.model} PORT=${dep.port}`;
   const job = queuedJob(now, {
     trainingId: dep.trainingId,
     workspace: dep.workspace,
@@ -114,7 +114,6 @@ async function queueDeploymentJob(deps: Deps, principal: Principal, dep: Deploym
     gpus: dep.gpus,
     kind: "deployment",
     servicePort: dep.port,
-    retryOnNodeLoss: true,
     createdBy: principal.userId,
   });
   await store.tx(async (db) => {

@@ -3,17 +3,18 @@
 // Also re-follows jobs found running after a master restart.
 import { cp, mkdir } from "node:fs/promises";
 import { and, eq } from "drizzle-orm";
-import { BUILTIN_MOUNT, type BuiltinModel, findBuiltinModel } from "../builtin/catalogue";
+import { findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import type { JobState } from "../domain/jobState";
 import { EngineError, type Executor, engineMessage } from "../executor/port";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { ensureImageOnNode } from "../images/service";
-import { dataLayout } from "../lib/layout";
+import { type DataLayout, dataLayout } from "../lib/layout";
 import type { Gpu, NetInterface } from "../nodes/facts";
 import { nodeExecutor } from "../nodes/service";
 import type { InterfaceChoice } from "../nodes/view";
-import { type Assignment, type GpuOption, jobContainers, type NodeNet } from "./spec";
+import { jobKind } from "./kinds";
+import { type Assignment, type GpuOption, jobContainers, jobMounts, type MountSources, type NodeNet } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
 export interface PlacedAssignment extends Assignment {
@@ -22,13 +23,8 @@ export interface PlacedAssignment extends Assignment {
   hostPorts?: Record<string, number>;
 }
 
-export const NOTEBOOK_PORT = 8888;
-/** Where a deployment's container finds the output of the job it serves. */
-export const DEPLOYMENT_MODEL_DIR = "/model";
-
-/** The container port the master proxies to, published on the node (rows from before the column: notebooks). */
-export const servicePortOf = (job: JobRow): number | null =>
-  job.servicePort ?? (job.kind === "notebook" ? NOTEBOOK_PORT : null);
+/** The container port the master proxies to, published on the node (rows from before the column: the kind's). */
+export const servicePortOf = (job: JobRow): number | null => job.servicePort ?? jobKind(job.kind).servicePort;
 
 /** `host:port` where a running job's service port is published, or null (not running, no port). */
 export async function serviceOrigin(deps: Deps, job: JobRow | undefined): Promise<string | null> {
@@ -42,59 +38,54 @@ export async function serviceOrigin(deps: Deps, job: JobRow | undefined): Promis
   return `${node.id === "local" ? "127.0.0.1" : node.ip}:${hostPort}`;
 }
 
-async function mountsFor(deps: Deps, job: JobRow): Promise<Mount[]> {
+/**
+ * What a job's mounts are made of (jobMounts turns it into host paths), from the store. Its
+ * training and, for a deployment, the deployment must exist; a dataset that is gone is left out
+ * (launchJob refuses to start without it).
+ */
+export async function mountSources(deps: Deps, job: JobRow): Promise<MountSources> {
   const { store } = deps;
   const [training] = await store.db.select().from(store.t.trainings).where(eq(store.t.trainings.id, job.trainingId));
   if (!training) throw new Error(`training of job ${job.id} is gone`);
-  const layout = dataLayout(deps.config.dataDir);
-  const out = layout.jobOutput(job.workspace, training.name, job.id);
-  const code = layout.code(job.workspace, training.name);
-  await mkdir(out, { recursive: true });
-  await mkdir(code, { recursive: true });
-  if (job.kind === "deployment") {
-    // Serving: the training's code and the source job's output (the model) read-only.
+  const kind = jobKind(job.kind);
+  let servedJobId: string | null = null;
+  if (kind.model) {
     const [dep] = await store.db.select().from(store.t.deployments).where(eq(store.t.deployments.jobId, job.id));
     if (!dep) throw new Error(`the deployment of job ${job.id} is gone`);
-    const mounts: Mount[] = [
-      { source: code, target: "/code", readOnly: true },
-      { source: out, target: "/output" },
-    ];
-    if (dep.sourceJobId) {
-      const model = layout.jobOutput(job.workspace, training.name, dep.sourceJobId);
-      await mkdir(model, { recursive: true });
-      mounts.push({ source: model, target: DEPLOYMENT_MODEL_DIR, readOnly: true });
-    }
-    return mounts;
+    servedJobId = dep.sourceJobId;
   }
-  const mounts: Mount[] = [
-    { source: code, target: "/code" },
-    { source: out, target: "/output" },
-  ];
-  const model = training.type === "builtin" ? findBuiltinModel(training.builtinModel ?? "") : undefined;
-  if (model) mounts.push({ source: await sharedModelDir(deps, model), target: BUILTIN_MOUNT, readOnly: true });
-  if (job.dataset) {
-    const [ds] = await store.db
-      .select()
-      .from(store.t.datasets)
-      .where(and(eq(store.t.datasets.workspace, job.workspace), eq(store.t.datasets.name, job.dataset)));
-    if (!ds) throw new Error(`dataset ${job.dataset} no longer exists`);
-    mounts.push({
-      source: layout.dataset(job.workspace, ds.name),
-      target: "/dataset",
-      readOnly: ds.access === "read-only",
-    });
-  }
-  return mounts;
+  const [ds] = job.dataset
+    ? await store.db
+        .select()
+        .from(store.t.datasets)
+        .where(and(eq(store.t.datasets.workspace, job.workspace), eq(store.t.datasets.name, job.dataset)))
+    : [];
+  return {
+    job: { id: job.id, workspace: job.workspace, kind: job.kind },
+    training: training.name,
+    dataset: ds ? { name: ds.name, readOnly: ds.access === "read-only" } : null,
+    builtinModel: training.type === "builtin" ? (findBuiltinModel(training.builtinModel ?? "")?.id ?? null) : null,
+    servedJobId,
+  };
 }
 
 /**
- * The model's folder copied into the data dir: the data dir is the storage every node shares,
- * the repository folder exists on the master only.
+ * The job's mounts, ready on the storage every node shares: its folders exist and a built-in
+ * model's files are copied into the data dir (the repository folder exists on the master only).
  */
-async function sharedModelDir(deps: Deps, model: BuiltinModel): Promise<string> {
-  const target = dataLayout(deps.config.dataDir).builtinModel(model.id);
-  await cp(model.dir, target, { recursive: true, force: true });
-  return target;
+async function prepareMounts(deps: Deps, job: JobRow): Promise<Mount[]> {
+  const sources = await mountSources(deps, job);
+  if (job.dataset && !sources.dataset) throw new Error(`dataset ${job.dataset} no longer exists`);
+  const layout = dataLayout(deps.config.dataDir);
+  const mounts = jobMounts(layout, sources);
+  for (const m of mounts) await mkdir(m.source, { recursive: true });
+  if (sources.builtinModel) await copyBuiltinModel(layout, sources.builtinModel);
+  return mounts;
+}
+
+async function copyBuiltinModel(layout: DataLayout, id: string): Promise<void> {
+  const model = findBuiltinModel(id);
+  if (model) await cp(model.dir, layout.builtinModel(model.id), { recursive: true, force: true });
 }
 
 async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, NodeNet>> {
@@ -126,7 +117,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       deps,
       assignments.map((a) => a.nodeId),
     );
-    const mounts = await mountsFor(deps, job);
+    const mounts = await prepareMounts(deps, job);
     const specs = jobContainers(
       {
         id: job.id,

@@ -8,6 +8,7 @@ import { isFinal, type JobState } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
 import { checkGpus, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
+import { JOB_KINDS } from "./kinds";
 import { stopJobContainers } from "./runner";
 import { GPU_OPTIONS, type GpuOption } from "./spec";
 import { insertPendingJobs, type JobRow, moveJob, newJobId } from "./transitions";
@@ -110,7 +111,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
     nodeCount: nodes,
     status: "pending",
     statusReason: i > 0 ? `waiting for ${input.name}-${i} to end` : "queued",
-    retryOnNodeLoss: input.retryOnNodeLoss ?? true,
+    retryOnNodeLoss: input.retryOnNodeLoss ?? JOB_KINDS.run.retryOnNodeLoss,
     createdBy: principal.userId,
     createdAt: now,
     queuedAt: i > 0 ? null : now,

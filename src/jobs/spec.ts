@@ -1,5 +1,8 @@
-// Pure: a placed job → the container specs of its nodes (one container per node).
+// Pure: a placed job → its mounts and the container specs of its nodes (one container per node).
+import { BUILTIN_MOUNT } from "../builtin/catalogue";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
+import type { DataLayout } from "../lib/layout";
+import { jobKind } from "./kinds";
 
 export const GPU_OPTIONS = ["gpu-acceleration", "unified-memory", "rdma-infiniband"] as const;
 export type GpuOption = (typeof GPU_OPTIONS)[number];
@@ -31,6 +34,57 @@ export interface JobForSpec {
 }
 
 export const MASTER_PORT = 29500;
+
+/** Where a job's container sees its folders. */
+export const MOUNT_POINTS = {
+  code: "/code",
+  output: "/output",
+  dataset: "/dataset",
+  /** A deployment's model: the output of the job it serves. */
+  model: "/model",
+  builtin: BUILTIN_MOUNT,
+} as const;
+
+/** What a job's mounts are made of, read from the store (runner's mountSources). */
+export interface MountSources {
+  job: { id: string; workspace: string; kind: string };
+  training: string;
+  /** The job's dataset, when it names one that exists. */
+  dataset: { name: string; readOnly: boolean } | null;
+  /** The built-in model of a built-in training. */
+  builtinModel: string | null;
+  /** A deployment's served job (its output is the model). */
+  servedJobId: string | null;
+}
+
+/**
+ * A job's mounts, host paths from the data layout: what its container gets, and what the SSH
+ * gateway's SFTP serves (the same list, so the two never disagree). What a kind mounts comes
+ * from the kind table.
+ */
+export function jobMounts(layout: DataLayout, s: MountSources): Mount[] {
+  const kind = jobKind(s.job.kind);
+  const { workspace: ws } = s.job;
+  const mounts: Mount[] = [
+    { source: layout.code(ws, s.training), target: MOUNT_POINTS.code, readOnly: kind.code === "read-only" },
+    { source: layout.jobOutput(ws, s.training, s.job.id), target: MOUNT_POINTS.output, readOnly: false },
+  ];
+  if (kind.model && s.servedJobId)
+    mounts.push({
+      source: layout.jobOutput(ws, s.training, s.servedJobId),
+      target: MOUNT_POINTS.model,
+      readOnly: true,
+    });
+  if (kind.inputs && s.builtinModel)
+    mounts.push({ source: layout.builtinModel(s.builtinModel), target: MOUNT_POINTS.builtin, readOnly: true });
+  if (kind.inputs && s.dataset)
+    mounts.push({
+      source: layout.dataset(ws, s.dataset.name),
+      target: MOUNT_POINTS.dataset,
+      readOnly: s.dataset.readOnly,
+    });
+  return mounts;
+}
 
 /** `'…'` quoting for sh. */
 export function shellQuote(s: string): string {

@@ -4,19 +4,26 @@ import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { type JobState, transition } from "../domain/jobState";
 import type { Db, Tables } from "../store/store";
+import { jobKind } from "./kinds";
 
 export type JobRow = Tables["jobs"]["$inferSelect"];
 export type JobInsert = Tables["jobs"]["$inferInsert"];
 
 export const newJobId = () => crypto.randomUUID().slice(0, 13).replace("-", "");
 
-/** The row of a one-off job (no sweep, no parameters: notebooks, deployments), queued `now`. */
+/**
+ * The row of a one-off job (no sweep, no parameters: notebooks, deployments), queued `now`; its
+ * service port and node-loss retry are its kind's unless `fields` name them.
+ */
 export function queuedJob(
   now: string,
   fields: Pick<JobInsert, "trainingId" | "workspace" | "name" | "image" | "command" | "gpus" | "kind" | "createdBy"> &
     Partial<JobInsert>,
 ): JobInsert {
+  const kind = jobKind(fields.kind ?? "run");
   return {
+    servicePort: kind.servicePort,
+    retryOnNodeLoss: kind.retryOnNodeLoss,
     id: newJobId(),
     seq: 0,
     parameters: "{}",

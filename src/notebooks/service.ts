@@ -6,7 +6,8 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
-import { NOTEBOOK_PORT, serviceOrigin } from "../jobs/runner";
+import { JOB_KINDS } from "../jobs/kinds";
+import { serviceOrigin } from "../jobs/runner";
 import { cancelJob } from "../jobs/service";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import { getTraining, type TrainingRef, trainingFor } from "../trainings/service";
@@ -33,7 +34,7 @@ export async function liveNotebookJob(deps: Deps, trainingId: string): Promise<J
 function notebookCommand(ws: string, tr: string, token: string): string {
   // Debian's Jupyter Notebook 6 (NotebookApp flags). allow_origin: the master is the origin users see.
   return [
-    "jupyter notebook --ip=0.0.0.0 --port=8888 --no-browser --allow-root",
+    `jupyter notebook --ip=0.0.0.0 --port=${JOB_KINDS.notebook.servicePort} --no-browser --allow-root`,
     `--NotebookApp.token=${token}`,
     `--NotebookApp.base_url=${notebookBase(ws, tr)}`,
     "--NotebookApp.allow_origin='*'",
@@ -62,8 +63,6 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
     gpus: ref.row.gpus,
     kind: "notebook",
     notebookToken: token,
-    servicePort: NOTEBOOK_PORT,
-    retryOnNodeLoss: false,
     createdBy: principal.userId,
   });
   await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, [job], () => "notebook started"));

@@ -1,5 +1,6 @@
 // The scheduler's inputs and decisions. The decisions are pure: the loop that reads the store and
 // starts containers passes the state in (and the time) and applies what comes back.
+import { jobKind } from "../jobs/kinds";
 
 export type QueuePolicy = "fifo" | "lifo" | "drf";
 
@@ -57,7 +58,7 @@ export const deploymentPool = (workspace: string) => `${workspace}/deployments`;
 
 /** The pool a job counts against. */
 export const poolOf = (job: { workspace: string; kind: string }) =>
-  job.kind === "deployment" ? deploymentPool(job.workspace) : job.workspace;
+  jobKind(job.kind).gpus === "deployment" ? deploymentPool(job.workspace) : job.workspace;
 
 export interface Assignment {
   nodeId: string;
