@@ -109,7 +109,7 @@ async function lookupSession(deps: Deps, hash: string, now: number): Promise<Pri
     )
     .limit(1);
   if (!row) throw unauthorized("session expired or invalid; log in again", "invalid_token");
-  return { userId: row.userId, role: row.role as Role, via: "session", expiresAt: Date.parse(row.expiresAt) };
+  return { userId: row.userId, role: row.role, via: "session", expiresAt: Date.parse(row.expiresAt) };
 }
 
 async function lookupApiKey(deps: Deps, hash: string): Promise<Principal> {
@@ -130,7 +130,7 @@ async function lookupApiKey(deps: Deps, hash: string): Promise<Principal> {
     .catch((err) => deps.logger.warn("record API key use", { err }));
   return {
     userId: row.userId,
-    role: row.role as Role,
+    role: row.role,
     via: "apikey",
     accessKey: row.accessKey,
     expiresAt: Number.POSITIVE_INFINITY,

@@ -5,6 +5,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
+import { DATASET_ACCESS, isOneOf } from "../domain/enums";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { nameProblem } from "../domain/rules";
 import { dataLayout } from "../lib/layout";
@@ -14,7 +15,6 @@ import { bytesUnder, checkRelative, existingFile, placeFile, removeTree, resolve
 import { stageUpload } from "./upload";
 
 type DatasetRow = Tables["datasets"]["$inferSelect"];
-export const ACCESS = ["read-write", "read-only"] as const;
 const MAX_FILES_PER_UPLOAD = 10_000;
 
 interface DatasetRef {
@@ -54,8 +54,7 @@ export async function createDataset(
   const problem = nameProblem(input.name, "dataset name");
   if (problem) throw badRequest("name", problem);
   const mode = input.access ?? "read-write";
-  if (!(ACCESS as readonly string[]).includes(mode))
-    throw badRequest("access", "access must be read-write or read-only");
+  if (!isOneOf(DATASET_ACCESS, mode)) throw badRequest("access", "access must be read-write or read-only");
   const { store } = deps;
   const now = deps.clock.now().toISOString();
   const id = crypto.randomUUID();

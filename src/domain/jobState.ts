@@ -4,9 +4,52 @@
 export const JOB_STATES = ["pending", "starting", "running", "succeeded", "failed", "cancelled", "lost"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
+/** `run`: a training job; `notebook`: a notebook training's Jupyter server; `deployment`: a serving container. */
+export const JOB_KINDS = ["run", "notebook", "deployment"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/**
+ * Why a job is in its state, as a code next to the free-text reason (clients switch on the
+ * code, people read the text). Pending: queued, predecessor (a sweep's earlier job has not
+ * ended), inactive (the workspace is outside its period), capacity, workspace (its GPUs are in
+ * use), blocked (behind the job holding the queue), invalid (cannot run as asked), requeued.
+ * Then starting, running; the ends: exited (succeeded or failed by its exit code),
+ * start-failed, timeout (pending too long), cancelled, node-lost, container-gone.
+ */
+export const JOB_REASON_CODES = [
+  "queued",
+  "predecessor",
+  "inactive",
+  "capacity",
+  "workspace",
+  "blocked",
+  "invalid",
+  "requeued",
+  "starting",
+  "running",
+  "exited",
+  "start-failed",
+  "timeout",
+  "cancelled",
+  "node-lost",
+  "container-gone",
+] as const;
+export type JobReasonCode = (typeof JOB_REASON_CODES)[number];
+
+/** The code a move records unless its writer names one. */
+export const DEFAULT_REASON_CODE: Record<JobState, JobReasonCode> = {
+  pending: "queued",
+  starting: "starting",
+  running: "running",
+  succeeded: "exited",
+  failed: "exited",
+  cancelled: "cancelled",
+  lost: "node-lost",
+};
+
 export const FINAL_STATES: readonly JobState[] = ["succeeded", "failed", "cancelled", "lost"];
 /** Not ended: queued or holding (or about to hold) its GPUs. */
-export const OPEN_STATES: readonly string[] = ["pending", "starting", "running"];
+export const OPEN_STATES: readonly JobState[] = ["pending", "starting", "running"];
 
 const MOVES: Record<JobState, readonly JobState[]> = {
   pending: ["starting", "cancelled", "failed"],

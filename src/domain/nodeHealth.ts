@@ -1,7 +1,10 @@
 // Pure: how a node's status follows from what the admin wants and what the last probe saw.
 
-export type NodeStatus = "attached" | "attaching" | "detached" | "error";
-export type NodeDesired = "attached" | "detached";
+export const NODE_STATUSES = ["attached", "attaching", "detached", "error"] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+/** What the admin wants: `attached` (schedulable) or `detached`. */
+export const NODE_DESIRED = ["attached", "detached"] as const;
+export type NodeDesired = (typeof NODE_DESIRED)[number];
 
 export type ProbeOutcome = { ok: true; warning: string | null } | { ok: false; reason: string };
 

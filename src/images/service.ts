@@ -14,6 +14,7 @@ import { workspaceFor } from "../workspaces/access";
 import { ensureOnNode } from "./copy";
 
 type ImageRow = Tables["images"]["$inferSelect"];
+type ImageInsert = Tables["images"]["$inferInsert"];
 export type ImageSource =
   | { type: "pull"; ref: string }
   | { type: "build"; dockerfile: string; context?: "upload" }
@@ -85,7 +86,8 @@ export async function createImage(deps: Deps, principal: Principal, input: Image
   }
   const id = crypto.randomUUID().slice(0, 12);
   const now = deps.clock.now().toISOString();
-  const row = {
+  const waitsForUpload = source.type === "tar" || (source.type === "build" && source.context !== undefined);
+  const row: ImageInsert = {
     id,
     name: input.name,
     description,
@@ -94,10 +96,8 @@ export async function createImage(deps: Deps, principal: Principal, input: Image
     reference: source.type === "pull" ? source.ref : ownTag(id),
     release: input.release,
     status: "pending",
-    statusReason:
-      source.type === "tar" || (source.type === "build" && source.context)
-        ? "waiting for the upload (POST /api/images/:id/upload)"
-        : "queued",
+    stage: waitsForUpload ? "upload" : "queued",
+    statusReason: waitsForUpload ? "waiting for the upload (POST /api/images/:id/upload)" : "queued",
     uploader: principal.userId,
     createdAt: now,
     updatedAt: now,
@@ -117,6 +117,7 @@ export async function prepare(deps: Deps, id: string, uploadedTar: string | null
   const row = await findRow(deps, id);
   await setStatus(deps, id, {
     status: "pending",
+    stage: "preparing",
     statusReason: `${row.sourceType === "pull" ? "pulling" : row.sourceType === "build" ? "building" : "loading"} on the master`,
   });
   const images = masterImages(deps);
@@ -129,9 +130,15 @@ export async function prepare(deps: Deps, id: string, uploadedTar: string | null
     }
     const info = await images.inspect(row.reference);
     if (!info) throw new Error(`image ${row.reference} is not in Docker after the ${row.sourceType}`);
-    await setStatus(deps, id, { status: "ready", statusReason: null, sizeBytes: info.size, dockerId: info.id });
+    await setStatus(deps, id, {
+      status: "ready",
+      stage: null,
+      statusReason: null,
+      sizeBytes: info.size,
+      dockerId: info.id,
+    });
   } catch (err) {
-    await setStatus(deps, id, { status: "failed", statusReason: engineMessage(err) });
+    await setStatus(deps, id, { status: "failed", stage: null, statusReason: engineMessage(err) });
   }
 }
 
@@ -165,9 +172,7 @@ export async function uploadImageFile(deps: Deps, principal: Principal, id: stri
     throw forbidden("only the uploader can send its files");
   // A tar or an uploaded build context is taken while the image waits for it, or to retry a failure.
   const takesUploads = row.sourceType !== "pull";
-  const waits =
-    takesUploads &&
-    ((row.status === "pending" && row.statusReason?.startsWith("waiting") === true) || row.status === "failed");
+  const waits = takesUploads && ((row.status === "pending" && row.stage === "upload") || row.status === "failed");
   if (!waits) throw conflict(`image ${row.name} does not wait for an upload (it is ${row.status})`, "not_waiting");
   const staged = await stageUpload(request, dataLayout(deps.config.dataDir).staging, {
     maxBytes: MAX_TAR_BYTES,
@@ -353,6 +358,7 @@ export async function ensureDefaultImage(
       reference: deps.config.defaultImage,
       release: "global",
       status: "pending",
+      stage: "queued",
       statusReason: "queued",
       uploader: "root",
       builtin: true,
@@ -365,7 +371,13 @@ export async function ensureDefaultImage(
       .inspect(deps.config.defaultImage)
       .catch(() => null);
     if (info)
-      await setStatus(deps, id, { status: "ready", statusReason: null, sizeBytes: info.size, dockerId: info.id });
+      await setStatus(deps, id, {
+        status: "ready",
+        stage: null,
+        statusReason: null,
+        sizeBytes: info.size,
+        dockerId: info.id,
+      });
     else await prepare(deps, id, null);
   };
   if (options.wait) await ready();

@@ -5,23 +5,19 @@ import { cp, mkdir } from "node:fs/promises";
 import { and, eq } from "drizzle-orm";
 import { findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
+import type { PlacedAssignment } from "../domain/jobSpec";
 import type { JobState } from "../domain/jobState";
 import { EngineError, type Executor, engineMessage } from "../executor/port";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { ensureImageOnNode } from "../images/service";
 import { type DataLayout, dataLayout } from "../lib/layout";
-import type { Gpu, NetInterface } from "../nodes/facts";
 import { nodeExecutor } from "../nodes/service";
 import type { InterfaceChoice } from "../nodes/view";
 import { jobKind } from "./kinds";
 import { type Assignment, type GpuOption, jobContainers, jobMounts, type MountSources, type NodeNet } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
-export interface PlacedAssignment extends Assignment {
-  containerId?: string;
-  /** Published ports of the container on its node: {containerPort: hostPort}. */
-  hostPorts?: Record<string, number>;
-}
+export type { PlacedAssignment };
 
 /** The container port the master proxies to, published on the node (rows from before the column: the kind's). */
 export const servicePortOf = (job: JobRow): number | null => job.servicePort ?? jobKind(job.kind).servicePort;
@@ -30,7 +26,7 @@ export const servicePortOf = (job: JobRow): number | null => job.servicePort ?? 
 export async function serviceOrigin(deps: Deps, job: JobRow | undefined): Promise<string | null> {
   if (job?.status !== "running") return null;
   const port = servicePortOf(job);
-  const a = (JSON.parse(job.assignments) as PlacedAssignment[])[0];
+  const a = job.assignments[0];
   const hostPort = port ? a?.hostPorts?.[String(port)] : undefined;
   if (!a || !hostPort) return null;
   const [node] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, a.nodeId));
@@ -93,15 +89,15 @@ async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, N
   for (const id of nodeIds) {
     const [row] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, id));
     if (!row) continue;
-    const choice = JSON.parse(row.interfaces) as InterfaceChoice;
-    const ifaces = JSON.parse(row.networkInterfaces) as NetInterface[];
+    const choice = row.interfaces;
+    const ifaces = row.networkInterfaces;
     const dataIf = ifaces.find((i) => i.name === (choice.data ?? choice.control));
     const address = dataIf?.addresses.find((a) => !a.includes(":"))?.split("/")[0] ?? row.ip;
     out[id] = {
       address,
       dataInterface: choice.data ?? choice.control ?? null,
       infinibandInterface: choice.infiniband ?? null,
-      gpuMemoryMiB: Object.fromEntries((JSON.parse(row.gpus) as Gpu[]).map((g) => [g.uuid, g.memoryMiB])),
+      gpuMemoryMiB: Object.fromEntries(row.gpus.map((g) => [g.uuid, g.memoryMiB])),
     };
   }
   return out;
@@ -109,7 +105,7 @@ async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, N
 
 /** Starts a job that the scheduler moved to `starting`. Never throws: failures end the job. */
 export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
-  const assignments = JSON.parse(job.assignments) as PlacedAssignment[];
+  const assignments = structuredClone(job.assignments);
   const say = (line: string) => deps.logs.append(job.id, `[hangar] ${line}\n`);
   const started: { nodeId: string; id: string }[] = [];
   try {
@@ -123,8 +119,8 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
         id: job.id,
         image: job.image,
         command: job.command,
-        parameters: JSON.parse(job.parameters) as Record<string, string>,
-        gpuOptions: JSON.parse(job.gpuOptions) as GpuOption[],
+        parameters: job.parameters,
+        gpuOptions: job.gpuOptions,
         mounts,
       },
       assignments,
@@ -152,7 +148,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       `running on ${where}`,
       {
         startedAt: deps.clock.now().toISOString(),
-        assignments: JSON.stringify(assignments),
+        assignments,
       },
       { from: ["starting"] },
     );
@@ -166,7 +162,14 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
     const reason = `could not start: ${engineMessage(err)}`;
     say(reason);
     for (const c of started) await (await nodeExecutor(deps, c.nodeId).catch(() => null))?.remove(c.id).catch(() => {});
-    await moveJob(deps, job.id, "failed", reason, { finishedAt: deps.clock.now().toISOString() }).catch(() => {});
+    await moveJob(
+      deps,
+      job.id,
+      "failed",
+      reason,
+      { finishedAt: deps.clock.now().toISOString() },
+      { code: "start-failed" },
+    ).catch(() => {});
     deps.logs.end(job.id);
   }
 }
@@ -201,7 +204,7 @@ export async function startContainer(
 }
 
 export async function followJob(deps: Deps, job: JobRow): Promise<void> {
-  const assignments = JSON.parse(job.assignments) as PlacedAssignment[];
+  const assignments = job.assignments;
   const multi = assignments.length > 1;
   const results = await Promise.all(
     assignments.map(async (a, rank) => {
@@ -245,7 +248,7 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
 
 /** Stops a job's containers (cancel). Missing containers or nodes are fine. */
 export async function stopJobContainers(deps: Deps, job: JobRow): Promise<void> {
-  for (const a of JSON.parse(job.assignments) as PlacedAssignment[]) {
+  for (const a of job.assignments) {
     const exec = await nodeExecutor(deps, a.nodeId).catch(() => null);
     if (!exec) continue;
     const containers = await exec.list({ [JOB_LABEL]: job.id }).catch(() => []);

@@ -4,14 +4,14 @@ import type { Principal } from "../auth/cache";
 import { builtinParameters, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
-import { isFinal, type JobState } from "../domain/jobState";
+import { isFinal } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
 import { checkGpus, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import { JOB_KINDS } from "./kinds";
 import { stopJobContainers } from "./runner";
 import { GPU_OPTIONS, type GpuOption } from "./spec";
-import { insertPendingJobs, type JobRow, moveJob, newJobId } from "./transitions";
+import { insertPendingJobs, type JobInsert, type JobRow, moveJob, newJobId } from "./transitions";
 
 export interface JobInput {
   name: string;
@@ -95,7 +95,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
   const image = await resolveImage(deps, input.image ?? training.row.image ?? model?.image);
   const now = deps.clock.now().toISOString();
   const ids = parameters.map(() => newJobId());
-  const rows = parameters.map((p, i) => ({
+  const rows: JobInsert[] = parameters.map((p, i) => ({
     id: ids[i] as string,
     trainingId: training.row.id,
     workspace: ws,
@@ -105,12 +105,13 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
     image,
     dataset: input.dataset ?? null,
     command,
-    parameters: JSON.stringify(p),
-    gpuOptions: JSON.stringify(gpuOptions as GpuOption[]),
+    parameters: p,
+    gpuOptions: gpuOptions as GpuOption[],
     gpus,
     nodeCount: nodes,
     status: "pending",
     statusReason: i > 0 ? `waiting for ${input.name}-${i} to end` : "queued",
+    reasonCode: i > 0 ? "predecessor" : "queued",
     retryOnNodeLoss: input.retryOnNodeLoss ?? JOB_KINDS.run.retryOnNodeLoss,
     createdBy: principal.userId,
     createdAt: now,
@@ -130,22 +131,22 @@ export async function jobView(deps: Deps, id: string) {
 }
 
 function toView(row: JobRow, sshPort: number | null = null) {
-  const assignments = JSON.parse(row.assignments) as { nodeId: string; gpuUuids: string[]; fraction?: number }[];
   return {
     id: row.id,
     name: row.name,
     workspace: row.workspace,
     status: row.status,
     statusReason: row.statusReason,
-    parameters: JSON.parse(row.parameters) as Record<string, string>,
+    reasonCode: row.reasonCode,
+    parameters: row.parameters,
     image: row.image,
     dataset: row.dataset,
     command: row.command,
-    gpuOptions: JSON.parse(row.gpuOptions) as string[],
+    gpuOptions: row.gpuOptions,
     gpus: row.gpus,
     nodes: row.nodeCount,
     node: row.node,
-    assignments: assignments.map(({ nodeId, gpuUuids, fraction }) => ({
+    assignments: row.assignments.map(({ nodeId, gpuUuids, fraction }) => ({
       nodeId,
       gpuUuids,
       ...(fraction ? { fraction } : {}),
@@ -213,7 +214,7 @@ export async function jobEvents(deps: Deps, principal: Principal, id: string) {
 /** Cancel: the job ends `cancelled` at once (its GPUs are free); its containers are stopped. */
 export async function cancelJob(deps: Deps, principal: Principal, id: string) {
   const row = await visibleJob(deps, principal, id);
-  if (isFinal(row.status as JobState)) throw conflict(`job ${row.name} already ended (${row.status})`, "job_ended");
+  if (isFinal(row.status)) throw conflict(`job ${row.name} already ended (${row.status})`, "job_ended");
   const cancelled = await moveJob(deps, id, "cancelled", `cancelled by ${principal.userId}`, {
     finishedAt: deps.clock.now().toISOString(),
   });
@@ -257,7 +258,7 @@ export async function followJobLog(deps: Deps, principal: Principal, id: string)
         else lines(ev.text);
       });
       lines(deps.logs.read(id));
-      if (isFinal(row.status as JobState)) void finish();
+      if (isFinal(row.status)) void finish();
     },
     cancel() {
       unsubscribe();

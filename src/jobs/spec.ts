@@ -1,18 +1,11 @@
 // Pure: a placed job → its mounts and the container specs of its nodes (one container per node).
 import { BUILTIN_MOUNT } from "../builtin/catalogue";
+import { type Assignment, GPU_OPTIONS, type GpuOption } from "../domain/jobSpec";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import type { DataLayout } from "../lib/layout";
 import { jobKind } from "./kinds";
 
-export const GPU_OPTIONS = ["gpu-acceleration", "unified-memory", "rdma-infiniband"] as const;
-export type GpuOption = (typeof GPU_OPTIONS)[number];
-
-export interface Assignment {
-  nodeId: string;
-  gpuUuids: string[];
-  /** Fractional jobs: the share of the one device (0.25, 0.5). */
-  fraction?: number;
-}
+export { type Assignment, GPU_OPTIONS, type GpuOption };
 
 export interface NodeNet {
   /** Address other nodes reach this one on (data interface, else control). */

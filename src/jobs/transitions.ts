@@ -2,12 +2,13 @@
 // state with its reason and records the transition (time, from, to, reason).
 import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
-import { type JobState, transition } from "../domain/jobState";
+import { DEFAULT_REASON_CODE, type JobReasonCode, type JobState, transition } from "../domain/jobState";
 import type { Db, Tables } from "../store/store";
 import { jobKind } from "./kinds";
 
 export type JobRow = Tables["jobs"]["$inferSelect"];
 export type JobInsert = Tables["jobs"]["$inferInsert"];
+type JobEventInsert = Tables["jobEvents"]["$inferInsert"];
 
 export const newJobId = () => crypto.randomUUID().slice(0, 13).replace("-", "");
 
@@ -26,10 +27,11 @@ export function queuedJob(
     retryOnNodeLoss: kind.retryOnNodeLoss,
     id: newJobId(),
     seq: 0,
-    parameters: "{}",
-    gpuOptions: "[]",
+    parameters: {},
+    gpuOptions: [],
     status: "pending",
     statusReason: "queued",
+    reasonCode: "queued",
     createdAt: now,
     queuedAt: now,
     updatedAt: now,
@@ -49,36 +51,49 @@ export async function insertPendingJobs(
 ): Promise<void> {
   await db.insert(t.jobs).values(rows);
   await db.insert(t.jobEvents).values(
-    rows.map((row) => ({
-      jobId: row.id,
-      at: row.createdAt,
-      fromState: null,
-      toState: "pending",
-      reason: reason(row),
-    })),
+    rows.map(
+      (row): JobEventInsert => ({
+        jobId: row.id,
+        at: row.createdAt,
+        fromState: null,
+        toState: "pending",
+        reason: reason(row),
+      }),
+    ),
   );
 }
-type JobFields = Partial<Omit<JobRow, "id" | "status" | "statusReason" | "updatedAt">>;
+type JobFields = Partial<Omit<JobRow, "id" | "status" | "statusReason" | "reasonCode" | "updatedAt">>;
 
+/**
+ * Moves a job to `to` with its reason (text for people; `options.code` for clients, by default
+ * the usual one of the target state, DEFAULT_REASON_CODE). `options.from`: the states the caller
+ * expects the job in (else StaleJobState).
+ */
 export async function moveJob(
   deps: Deps,
   jobId: string,
   to: JobState,
   reason: string | null,
   set: JobFields = {},
-  options: { from?: JobState[] } = {},
+  options: { from?: JobState[]; code?: JobReasonCode } = {},
 ): Promise<JobRow> {
   const { store } = deps;
   const now = deps.clock.now().toISOString();
   const row = await store.tx(async (db) => {
     const [current] = await db.select().from(store.t.jobs).where(eq(store.t.jobs.id, jobId)).limit(1);
     if (!current) throw new Error(`job ${jobId} not found`);
-    const from = current.status as JobState;
+    const from = current.status;
     if (options.from && !options.from.includes(from)) throw new StaleJobState(jobId, from);
     transition(from, to);
     const [updated] = await db
       .update(store.t.jobs)
-      .set({ ...set, status: to, statusReason: reason, updatedAt: now })
+      .set({
+        ...set,
+        status: to,
+        statusReason: reason,
+        reasonCode: options.code ?? DEFAULT_REASON_CODE[to],
+        updatedAt: now,
+      })
       .where(eq(store.t.jobs.id, jobId))
       .returning();
     await db.insert(store.t.jobEvents).values({ jobId, at: now, fromState: from, toState: to, reason });
@@ -98,14 +113,24 @@ export class StaleJobState extends Error {
   }
 }
 
-/** Updates the reason a pending job waits, without a state change (not a transition). */
-export async function setWaitingReason(deps: Deps, jobId: string, reason: string, attempts?: number): Promise<void> {
+/**
+ * Updates the reason a pending job waits, without a state change (not a transition); `code` is
+ * the reason's code (by default `queued`).
+ */
+export async function setWaitingReason(
+  deps: Deps,
+  jobId: string,
+  reason: string,
+  attempts?: number,
+  code: JobReasonCode = "queued",
+): Promise<void> {
   const { store } = deps;
   await store.tx((db) =>
     db
       .update(store.t.jobs)
       .set({
         statusReason: reason,
+        reasonCode: code,
         ...(attempts !== undefined ? { attempts } : {}),
         updatedAt: deps.clock.now().toISOString(),
       })

@@ -2,24 +2,9 @@
 // CSV, `ip -j addr` (or `ip -o link` + `ip -o addr` where iproute2 predates -j). Nothing throws:
 // what cannot be read is skipped and said in `warnings`.
 
-export type InterfaceKind = "1GbE" | "10GbE" | "25GbE" | "40GbE" | "100GbE" | "InfiniBand" | "virtual" | "unknown";
+import type { Gpu, InterfaceKind, NetInterface } from "../domain/nodeFacts";
 
-export interface NetInterface {
-  name: string;
-  /** With prefix length, e.g. "10.0.0.5/24", "fe80::1/64". */
-  addresses: string[];
-  speedMbps: number | null;
-  kind: InterfaceKind;
-  up: boolean;
-  mac: string | null;
-}
-
-export interface Gpu {
-  index: number;
-  uuid: string;
-  name: string;
-  memoryMiB: number;
-}
+export type { Gpu, InterfaceKind, NetInterface };
 
 export interface NodeFacts {
   hostname: string;

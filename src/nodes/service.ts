@@ -164,7 +164,7 @@ export async function addNode(deps: Deps, input: AddNodeInput): Promise<NodeView
         hostKeyFingerprint: report.hostKeyFingerprint,
         desired: "detached",
         status: "detached",
-        interfaces: JSON.stringify(interfaces),
+        interfaces,
         ...factColumns(facts),
         lastSeenAt: now,
         createdAt: now,
@@ -188,8 +188,8 @@ function suggestName(hostname: string, ip: string): string {
 
 function factColumns(f: NodeFacts) {
   return {
-    networkInterfaces: JSON.stringify(f.interfaces),
-    gpus: JSON.stringify(f.gpus),
+    networkInterfaces: f.interfaces,
+    gpus: f.gpus,
     cpus: f.cpus,
     memoryMiB: f.memoryMiB,
     dockerVersion: f.dockerVersion,
@@ -216,11 +216,11 @@ export async function patchNode(deps: Deps, id: string, input: PatchNodeInput): 
       .where(eq(deps.store.t.nodes.name, input.name));
     if (clash && clash.id !== id) throw conflict(`a node named ${input.name} already exists`, "duplicate", "name");
   }
-  const current = JSON.parse(row.interfaces) as InterfaceChoice;
+  const current = row.interfaces;
   const interfaces = input.interfaces
-    ? chooseInterfaces({ ...current, ...input.interfaces }, JSON.parse(row.networkInterfaces) as NetInterface[])
+    ? chooseInterfaces({ ...current, ...input.interfaces }, row.networkInterfaces)
     : current;
-  return save(deps, id, { name: input.name ?? row.name, interfaces: JSON.stringify(interfaces) });
+  return save(deps, id, { name: input.name ?? row.name, interfaces });
 }
 
 async function save(deps: Deps, id: string, set: Partial<NodeRow>): Promise<NodeView> {
@@ -275,8 +275,8 @@ async function applyCheck(deps: Deps, row: NodeRow, outcome: ProbeOutcome, facts
   const health = deps.nodes.health(
     {
       id: row.id,
-      desired: row.desired as "attached" | "detached",
-      status: row.status as never,
+      desired: row.desired,
+      status: row.status,
       statusMessage: row.statusMessage,
     },
     outcome,
@@ -330,9 +330,9 @@ export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeVie
           dockerSocket: deps.config.dockerSocket,
           desired: "attached",
           status: "attaching",
-          interfaces: JSON.stringify({ control: "" }),
-          networkInterfaces: "[]",
-          gpus: "[]",
+          interfaces: { control: "" },
+          networkInterfaces: [],
+          gpus: [],
           cpus: 0,
           memoryMiB: 0,
           createdAt: now,
@@ -344,8 +344,7 @@ export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeVie
     await save(deps, LOCAL_NODE_ID, { ip, dockerSocket: deps.config.dockerSocket });
   const node = await refreshNode(deps, LOCAL_NODE_ID);
   const row = await findRow(deps, LOCAL_NODE_ID);
-  const control = defaultControl(JSON.parse(row.networkInterfaces) as NetInterface[]);
-  if ((JSON.parse(row.interfaces) as InterfaceChoice).control === "" && control)
-    return save(deps, LOCAL_NODE_ID, { interfaces: JSON.stringify({ control }) });
+  const control = defaultControl(row.networkInterfaces);
+  if (row.interfaces.control === "" && control) return save(deps, LOCAL_NODE_ID, { interfaces: { control } });
   return node;
 }

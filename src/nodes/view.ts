@@ -1,13 +1,9 @@
+import type { Gpu, InterfaceChoice, NetInterface } from "../domain/nodeFacts";
 import type { Tables } from "../store/store";
-import type { Gpu, NetInterface } from "./facts";
 
 type NodeRow = Tables["nodes"]["$inferSelect"];
 
-export interface InterfaceChoice {
-  control: string;
-  data?: string;
-  infiniband?: string;
-}
+export type { InterfaceChoice };
 
 export interface NodeView {
   id: string;
@@ -36,7 +32,7 @@ export interface NodeView {
 }
 
 export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[]) => string): NodeView {
-  const gpus = JSON.parse(row.gpus) as Gpu[];
+  const gpus = row.gpus;
   return {
     id: row.id,
     name: row.name,
@@ -47,8 +43,8 @@ export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[
     status: row.status,
     statusMessage: row.statusMessage,
     schedulable: row.desired === "attached" && row.status === "attached",
-    interfaces: JSON.parse(row.interfaces) as InterfaceChoice,
-    networkInterfaces: JSON.parse(row.networkInterfaces) as NetInterface[],
+    interfaces: row.interfaces,
+    networkInterfaces: row.networkInterfaces,
     gpus,
     gpuConfig: gpuSummary(gpus),
     gpusInUse,

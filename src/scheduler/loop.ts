@@ -4,12 +4,12 @@
 import { inArray } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { isFinal, type JobState } from "../domain/jobState";
+import type { Gpu } from "../domain/nodeFacts";
 import { workspaceStatus } from "../domain/reservations";
 import { engineMessage as dockerMessage } from "../executor/port";
 import { JOB_LABEL } from "../executor/spec";
-import { followJob, launchJob, type PlacedAssignment, stopJobContainers } from "../jobs/runner";
+import { followJob, launchJob, stopJobContainers } from "../jobs/runner";
 import { type JobRow, moveJob, setWaitingReason } from "../jobs/transitions";
-import type { Gpu } from "../nodes/facts";
 import { nodeExecutor } from "../nodes/service";
 import { schedulePass } from "./pass";
 import { deploymentPool, type Holding, type JobRequest, type NodeState, poolOf, type WorkspaceShare } from "./types";
@@ -76,7 +76,7 @@ export class SchedulerLoop {
       .select()
       .from(store.t.jobs)
       .where(inArray(store.t.jobs.status, ["pending", ...LIVE]));
-    const live = active.filter((j) => LIVE.includes(j.status as JobState));
+    const live = active.filter((j) => LIVE.includes(j.status));
     const nodes = await store.db.select().from(store.t.nodes);
     await this.handleLostNodes(nodes, live, now);
     this.recount(live);
@@ -89,7 +89,7 @@ export class SchedulerLoop {
           .from(store.t.jobs)
           .where(inArray(store.t.jobs.id, predecessorIds))
       : [];
-    const ended = new Set(predecessors.filter((p) => isFinal(p.status as JobState)).map((p) => p.id));
+    const ended = new Set(predecessors.filter((p) => isFinal(p.status)).map((p) => p.id));
     const workspaces = await store.db.select().from(store.t.workspaces);
     const wsActive = new Set(
       workspaces
@@ -101,7 +101,7 @@ export class SchedulerLoop {
       if (j.afterJobId && !ended.has(j.afterJobId)) continue;
       if (!wsActive.has(j.workspace)) {
         const reason = `workspace ${j.workspace} is not active (outside its period)`;
-        if (j.statusReason !== reason) await setWaitingReason(deps, j.id, reason);
+        if (j.statusReason !== reason) await setWaitingReason(deps, j.id, reason, undefined, "inactive");
         continue;
       }
       if (!j.queuedAt) {
@@ -154,7 +154,7 @@ export class SchedulerLoop {
           `starting on ${names.join(", ")}`,
           {
             node: where[0] ?? null,
-            assignments: JSON.stringify(p.assignments),
+            assignments: p.assignments,
           },
           { from: ["pending"] },
         );
@@ -169,12 +169,17 @@ export class SchedulerLoop {
       // Only a failed fit counts as a try (skip-after-N); waiting for the workspace or behind the head does not.
       const attempts = w.cause === "capacity" ? j.attempts + 1 : j.attempts;
       if (j.statusReason !== w.reason || attempts !== j.attempts)
-        await setWaitingReason(deps, w.jobId, w.reason, attempts);
+        await setWaitingReason(deps, w.jobId, w.reason, attempts, w.cause);
     }
     for (const id of result.timedOut) {
-      const failed = await moveJob(deps, id, "failed", `pending longer than ${deps.config.pendingTimeoutSeconds} s`, {
-        finishedAt: new Date(now).toISOString(),
-      }).catch(() => null);
+      const failed = await moveJob(
+        deps,
+        id,
+        "failed",
+        `pending longer than ${deps.config.pendingTimeoutSeconds} s`,
+        { finishedAt: new Date(now).toISOString() },
+        { code: "timeout" },
+      ).catch(() => null);
       if (failed) deps.logs.end(id); // live log followers get their end, as for every other end
     }
     const after = await store.db.select().from(store.t.jobs).where(inArray(store.t.jobs.status, LIVE));
@@ -187,7 +192,7 @@ export class SchedulerLoop {
     this.workspaceUse.clear();
     for (const j of live) {
       this.workspaceUse.set(poolOf(j), (this.workspaceUse.get(poolOf(j)) ?? 0) + j.gpus);
-      for (const a of JSON.parse(j.assignments) as PlacedAssignment[])
+      for (const a of j.assignments)
         this.nodeUse.set(a.nodeId, (this.nodeUse.get(a.nodeId) ?? 0) + (a.fraction ?? a.gpuUuids.length));
     }
   }
@@ -200,7 +205,7 @@ export class SchedulerLoop {
       else if (!this.nodeErrorSince.has(n.id)) this.nodeErrorSince.set(n.id, now);
     }
     for (const j of live) {
-      const onNodes = (JSON.parse(j.assignments) as PlacedAssignment[]).map((a) => a.nodeId);
+      const onNodes = j.assignments.map((a) => a.nodeId);
       const lostNode = onNodes.find((id) => {
         const since = this.nodeErrorSince.get(id);
         return since !== undefined && now - since >= deps.config.jobLostAfterSeconds * 1000;
@@ -213,14 +218,14 @@ export class SchedulerLoop {
       if (!lost) continue;
       deps.logs.append(j.id, `[hangar] node ${name} stopped answering: job lost\n`);
       if (lost.retryOnNodeLoss && lost.requeues < 1) {
-        await moveJob(deps, j.id, "pending", `requeued after node ${name} was lost`, {
-          requeues: lost.requeues + 1,
-          assignments: "[]",
-          node: null,
-          finishedAt: null,
-          startedAt: null,
-          attempts: 0,
-        });
+        await moveJob(
+          deps,
+          j.id,
+          "pending",
+          `requeued after node ${name} was lost`,
+          { requeues: lost.requeues + 1, assignments: [], node: null, finishedAt: null, startedAt: null, attempts: 0 },
+          { code: "requeued" },
+        );
         deps.logs.append(j.id, `[hangar] requeued once on another node\n`);
         deps.logs.setLastTimestamp(j.id, "");
       } else deps.logs.end(j.id);
@@ -246,7 +251,7 @@ export class SchedulerLoop {
     const starting = new Set<string>();
     for (const j of live) {
       if (j.status === "starting") starting.add(j.id);
-      for (const a of JSON.parse(j.assignments) as PlacedAssignment[]) if (a.containerId) owned.add(a.containerId);
+      for (const a of j.assignments) if (a.containerId) owned.add(a.containerId);
     }
     const nodes = await store.db.select().from(store.t.nodes);
     const removed: string[] = [];
@@ -275,15 +280,19 @@ export class SchedulerLoop {
     const { store } = deps;
     const live = await store.db.select().from(store.t.jobs).where(inArray(store.t.jobs.status, LIVE));
     for (const job of live) {
-      const assignments = JSON.parse(job.assignments) as PlacedAssignment[];
+      const assignments = job.assignments;
       try {
         if (job.status === "starting") {
           // The master died while starting it: remove what it left and queue it again.
           await stopJobContainers(deps, job);
-          await moveJob(deps, job.id, "pending", "requeued: the master restarted while starting it", {
-            assignments: "[]",
-            node: null,
-          });
+          await moveJob(
+            deps,
+            job.id,
+            "pending",
+            "requeued: the master restarted while starting it",
+            { assignments: [], node: null },
+            { code: "requeued" },
+          );
           continue;
         }
         let missing = false;
@@ -293,9 +302,14 @@ export class SchedulerLoop {
           if (!found) missing = true;
         }
         if (missing) {
-          await moveJob(deps, job.id, "lost", "its container is gone (found at master start)", {
-            finishedAt: deps.clock.now().toISOString(),
-          });
+          await moveJob(
+            deps,
+            job.id,
+            "lost",
+            "its container is gone (found at master start)",
+            { finishedAt: deps.clock.now().toISOString() },
+            { code: "container-gone" },
+          );
           deps.logs.append(job.id, "[hangar] the container is gone: job lost\n");
           deps.logs.end(job.id);
           continue;
@@ -323,17 +337,17 @@ function toRequest(j: JobRow): JobRequest {
 }
 
 function nodeStates(
-  nodes: { id: string; desired: string; status: string; gpus: string; cpus: number; memoryMiB: number }[],
+  nodes: { id: string; desired: string; status: string; gpus: Gpu[]; cpus: number; memoryMiB: number }[],
   live: JobRow[],
 ): NodeState[] {
   const used = new Map<string, number>();
   for (const j of live)
-    for (const a of JSON.parse(j.assignments) as PlacedAssignment[])
+    for (const a of j.assignments)
       for (const uuid of a.gpuUuids) used.set(uuid, (used.get(uuid) ?? 0) + (a.fraction ?? 1));
   return nodes.map((n) => ({
     id: n.id,
     schedulable: n.desired === "attached" && n.status === "attached",
-    gpus: (JSON.parse(n.gpus) as Gpu[]).map((g) => ({ uuid: g.uuid, free: Math.max(0, 1 - (used.get(g.uuid) ?? 0)) })),
+    gpus: n.gpus.map((g) => ({ uuid: g.uuid, free: Math.max(0, 1 - (used.get(g.uuid) ?? 0)) })),
     freeCpus: n.cpus,
     freeMemoryMiB: n.memoryMiB,
   }));

@@ -11,7 +11,6 @@ import { type Connection, type ParsedKey, type PseudoTtyInfo, Server, type Serve
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import type { Role } from "../domain/rules";
-import type { PlacedAssignment } from "../jobs/runner";
 import { dataLayout } from "../lib/layout";
 import { nodeExecutor } from "../nodes/service";
 import { trainingFor } from "../trainings/service";
@@ -178,7 +177,7 @@ export class SshGateway {
     if (!training) return { ok: false, reason: "no training" };
     const principal: Principal = {
       userId,
-      role: user.role as Role,
+      role: user.role,
       via: "session",
       expiresAt: Number.POSITIVE_INFINITY,
     };
@@ -247,7 +246,7 @@ export class SshGateway {
     try {
       const { store } = this.deps;
       const [job] = await store.db.select().from(store.t.jobs).where(eq(store.t.jobs.id, jobId));
-      const assignment = (JSON.parse(job?.assignments ?? "[]") as PlacedAssignment[])[0];
+      const assignment = job?.assignments[0];
       if (!assignment?.containerId) throw new Error("the job has no container");
       const exec = await nodeExecutor(this.deps, assignment.nodeId);
       const tty = pty !== null;

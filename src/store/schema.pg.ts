@@ -1,20 +1,35 @@
-// PostgreSQL twin of schema.sqlite.ts: same table, column and export names.
+// PostgreSQL twin of schema.sqlite.ts: same table, column and export names (see its header).
 import {
   bigint,
   boolean,
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   serial,
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import {
+  DATASET_ACCESS,
+  IMAGE_RELEASES,
+  IMAGE_SOURCE_TYPES,
+  IMAGE_STAGES,
+  IMAGE_STATUSES,
+  TRAINING_ACCESS,
+  TRAINING_TYPES,
+} from "../domain/enums";
+import type { GpuOption, PlacedAssignment } from "../domain/jobSpec";
+import { JOB_KINDS, JOB_REASON_CODES, JOB_STATES } from "../domain/jobState";
+import type { Gpu, InterfaceChoice, NetInterface } from "../domain/nodeFacts";
+import { NODE_DESIRED, NODE_STATUSES } from "../domain/nodeHealth";
+import { ROLES } from "../domain/rules";
 
 export const users = pgTable("users", {
   userId: text("user_id").primaryKey(),
-  role: text("role").notNull(),
+  role: text("role", { enum: ROLES }).notNull(),
   passwordHash: text("password_hash").notNull(),
   active: boolean("active").notNull().default(true),
   mustChangePassword: boolean("must_change_password").notNull().default(false),
@@ -60,12 +75,12 @@ export const nodes = pgTable("nodes", {
   sshUser: text("ssh_user").notNull(),
   dockerSocket: text("docker_socket").notNull().default("/var/run/docker.sock"),
   hostKeyFingerprint: text("host_key_fingerprint"),
-  desired: text("desired").notNull(),
-  status: text("status").notNull(),
+  desired: text("desired", { enum: NODE_DESIRED }).notNull(),
+  status: text("status", { enum: NODE_STATUSES }).notNull(),
   statusMessage: text("status_message"),
-  interfaces: text("interfaces").notNull(),
-  networkInterfaces: text("network_interfaces").notNull(),
-  gpus: text("gpus").notNull(),
+  interfaces: jsonb("interfaces").$type<InterfaceChoice>().notNull(),
+  networkInterfaces: jsonb("network_interfaces").$type<NetInterface[]>().notNull(),
+  gpus: jsonb("gpus").$type<Gpu[]>().notNull(),
   cpus: integer("cpus").notNull(),
   memoryMiB: integer("memory_mib").notNull(),
   dockerVersion: text("docker_version"),
@@ -111,7 +126,7 @@ export const datasets = pgTable(
       .notNull()
       .references(() => workspaces.name, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    access: text("access").notNull(),
+    access: text("access", { enum: DATASET_ACCESS }).notNull(),
     createdBy: text("created_by")
       .notNull()
       .references(() => users.userId),
@@ -140,11 +155,13 @@ export const images = pgTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    sourceType: text("source_type").notNull(),
+    sourceType: text("source_type", { enum: IMAGE_SOURCE_TYPES }).notNull(),
     source: text("source").notNull(),
     reference: text("reference").notNull(),
-    release: text("release").notNull(),
-    status: text("status").notNull(),
+    release: text("release", { enum: IMAGE_RELEASES }).notNull(),
+    status: text("status", { enum: IMAGE_STATUSES }).notNull(),
+    /** Where a pending image is (queued, waiting for its upload, preparing); null once ready or failed. */
+    stage: text("stage", { enum: IMAGE_STAGES }),
     statusReason: text("status_reason"),
     sizeBytes: bigint("size_bytes", { mode: "number" }),
     dockerId: text("docker_id"),
@@ -178,9 +195,9 @@ export const trainings = pgTable(
       .references(() => workspaces.name, { onDelete: "cascade" }),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    type: text("type").notNull(),
+    type: text("type", { enum: TRAINING_TYPES }).notNull(),
     gpus: doublePrecision("gpus").notNull(),
-    access: text("access").notNull(),
+    access: text("access", { enum: TRAINING_ACCESS }).notNull(),
     owner: text("owner")
       .notNull()
       .references(() => users.userId),
@@ -223,19 +240,21 @@ export const jobs = pgTable(
     image: text("image").notNull(),
     dataset: text("dataset"),
     command: text("command").notNull(),
-    parameters: text("parameters").notNull(),
-    gpuOptions: text("gpu_options").notNull(),
+    parameters: jsonb("parameters").$type<Record<string, string>>().notNull(),
+    gpuOptions: jsonb("gpu_options").$type<GpuOption[]>().notNull(),
     gpus: doublePrecision("gpus").notNull(),
     nodeCount: integer("node_count").notNull().default(1),
-    status: text("status").notNull(),
+    status: text("status", { enum: JOB_STATES }).notNull(),
     statusReason: text("status_reason"),
+    /** Why the job is in its state, as a code (the reason above is for people); null on rows from before it. */
+    reasonCode: text("reason_code", { enum: JOB_REASON_CODES }),
     node: text("node"),
-    assignments: text("assignments").notNull().default("[]"),
+    assignments: jsonb("assignments").$type<PlacedAssignment[]>().notNull().default([]),
     exitCode: integer("exit_code"),
     attempts: integer("attempts").notNull().default(0),
     requeues: integer("requeues").notNull().default(0),
     /** `run` (a training job), `notebook` (a notebook training's Jupyter server) or `deployment`. */
-    kind: text("kind").notNull().default("run"),
+    kind: text("kind", { enum: JOB_KINDS }).notNull().default("run"),
     /** The Jupyter token the master adds when it proxies to the notebook. */
     notebookToken: text("notebook_token"),
     /** The container port the master proxies to (notebooks 8888, deployments their `port`). */
@@ -259,8 +278,8 @@ export const jobEvents = pgTable(
       .notNull()
       .references(() => jobs.id, { onDelete: "cascade" }),
     at: text("at").notNull(),
-    fromState: text("from_state"),
-    toState: text("to_state").notNull(),
+    fromState: text("from_state", { enum: JOB_STATES }),
+    toState: text("to_state", { enum: JOB_STATES }).notNull(),
     reason: text("reason"),
   },
   (t) => [index("job_events_job_idx").on(t.jobId)],

@@ -1,10 +1,27 @@
 // SQLite schema. src/store/schema.pg.ts exports the same tables for PostgreSQL; keep them in step
-// (drizzle has no dialect-free schema). Times are ISO 8601 UTC strings in both dialects.
+// (drizzle has no dialect-free schema): store.ts fails to compile when their row types differ and
+// test/unit/schemaTwins.test.ts compares SQL names, defaults, indexes and keys. Times are ISO 8601
+// UTC strings in both dialects. JSON columns hold text here (jsonb there), typed with `$type`;
+// closed value sets are text with `enum` (a type only: no CHECK), their values in domain/.
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  DATASET_ACCESS,
+  IMAGE_RELEASES,
+  IMAGE_SOURCE_TYPES,
+  IMAGE_STAGES,
+  IMAGE_STATUSES,
+  TRAINING_ACCESS,
+  TRAINING_TYPES,
+} from "../domain/enums";
+import type { GpuOption, PlacedAssignment } from "../domain/jobSpec";
+import { JOB_KINDS, JOB_REASON_CODES, JOB_STATES } from "../domain/jobState";
+import type { Gpu, InterfaceChoice, NetInterface } from "../domain/nodeFacts";
+import { NODE_DESIRED, NODE_STATUSES } from "../domain/nodeHealth";
+import { ROLES } from "../domain/rules";
 
 export const users = sqliteTable("users", {
   userId: text("user_id").primaryKey(),
-  role: text("role").notNull(),
+  role: text("role", { enum: ROLES }).notNull(),
   passwordHash: text("password_hash").notNull(),
   active: integer("active", { mode: "boolean" }).notNull().default(true),
   mustChangePassword: integer("must_change_password", { mode: "boolean" }).notNull().default(false),
@@ -42,7 +59,7 @@ export const apiKeys = sqliteTable(
   (t) => [index("api_keys_user_idx").on(t.userId)],
 );
 
-/** GPU servers: the master itself (`local`) and workers reached over SSH. JSON columns hold text. */
+/** GPU servers: the master itself (`local`) and workers reached over SSH. */
 export const nodes = sqliteTable("nodes", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
@@ -53,14 +70,14 @@ export const nodes = sqliteTable("nodes", {
   dockerSocket: text("docker_socket").notNull().default("/var/run/docker.sock"),
   hostKeyFingerprint: text("host_key_fingerprint"),
   /** What the admin wants: `attached` (schedulable) or `detached`. */
-  desired: text("desired").notNull(),
-  status: text("status").notNull(),
+  desired: text("desired", { enum: NODE_DESIRED }).notNull(),
+  status: text("status", { enum: NODE_STATUSES }).notNull(),
   statusMessage: text("status_message"),
   /** {control, data?, infiniband?}: interface names chosen by the admin. */
-  interfaces: text("interfaces").notNull(),
+  interfaces: text("interfaces", { mode: "json" }).$type<InterfaceChoice>().notNull(),
   /** Interfaces as last probed: [{name, addresses, speedMbps, kind, up, mac}]. */
-  networkInterfaces: text("network_interfaces").notNull(),
-  gpus: text("gpus").notNull(),
+  networkInterfaces: text("network_interfaces", { mode: "json" }).$type<NetInterface[]>().notNull(),
+  gpus: text("gpus", { mode: "json" }).$type<Gpu[]>().notNull(),
   cpus: integer("cpus").notNull(),
   memoryMiB: integer("memory_mib").notNull(),
   dockerVersion: text("docker_version"),
@@ -106,7 +123,7 @@ export const datasets = sqliteTable(
       .notNull()
       .references(() => workspaces.name, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    access: text("access").notNull(),
+    access: text("access", { enum: DATASET_ACCESS }).notNull(),
     createdBy: text("created_by")
       .notNull()
       .references(() => users.userId),
@@ -137,12 +154,14 @@ export const images = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    sourceType: text("source_type").notNull(),
+    sourceType: text("source_type", { enum: IMAGE_SOURCE_TYPES }).notNull(),
     /** pull: the reference pulled; build: the Dockerfile text. */
     source: text("source").notNull(),
     reference: text("reference").notNull(),
-    release: text("release").notNull(),
-    status: text("status").notNull(),
+    release: text("release", { enum: IMAGE_RELEASES }).notNull(),
+    status: text("status", { enum: IMAGE_STATUSES }).notNull(),
+    /** Where a pending image is (queued, waiting for its upload, preparing); null once ready or failed. */
+    stage: text("stage", { enum: IMAGE_STAGES }),
     statusReason: text("status_reason"),
     sizeBytes: integer("size_bytes"),
     dockerId: text("docker_id"),
@@ -176,9 +195,9 @@ export const trainings = sqliteTable(
       .references(() => workspaces.name, { onDelete: "cascade" }),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    type: text("type").notNull(),
+    type: text("type", { enum: TRAINING_TYPES }).notNull(),
     gpus: real("gpus").notNull(),
-    access: text("access").notNull(),
+    access: text("access", { enum: TRAINING_ACCESS }).notNull(),
     owner: text("owner")
       .notNull()
       .references(() => users.userId),
@@ -222,20 +241,22 @@ export const jobs = sqliteTable(
     image: text("image").notNull(),
     dataset: text("dataset"),
     command: text("command").notNull(),
-    parameters: text("parameters").notNull(),
-    gpuOptions: text("gpu_options").notNull(),
+    parameters: text("parameters", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    gpuOptions: text("gpu_options", { mode: "json" }).$type<GpuOption[]>().notNull(),
     gpus: real("gpus").notNull(),
     nodeCount: integer("node_count").notNull().default(1),
-    status: text("status").notNull(),
+    status: text("status", { enum: JOB_STATES }).notNull(),
     statusReason: text("status_reason"),
+    /** Why the job is in its state, as a code (the reason above is for people); null on rows from before it. */
+    reasonCode: text("reason_code", { enum: JOB_REASON_CODES }),
     node: text("node"),
     /** [{nodeId, gpuUuids, fraction?, containerId?}] of the current attempt. */
-    assignments: text("assignments").notNull().default("[]"),
+    assignments: text("assignments", { mode: "json" }).$type<PlacedAssignment[]>().notNull().default([]),
     exitCode: integer("exit_code"),
     attempts: integer("attempts").notNull().default(0),
     requeues: integer("requeues").notNull().default(0),
     /** `run` (a training job), `notebook` (a notebook training's Jupyter server) or `deployment`. */
-    kind: text("kind").notNull().default("run"),
+    kind: text("kind", { enum: JOB_KINDS }).notNull().default("run"),
     /** The Jupyter token the master adds when it proxies to the notebook. */
     notebookToken: text("notebook_token"),
     /** The container port the master proxies to (notebooks 8888, deployments their `port`). */
@@ -259,8 +280,8 @@ export const jobEvents = sqliteTable(
       .notNull()
       .references(() => jobs.id, { onDelete: "cascade" }),
     at: text("at").notNull(),
-    fromState: text("from_state"),
-    toState: text("to_state").notNull(),
+    fromState: text("from_state", { enum: JOB_STATES }),
+    toState: text("to_state", { enum: JOB_STATES }).notNull(),
     reason: text("reason"),
   },
   (t) => [index("job_events_job_idx").on(t.jobId)],

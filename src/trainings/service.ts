@@ -6,6 +6,7 @@ import { utils } from "ssh2";
 import type { Principal } from "../auth/cache";
 import { BUILTIN_MODELS, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
+import { isOneOf, TRAINING_ACCESS, TRAINING_TYPES } from "../domain/enums";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
@@ -15,7 +16,6 @@ import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 
 export type TrainingRow = Tables["trainings"]["$inferSelect"];
-export const TRAINING_TYPES = ["advanced", "builtin", "notebook"] as const;
 
 export interface TrainingRef {
   ws: WorkspaceAccess;
@@ -83,13 +83,13 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
   requireNotExpired(deps, access.row, "creating a training");
   const problem = nameProblem(input.name, "training name");
   if (problem) throw badRequest("name", problem);
-  if (!(TRAINING_TYPES as readonly string[]).includes(input.type))
-    throw badRequest("type", "type must be advanced, builtin or notebook");
+  const type = input.type;
+  if (!isOneOf(TRAINING_TYPES, type)) throw badRequest("type", "type must be advanced, builtin or notebook");
   if ((input.description ?? "").length > 500)
     throw badRequest("description", "description must be at most 500 characters");
   const gpus = checkGpus("gpus", input.gpus, access.row.trainingGpus);
-  if (input.access !== "public" && input.access !== "private")
-    throw badRequest("access", "access must be public or private");
+  const visibility = input.access;
+  if (!isOneOf(TRAINING_ACCESS, visibility)) throw badRequest("access", "access must be public or private");
   const inWs = await members(deps, access);
   const owner = input.owner ?? principal.userId;
   if (!inWs.has(owner)) throw badRequest("owner", `${owner} is not a member of workspace ${ws}`);
@@ -121,9 +121,9 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
       workspace: ws,
       name: input.name,
       description: input.description ?? "",
-      type: input.type,
+      type,
       gpus,
-      access: input.access,
+      access: visibility,
       owner,
       image: input.image ?? null,
       builtinModel: input.builtinModel ?? null,

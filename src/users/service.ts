@@ -125,8 +125,8 @@ export async function patchUser(
   userId: string,
   input: PatchUserInput,
 ): Promise<UserView> {
-  if (input.role !== undefined && !isRole(input.role))
-    throw badRequest("role", `role must be one of ${ROLES.join(", ")}`);
+  const role = input.role;
+  if (role !== undefined && !isRole(role)) throw badRequest("role", `role must be one of ${ROLES.join(", ")}`);
   if (input.password !== undefined) {
     const problem = passwordProblem(input.password);
     if (problem) throw badRequest("password", problem);
@@ -158,7 +158,7 @@ export async function patchUser(
       const [updated] = await db
         .update(store.t.users)
         .set({
-          ...(input.role !== undefined ? { role: input.role } : {}),
+          ...(role !== undefined ? { role } : {}),
           ...(input.active !== undefined ? { active: input.active } : {}),
           ...(passwordHash !== undefined ? { passwordHash, mustChangePassword: true } : {}),
           updatedAt: deps.clock.now().toISOString(),

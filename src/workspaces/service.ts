@@ -52,7 +52,7 @@ async function clusterGpus(db: Db, deps: Deps): Promise<number> {
     .select({ gpus: deps.store.t.nodes.gpus })
     .from(deps.store.t.nodes)
     .where(eq(deps.store.t.nodes.desired, "attached"));
-  return nodes.reduce((sum, n) => sum + (JSON.parse(n.gpus) as unknown[]).length, 0);
+  return nodes.reduce((sum, n) => sum + n.gpus.length, 0);
 }
 
 async function checkReservation(db: Db, deps: Deps, candidate: Reservation): Promise<void> {
