@@ -3,7 +3,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { sql } from "drizzle-orm";
+import { type InferInsertModel, type InferSelectModel, sql, type Table } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
 import { migrate as migrateSqlite } from "drizzle-orm/bun-sqlite/migrator";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
@@ -16,6 +16,31 @@ import * as pgSchema from "./schema.pg";
 import * as sqliteSchema from "./schema.sqlite";
 
 export type Tables = typeof sqliteSchema;
+
+/** What the services see of each table: its row and insert types. */
+type RowTypes<S> = {
+  [K in keyof S]: S[K] extends Table ? { select: InferSelectModel<S[K]>; insert: InferInsertModel<S[K]> } : never;
+};
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Names of the tables whose types differ between `S` and the SQLite schema (or that only one has). */
+type Differing<S> = {
+  [K in keyof S | keyof Tables]: K extends keyof S & keyof Tables
+    ? Same<RowTypes<S>[K], RowTypes<Tables>[K]> extends true
+      ? never
+      : K
+    : K;
+}[keyof S | keyof Tables];
+
+/**
+ * The PostgreSQL tables typed as the SQLite ones. Drizzle types each table by its dialect, so
+ * this is a cast, but a checked one: it compiles only while both schemas export the same tables
+ * with the same row and insert types (column names, types, nullability, enums, JSON types, which
+ * columns have defaults). test/unit/schemaTwins.test.ts compares the rest (SQL names, default
+ * values, indexes, keys). The database handle itself stays a plain cast (`Db` below).
+ */
+function twinOfSqlite<S>(schema: S & ([Differing<S>] extends [never] ? unknown : { differsIn: Differing<S> })): Tables {
+  return schema as unknown as Tables;
+}
 /**
  * Services write queries once, typed against the SQLite schema. On PostgreSQL the same
  * builder calls run on the pg tables: the query-builder surface we use (select/insert/update/
@@ -102,7 +127,7 @@ export async function openPostgres(url: string): Promise<Store> {
   return {
     kind: "postgres",
     db: pg as unknown as Db,
-    t: pgSchema as unknown as Tables,
+    t: twinOfSqlite(pgSchema),
     generation: () => generation,
     tx: async (fn, options) => {
       // Bumped before and after: a read that overlaps the transaction never caches as current.
