@@ -70,6 +70,7 @@ for (const target of STORE_TARGETS) {
       const second = await job(jobs[1]?.id as string);
       expect(second.status).toBe("pending");
       expect(second.statusReason).toBe("waiting for sweep-1 to end");
+      expect(second.reasonCode).toBe("predecessor");
       const done = [];
       for (const j of jobs) done.push(await until(j.id, (x) => x.status === "succeeded"));
       // Each set starts only after the one before it ended (event order: the clock is frozen).
@@ -81,7 +82,7 @@ for (const target of STORE_TARGETS) {
         const log = await (await m.request("GET", `/api/jobs/${jobs[i]?.id}/log`, { token: alice })).text();
         expect(log).toContain(`lr=${lr} args: --lr ${lr}`);
       }
-      expect(done[0]).toMatchObject({ exitCode: 0, parameters: { lr: "0.1" }, gpus: 1 });
+      expect(done[0]).toMatchObject({ exitCode: 0, parameters: { lr: "0.1" }, gpus: 1, reasonCode: "exited" });
       const events = (await m.json("GET", `/api/jobs/${jobs[0]?.id}/events`, { token: alice })).body.items;
       expect(events.map((e: { to: string }) => e.to)).toEqual(["pending", "starting", "running", "succeeded"]);
     });
@@ -93,6 +94,7 @@ for (const target of STORE_TARGETS) {
       const waiting = await until(small?.id as string, (j) => j.statusReason?.startsWith("workspace"));
       expect(waiting.status).toBe("pending");
       expect(waiting.statusReason).toBe("workspace tight-ws: 2 of 2 training GPUs in use");
+      expect(waiting.reasonCode).toBe("workspace");
       const detail = (await m.json("GET", "/api/workspaces/tight-ws", { token: alice })).body;
       expect(detail.gpusInUse.training).toBe(2);
       await until(big?.id as string, (j) => j.status === "succeeded");
@@ -122,6 +124,7 @@ for (const target of STORE_TARGETS) {
       for (let i = 0; i < 5; i++) expect(text).toContain(`data: tick ${i}`);
       const cancelled = await m.json("POST", `/api/jobs/${long?.id}/cancel`, { token: alice });
       expect(cancelled.body.status).toBe("cancelled");
+      expect(cancelled.body.reasonCode).toBe("cancelled");
       expect((await m.json("GET", "/api/workspaces/tight-ws", { token: alice })).body.gpusInUse.training).toBe(0);
       while (!text.includes("event: end")) {
         const { value, done } = await reader.read();
@@ -192,6 +195,7 @@ for (const target of STORE_TARGETS) {
       expect(stuck.status).toBe("pending");
       expect(stuck.statusReason).toContain("5");
       expect(stuck.statusReason).toMatch(/no .*node/i);
+      expect(stuck.reasonCode).toBe("capacity");
       await m.json("POST", `/api/jobs/${huge?.id}/cancel`, { token: alice });
     });
   });
