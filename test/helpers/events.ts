@@ -1,10 +1,11 @@
 // The order in which job state changes were recorded. Event ids grow with every recorded move
 // (across jobs), so they order moves even when a frozen test clock gives them the same time.
 import { and, eq } from "drizzle-orm";
+import type { JobState } from "../../src/domain/jobState";
 import type { TestMaster } from "./testMaster";
 
 /** The id of the event that moved the job into `state` (throws when it never got there). */
-export async function eventSeq(m: TestMaster, jobId: string, state: string): Promise<number> {
+export async function eventSeq(m: TestMaster, jobId: string, state: JobState): Promise<number> {
   const { store } = m.deps;
   const rows = await store.db
     .select({ id: store.t.jobEvents.id })
