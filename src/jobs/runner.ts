@@ -12,9 +12,8 @@ import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { ensureImageOnNode } from "../images/service";
 import { type DataLayout, dataLayout } from "../lib/layout";
 import { nodeExecutor } from "../nodes/service";
-import type { InterfaceChoice } from "../nodes/view";
 import { jobKind } from "./kinds";
-import { type Assignment, type GpuOption, jobContainers, jobMounts, type MountSources, type NodeNet } from "./spec";
+import { jobContainers, jobMounts, type MountSources, type NodeNet } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
 export type { PlacedAssignment };

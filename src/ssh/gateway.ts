@@ -10,7 +10,6 @@ import { eq } from "drizzle-orm";
 import { type Connection, type ParsedKey, type PseudoTtyInfo, Server, type ServerChannel, utils } from "ssh2";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
-import type { Role } from "../domain/rules";
 import { dataLayout } from "../lib/layout";
 import { nodeExecutor } from "../nodes/service";
 import { trainingFor } from "../trainings/service";

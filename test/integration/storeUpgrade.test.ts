@@ -15,7 +15,8 @@ import postgres from "postgres";
 import { backupNow, restore } from "../../src/backup/backup";
 import { type Config, loadConfig } from "../../src/config";
 import { ManualClock } from "../../src/lib/clock";
-import { openStore, type Store, sqliteFile } from "../../src/store/store";
+import { dataLayout } from "../../src/lib/layout";
+import { openStore, type Store } from "../../src/store/store";
 import { freshPgDatabase, STORE_TARGETS } from "../helpers/stores";
 
 /** The last migration of the previous schema. */
@@ -140,7 +141,7 @@ async function storedJsonTypes(config: Config): Promise<string[]> {
       await client.end();
     }
   }
-  const sqlite = new Database(sqliteFile(config.dataDir), { readonly: true });
+  const sqlite = new Database(dataLayout(config.dataDir).sqliteFile, { readonly: true });
   try {
     const row = sqlite.query(query("json_type")).get() as { a: string; p: string; g: string };
     return [row.a, row.p, row.g];
@@ -174,7 +175,7 @@ for (const target of STORE_TARGETS) {
         for (const stmt of OLD_ROWS) await client.unsafe(stmt);
         await client.end();
       } else {
-        const sqlite = new Database(sqliteFile(old.dataDir), { create: true });
+        const sqlite = new Database(dataLayout(old.dataDir).sqliteFile, { create: true });
         migrateSqlite(drizzleSqlite(sqlite), { migrationsFolder: folder });
         for (const stmt of OLD_ROWS) sqlite.run(stmt);
         sqlite.close();
