@@ -76,7 +76,9 @@ export class FreeCapacity {
   private readonly partial: Set<Device>[] = Array.from({ length: QUARTERS }, () => new Set<Device>());
   private readonly slots = new Map<string, Slot>();
   private freeWhole = 0;
-  private readonly failed = new Set<string>();
+  /** Shapes that did not fit, with the reason and the count of `take`s when it was written. */
+  private readonly failed = new Map<string, { reason: string; takes: number }>();
+  private takes = 0;
 
   constructor(private readonly source: readonly NodeState[]) {
     for (const node of source) {
@@ -102,14 +104,20 @@ export class FreeCapacity {
     const span = (options.allowSpan ?? true) && job.nodes === undefined && job.gpus > 1;
     // Free capacity only shrinks (take), so a shape that did not fit does not fit later either.
     const shape = `${job.gpus}/${job.nodes ?? 0}/${job.cpus ?? 0}/${job.memoryMiB ?? 0}/${span}`;
-    const found = this.failed.has(shape) ? null : this.search(job, span);
-    if (found) return found;
-    this.failed.add(shape);
-    return { reason: this.whyNot(job, span) };
+    const failed = this.failed.get(shape);
+    if (!failed) {
+      const found = this.search(job, span);
+      if (found) return found;
+    } else if (failed.takes === this.takes) return { reason: failed.reason };
+    // The reason names counts that a take may have changed since.
+    const reason = this.whyNot(job, span);
+    this.failed.set(shape, { reason, takes: this.takes });
+    return { reason };
   }
 
   /** Marks the devices, CPUs and memory of a placement of `job` as used. */
   take(job: JobRequest, placement: Placement): void {
+    this.takes++;
     for (const a of placement.assignments) {
       const slot = this.slots.get(a.nodeId);
       if (!slot) throw new Error(`node ${a.nodeId} is not schedulable`);

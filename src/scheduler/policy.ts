@@ -35,8 +35,8 @@ export function queueCursor(
   policy: QueuePolicy,
   fairness: Fairness = { workspaces: [] },
 ): QueueCursor {
-  if (policy === "drf") return new DrfCursor(pending, fairness);
-  const order = [...pending].sort(byAge);
+  const order = byAgeOrder(pending);
+  if (policy === "drf") return new DrfCursor(order, fairness);
   if (policy === "lifo") order.reverse();
   let i = 0;
   return { next: () => order[i++], placed: () => {} };
@@ -63,7 +63,48 @@ export function dominantShare(held: Resources, of: Resources): number {
 }
 
 function byAge(a: JobRequest, b: JobRequest): number {
-  return a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.submittedAt - b.submittedAt || byId(a, b);
+}
+
+function byId(a: JobRequest, b: JobRequest): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * The jobs oldest first (ties: by id), as `[...jobs].sort(byAge)`. A comparator sort of 100,000
+ * jobs costs tens of ms in calls alone, so the times are sorted as numbers: each key is the job's
+ * time since the oldest, times the count, plus its index, which is exact while it stays below
+ * 2^53; runs of equal times are then put in id order. Otherwise (huge spans, fractional times)
+ * the comparator sort.
+ */
+export function byAgeOrder(jobs: readonly JobRequest[]): JobRequest[] {
+  const n = jobs.length;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let integral = true;
+  for (const j of jobs) {
+    const t = j.submittedAt;
+    if (t < min) min = t;
+    if (t > max) max = t;
+    if (!Number.isSafeInteger(t)) integral = false;
+  }
+  if (n < 64 || !integral || (max - min + 1) * n >= Number.MAX_SAFE_INTEGER) return [...jobs].sort(byAge);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = ((jobs[i] as JobRequest).submittedAt - min) * n + i;
+  keys.sort();
+  const order = new Array<JobRequest>(n);
+  for (let i = 0; i < n; i++) order[i] = jobs[(keys[i] as number) % n] as JobRequest;
+  for (let start = 0; start < n; ) {
+    const t = (order[start] as JobRequest).submittedAt;
+    let end = start + 1;
+    while (end < n && (order[end] as JobRequest).submittedAt === t) end++;
+    if (end - start > 1) {
+      const run = order.slice(start, end).sort(byId);
+      for (let i = 0; i < run.length; i++) order[start + i] = run[i] as JobRequest;
+    }
+    start = end;
+  }
+  return order;
 }
 
 interface UserQueue {
@@ -71,6 +112,8 @@ interface UserQueue {
   of: Resources;
   share: number;
   jobs: JobRequest[];
+  /** The jobs' places in the age order of all pending jobs (ties between users go to the older job). */
+  ranks: number[];
   /** jobs[next] is the user's next job. */
   next: number;
 }
@@ -78,11 +121,12 @@ interface UserQueue {
 class DrfCursor implements QueueCursor {
   private readonly heap = new Heap<UserQueue>((a, b) => {
     if (a.share !== b.share) return a.share < b.share;
-    return byAge(a.jobs[a.next] as JobRequest, b.jobs[b.next] as JobRequest) < 0;
+    return (a.ranks[a.next] as number) < (b.ranks[b.next] as number);
   });
-  /** Handed out its job last; back into the heap on the next call, once `placed` may have changed its share. */
+  /** Handed out its job last (still the heap's top); moved on the next call, once `placed` may have changed its share. */
   private out: UserQueue | null = null;
 
+  /** `pending` oldest first. */
   constructor(pending: readonly JobRequest[], fairness: Fairness) {
     const gpusOf = new Map(fairness.workspaces.map((w) => [w.name, w.trainingGpus]));
     const held = new Map<string, Resources>();
@@ -93,7 +137,8 @@ class DrfCursor implements QueueCursor {
       r.memoryMiB += h.memoryMiB ?? 0;
     }
     const users = new Map<string, UserQueue>();
-    for (const job of pending) {
+    for (let rank = 0; rank < pending.length; rank++) {
+      const job = pending[rank] as JobRequest;
       const key = userKey(job.workspace, job.user);
       let u = users.get(key);
       if (!u) {
@@ -103,20 +148,25 @@ class DrfCursor implements QueueCursor {
           memoryMiB: fairness.clusterMemoryMiB ?? 0,
         };
         const mine = { ...(held.get(key) ?? { gpus: 0, cpus: 0, memoryMiB: 0 }) };
-        u = { held: mine, of, share: dominantShare(mine, of), jobs: [], next: 0 };
+        u = { held: mine, of, share: dominantShare(mine, of), jobs: [], ranks: [], next: 0 };
         users.set(key, u);
       }
+      // Handed in oldest first, so each user's jobs are in age order as they come.
       u.jobs.push(job);
+      u.ranks.push(rank);
     }
-    for (const u of users.values()) {
-      u.jobs.sort(byAge);
-      this.heap.push(u);
-    }
+    for (const u of users.values()) this.heap.push(u);
   }
 
   next(): JobRequest | undefined {
-    if (this.out && this.out.next < this.out.jobs.length) this.heap.push(this.out);
-    this.out = this.heap.pop() ?? null;
+    // The user handed out last stays on top of the heap; its key only grew since (its next job
+    // is younger, `placed` raised its share), so it sinks to its place, or leaves when done.
+    const last = this.out;
+    if (last) {
+      if (last.next < last.jobs.length) this.heap.sinkTop();
+      else this.heap.pop();
+    }
+    this.out = this.heap.peek() ?? null;
     if (!this.out) return undefined;
     return this.out.jobs[this.out.next++];
   }
@@ -162,22 +212,35 @@ class Heap<T> {
     items[i] = item;
   }
 
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    this.sinkTop();
+    return top;
+  }
+
+  /** Restores the order after the top's key grew. */
+  sinkTop(): void {
+    const items = this.items;
+    const item = items[0];
+    if (item === undefined) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= items.length) break;
       const r = l + 1;
       const child = r < items.length && this.less(items[r] as T, items[l] as T) ? r : l;
-      if (!this.less(items[child] as T, last)) break;
+      if (!this.less(items[child] as T, item)) break;
       items[i] = items[child] as T;
       i = child;
     }
-    items[i] = last;
-    return top;
+    items[i] = item;
   }
 }

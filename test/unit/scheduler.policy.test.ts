@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { dominantShare, type Fairness, orderQueue, queueCursor } from "../../src/scheduler/policy";
+import { byAgeOrder, dominantShare, type Fairness, orderQueue, queueCursor } from "../../src/scheduler/policy";
 import type { JobRequest, QueuePolicy } from "../../src/scheduler/types";
 
 const job = (id: string, user: string, submittedAt: number, extra: Partial<JobRequest> = {}): JobRequest => ({
@@ -126,5 +126,70 @@ describe("queue policies", () => {
     expect(dominantShare({ gpus: 1, cpus: 30, memoryMiB: 10 }, { gpus: 4, cpus: 100, memoryMiB: 0 })).toBe(0.3);
     expect(dominantShare({ gpus: 3, cpus: 30, memoryMiB: 10 }, { gpus: 4, cpus: 100, memoryMiB: 0 })).toBe(0.75);
     expect(dominantShare({ gpus: 3, cpus: 0, memoryMiB: 0 }, { gpus: 0, cpus: 0, memoryMiB: 0 })).toBe(0);
+  });
+
+  describe("large queues", () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const byAge = (a: JobRequest, b: JobRequest) =>
+      a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const queue = (n: number, time: () => number, users = 7) =>
+      Array.from({ length: n }, (_, i) => job(`j${rand(1_000_000)}-${i}`, `u${rand(users)}`, time()));
+
+    test.each<[string, () => number]>([
+      ["many ties", () => 1_000 + rand(20)],
+      ["negative times", () => -rand(50_000)],
+      ["fractional times", () => rand(100) / 7],
+      ["a span too wide for number keys", () => (rand(2) ? -1e15 : 1e15) + rand(10)],
+    ])("age order is the comparator's: %s", (_name, time) => {
+      const jobs = queue(500, time);
+      expect(byAgeOrder(jobs).map((j) => j.id)).toEqual([...jobs].sort(byAge).map((j) => j.id));
+    });
+
+    test("drf matches a plain progressive filling, placed or not at random", () => {
+      const jobs = queue(400, () => rand(300), 9).map((j, i) => ({ ...j, gpus: 1 + (i % 3), cpus: rand(8) }));
+      const fairness: Fairness = {
+        workspaces: [ws(40)],
+        clusterCpus: 64,
+        held: [{ workspace: "ws", user: "u1", gpus: 3, cpus: 2 }],
+      };
+      const placeIt = jobs.map(() => rand(3) > 0);
+      const index = new Map(jobs.map((j, i) => [j.id, i]));
+      // Reference: every step scans every user for the smallest share, then the oldest head job.
+      const held = new Map<string, { gpus: number; cpus: number }>([["u1", { gpus: 3, cpus: 2 }]]);
+      const left = new Map<string, JobRequest[]>();
+      for (const j of [...jobs].sort(byAge)) left.set(j.user, [...(left.get(j.user) ?? []), j]);
+      const share = (u: string) => {
+        const h = held.get(u) ?? { gpus: 0, cpus: 0 };
+        return Math.max(h.gpus / 40, h.cpus / 64);
+      };
+      const expected: string[] = [];
+      for (;;) {
+        let best: JobRequest | undefined;
+        for (const [u, js] of left) {
+          const head = js[0];
+          if (!head) continue;
+          if (!best || share(u) < share(best.user) || (share(u) === share(best.user) && byAge(head, best) < 0))
+            best = head;
+        }
+        if (!best) break;
+        left.get(best.user)?.shift();
+        expected.push(best.id);
+        if (placeIt[index.get(best.id) as number]) {
+          const h = held.get(best.user) ?? { gpus: 0, cpus: 0 };
+          held.set(best.user, { gpus: h.gpus + best.gpus, cpus: h.cpus + (best.cpus ?? 0) });
+        }
+      }
+      const cursor = queueCursor(jobs, "drf", fairness);
+      const got: string[] = [];
+      for (let j = cursor.next(); j; j = cursor.next()) {
+        got.push(j.id);
+        if (placeIt[index.get(j.id) as number]) cursor.placed(j);
+      }
+      expect(got).toEqual(expected);
+    });
   });
 });
