@@ -1,4 +1,6 @@
-// What services get: the store, the clock, settings, a logger and the process-wide counters.
+// What services get: the store, the clock, settings, a logger and the process-wide state
+// (counters, caches, GPU usage, job signals, SSH ports, notebook use). Built once, here; nothing
+// assigns to it afterwards.
 
 import type { AccessLog } from "./accesslog/writer";
 import { PrincipalCache } from "./auth/cache";
@@ -8,8 +10,12 @@ import { LogHub } from "./jobs/logs";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/logger";
 import { ReadCache } from "./lib/readCache";
+import { ChangeSignal } from "./lib/signal";
 import { NodeManager } from "./nodes/manager";
+import { NotebookUse } from "./notebooks/use";
+import { GpuUsage } from "./scheduler/usage";
 import { loadOrCreateMasterKey, type MasterKey } from "./ssh/keys";
+import { SshPorts } from "./ssh/ports";
 import type { Store } from "./store/store";
 
 export interface Deps {
@@ -25,14 +31,14 @@ export interface Deps {
   masterKey: MasterKey;
   /** SSH sessions, Docker engines and health of the nodes. */
   nodes: NodeManager;
-  /** GPUs held by live jobs on a node (the scheduler fills this in). */
-  gpusInUse: (nodeId: string) => number;
-  /** Training GPUs held by live jobs of a workspace (the scheduler fills this in). */
-  workspaceGpusInUse: (workspace: string) => number;
-  /** Called after any job state change: wakes the scheduler and refreshes GPU usage. */
-  jobsChanged: () => void;
-  /** The SSH gateway port of a running job (null when it has none). */
-  sshPortOf: (jobId: string) => number | null;
+  /** GPUs held by live jobs per node and per workspace pool (the scheduler keeps it current). */
+  gpuUsage: GpuUsage;
+  /** Told after any job change (submit, state change): the scheduler subscribes and wakes. */
+  jobSignals: ChangeSignal;
+  /** The SSH gateway port of each running job (the gateway registers them). */
+  sshPorts: SshPorts;
+  /** When each notebook was last used through the proxy (for the idle timeout). */
+  notebookUse: NotebookUse;
   /** Job logs on disk and their live followers. */
   logs: LogHub;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
@@ -46,10 +52,10 @@ type Derived =
   | "userPages"
   | "masterKey"
   | "nodes"
-  | "gpusInUse"
-  | "workspaceGpusInUse"
-  | "jobsChanged"
-  | "sshPortOf"
+  | "gpuUsage"
+  | "jobSignals"
+  | "sshPorts"
+  | "notebookUse"
   | "logs";
 
 export function createDeps(base: Omit<Deps, Derived>): Deps {
@@ -58,10 +64,10 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     ...base,
     masterKey,
     nodes: new NodeManager(base.config, masterKey, base.logger, base.clock),
-    gpusInUse: () => 0,
-    workspaceGpusInUse: () => 0,
-    jobsChanged: () => {},
-    sshPortOf: () => null,
+    gpuUsage: new GpuUsage(),
+    jobSignals: new ChangeSignal(),
+    sshPorts: new SshPorts(),
+    notebookUse: new NotebookUse(),
     logs: new LogHub(base.config.dataDir),
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),

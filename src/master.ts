@@ -1,8 +1,10 @@
-// Starting and stopping the whole master: config → store → deps → app → loops.
+// Starting and stopping the whole master: config → store → deps → app → loops. The one
+// composition root: the CLI's `start` and the tests' in-process master (test/helpers/testMaster)
+// both build on startMaster, the tests with the options below.
 import { mkdirSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { createAccessLog } from "./accesslog/writer";
-import { createHandler } from "./app";
+import { createHandler, type Handler } from "./app";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
 import { createDeps, type Deps } from "./deps";
@@ -10,8 +12,9 @@ import { ensureDefaultImage } from "./images/service";
 import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
+import { realTicker, type Ticker, type Timer } from "./lib/ticker";
 import { probeAllNodes, registerLocalNode } from "./nodes/service";
-import { notebookLastUse, notebookSockets } from "./notebooks/proxy";
+import { notebookSockets } from "./notebooks/proxy";
 import { stopIdleNotebooks } from "./notebooks/service";
 import { SchedulerLoop } from "./scheduler/loop";
 import { SshGateway } from "./ssh/gateway";
@@ -19,19 +22,44 @@ import { jobRoots } from "./ssh/roots";
 import { openStore } from "./store/store";
 import { bootstrapRoot } from "./users/service";
 
+/** The ticker's names for the master's periodic work (besides the scheduler's, SCHEDULER_TIMER). */
+export const NODE_HEALTH_TIMER = "node-health";
+export const NOTEBOOK_IDLE_TIMER = "notebook-idle";
+
+export interface MasterOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Drives the scheduler's backstop pass, the node health rounds and the notebook idle check (default: setInterval). */
+  ticker?: Ticker;
+  /** Listen on config.host:port with Bun.serve (default true); without, requests go to `handler`. */
+  serve?: boolean;
+  /** Run the scheduler (and reconcile live jobs with Docker first) (default true). */
+  scheduler?: boolean;
+  /** Run the daily backup on HANGAR_BACKUP_CRON (default true). */
+  backups?: boolean;
+  /** Register the master as node `local` through its own Docker (default true). */
+  localNode?: boolean;
+  /** Register the default image at first start (default true). */
+  defaultImage?: boolean;
+  /** How often the access log writes its lines (ms; default the writer's). */
+  accessLogFlushMs?: number;
+}
+
 export interface Master {
   deps: Deps;
-  url: string;
-  port: number;
+  /** The app: what Bun.serve calls. */
+  handler: Handler;
+  /** Null without `serve`. */
+  url: string | null;
+  port: number | null;
+  scheduler: SchedulerLoop | null;
   generatedRootPassword?: string;
   stop(): Promise<void>;
 }
 
-export async function startMaster(
-  config: Config,
-  options: { clock?: Clock; logger?: Logger; schedule?: boolean } = {},
-): Promise<Master> {
+export async function startMaster(config: Config, options: MasterOptions = {}): Promise<Master> {
   const logger = options.logger ?? createLogger();
+  const ticker = options.ticker ?? realTicker;
   mkdirSync(config.dataDir, { recursive: true });
   const releasePid = claimPidFile(config.dataDir);
   const store = await openStore(config);
@@ -40,57 +68,66 @@ export async function startMaster(
     store,
     clock: options.clock ?? systemClock,
     logger,
-    accessLog: createAccessLog(config.dataDir),
+    accessLog: createAccessLog(config.dataDir, options.accessLogFlushMs),
   });
   const root = await bootstrapRoot(deps);
-  await registerLocalNode(deps, displayHost(config.host)).catch((err) =>
-    logger.warn("registering the master as node local failed", { err }),
-  );
-  const healthLoop = startHealthLoop(deps);
-  await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
+  if (options.localNode !== false)
+    await registerLocalNode(deps, displayHost(config.host)).catch((err) =>
+      logger.warn("registering the master as node local failed", { err }),
+    );
+  const healthLoop = startHealthLoop(deps, ticker);
+  if (options.defaultImage !== false)
+    await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
   const gateway = new SshGateway(deps, (jobId) => jobRoots(deps, jobId));
-  deps.sshPortOf = (jobId) => gateway.portOf(jobId);
-  const scheduler = new SchedulerLoop(deps, () => gateway.sync());
-  await scheduler.reconcile();
-  scheduler.start();
+  let scheduler: SchedulerLoop | null = null;
+  if (options.scheduler !== false) {
+    scheduler = new SchedulerLoop(deps, { ticker, afterPass: () => gateway.sync() });
+    await scheduler.reconcile();
+    scheduler.start();
+  }
   // Use is tracked in memory: after a restart, an unused notebook counts from the master's start
   // (not from its own, which would stop every long-running notebook at once).
   const startedAt = deps.clock.now().getTime();
-  const idleNotebooks = setInterval(
-    () =>
-      void stopIdleNotebooks(deps, notebookLastUse, startedAt).catch((err) => logger.warn("idle notebooks", { err })),
-    1000,
+  const idleNotebooks = ticker.every(NOTEBOOK_IDLE_TIMER, 1000, () =>
+    stopIdleNotebooks(deps, (jobId) => deps.notebookUse.lastUse(jobId), startedAt).catch((err) =>
+      logger.warn("idle notebooks", { err }),
+    ),
   );
   const handler = createHandler(deps);
-  const server = Bun.serve({
-    port: config.port,
-    hostname: config.host,
-    // Large uploads (datasets, image tars) are streamed; the limit is enforced per route.
-    maxRequestBodySize: 1024 ** 4,
-    fetch: handler,
-    websocket: notebookSockets(deps),
-  });
-  const port = server.port ?? config.port;
-  const backups = options.schedule === false ? null : scheduleBackups(config, deps.clock, logger);
-  const url = `http://${displayHost(config.host)}:${port}`;
-  logger.info("master started", { url, dataDir: config.dataDir, store: store.kind });
+  const server =
+    options.serve === false
+      ? null
+      : Bun.serve({
+          port: config.port,
+          hostname: config.host,
+          // Large uploads (datasets, image tars) are streamed; the limit is enforced per route.
+          maxRequestBodySize: 1024 ** 4,
+          fetch: handler,
+          websocket: notebookSockets(deps),
+        });
+  const port = server ? (server.port ?? config.port) : null;
+  const backups = options.backups === false ? null : scheduleBackups(config, deps.clock, logger);
+  const url = port === null ? null : `http://${displayHost(config.host)}:${port}`;
+  if (url) logger.info("master started", { url, dataDir: config.dataDir, store: store.kind });
 
   let stopped = false;
   return {
     deps,
+    handler,
     url,
     port,
+    scheduler,
     generatedRootPassword: root.generatedPassword,
     async stop() {
       if (stopped) return;
       stopped = true;
       backups?.stop();
       healthLoop.stop();
-      clearInterval(idleNotebooks);
-      await scheduler.stop();
+      idleNotebooks.stop();
+      await scheduler?.stop();
       await gateway.close();
       await deps.nodes.close();
-      await server.stop(true);
+      await server?.stop(true);
       deps.accessLog.close();
       await store.close();
       releasePid();
@@ -106,16 +143,14 @@ function displayHost(host: string): string {
 }
 
 /** Probes every node that should be attached, every HANGAR_NODE_PROBE_SECONDS; rounds never overlap. */
-function startHealthLoop(deps: Deps): { stop(): void } {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    probeAllNodes(deps)
+function startHealthLoop(deps: Deps, ticker: Ticker): Timer {
+  let round: Promise<void> | null = null;
+  return ticker.every(NODE_HEALTH_TIMER, deps.config.nodeProbeSeconds * 1000, () => {
+    round ??= probeAllNodes(deps)
       .catch((err) => deps.logger.error("node health round failed", { err }))
       .finally(() => {
-        running = false;
+        round = null;
       });
-  }, deps.config.nodeProbeSeconds * 1000);
-  return { stop: () => clearInterval(timer) };
+    return round;
+  });
 }

@@ -123,7 +123,7 @@ async function queueDeploymentJob(deps: Deps, principal: Principal, dep: Deploym
       .set({ jobId: job.id, updatedAt: now })
       .where(eq(store.t.deployments.id, dep.id));
   });
-  deps.jobsChanged();
+  deps.jobSignals.changed();
 }
 
 async function deploymentRow(deps: Deps, ws: string, name: string): Promise<DeploymentRow> {

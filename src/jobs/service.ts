@@ -119,7 +119,7 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
     updatedAt: now,
   }));
   await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, rows));
-  deps.jobsChanged();
+  deps.jobSignals.changed();
   const items = await Promise.all(ids.map((id) => jobView(deps, id)));
   return { items, total: items.length };
 }
@@ -176,7 +176,7 @@ async function visibleJob(deps: Deps, principal: Principal, id: string): Promise
 }
 
 export async function getJob(deps: Deps, principal: Principal, id: string) {
-  return toView(await visibleJob(deps, principal, id), deps.sshPortOf(id));
+  return toView(await visibleJob(deps, principal, id), deps.sshPorts.of(id));
 }
 
 export async function listJobs(
@@ -193,7 +193,7 @@ export async function listJobs(
     .where(eq(deps.store.t.jobs.trainingId, training.row.id))
     .orderBy(asc(deps.store.t.jobs.createdAt), asc(deps.store.t.jobs.seq));
   return {
-    items: rows.slice(page.offset, page.offset + page.limit).map((r) => toView(r, deps.sshPortOf(r.id))),
+    items: rows.slice(page.offset, page.offset + page.limit).map((r) => toView(r, deps.sshPorts.of(r.id))),
     total: rows.length,
   };
 }

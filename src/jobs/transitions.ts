@@ -99,7 +99,7 @@ export async function moveJob(
     await db.insert(store.t.jobEvents).values({ jobId, at: now, fromState: from, toState: to, reason });
     return updated as JobRow;
   });
-  deps.jobsChanged();
+  deps.jobSignals.changed();
   return row;
 }
 
@@ -114,15 +114,15 @@ export class StaleJobState extends Error {
 }
 
 /**
- * Updates the reason a pending job waits, without a state change (not a transition); `code` is
- * the reason's code (by default `queued`).
+ * Updates the reason a pending job waits, without a state change (not a transition): `code` is
+ * the reason's code (by default `queued`), `attempts` its count of failed fits, `queuedAt` when it
+ * entered the queue.
  */
 export async function setWaitingReason(
   deps: Deps,
   jobId: string,
   reason: string,
-  attempts?: number,
-  code: JobReasonCode = "queued",
+  fields: { code?: JobReasonCode; attempts?: number; queuedAt?: string } = {},
 ): Promise<void> {
   const { store } = deps;
   await store.tx((db) =>
@@ -130,8 +130,9 @@ export async function setWaitingReason(
       .update(store.t.jobs)
       .set({
         statusReason: reason,
-        reasonCode: code,
-        ...(attempts !== undefined ? { attempts } : {}),
+        reasonCode: fields.code ?? "queued",
+        ...(fields.attempts !== undefined ? { attempts: fields.attempts } : {}),
+        ...(fields.queuedAt !== undefined ? { queuedAt: fields.queuedAt } : {}),
         updatedAt: deps.clock.now().toISOString(),
       })
       .where(eq(store.t.jobs.id, jobId)),

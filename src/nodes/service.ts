@@ -94,7 +94,7 @@ async function findRow(deps: Deps, id: string): Promise<NodeRow> {
   return row;
 }
 
-const view = (deps: Deps, row: NodeRow): NodeView => toNodeView(row, deps.gpusInUse(row.id), gpuSummary);
+const view = (deps: Deps, row: NodeRow): NodeView => toNodeView(row, deps.gpuUsage.onNode(row.id), gpuSummary);
 
 export async function listNodes(deps: Deps) {
   const items = (await rows(deps)).map((r) => view(deps, r));
@@ -238,7 +238,7 @@ async function save(deps: Deps, id: string, set: Partial<NodeRow>): Promise<Node
 export async function deleteNode(deps: Deps, id: string): Promise<void> {
   const row = await findRow(deps, id);
   if (id === LOCAL_NODE_ID) throw conflict("the master node cannot be deleted; disconnect it instead", "local_node");
-  if (deps.gpusInUse(id) > 0)
+  if (deps.gpuUsage.onNode(id) > 0)
     throw conflict(`jobs are running on node ${row.name}; wait for them or cancel them`, "node_busy");
   const running = await (await deps.nodes.executor(toAddress(row)))
     .list()

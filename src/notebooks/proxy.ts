@@ -11,10 +11,6 @@ import { trainingFor } from "../trainings/service";
 import { notebookTarget } from "./service";
 
 const PATH = /^\/notebooks\/([a-z0-9-]+)\/([a-z0-9-]+)(\/.*)?$/;
-const lastUse = new Map<string, number>();
-
-export const notebookLastUse = (jobId: string) => lastUse.get(jobId);
-
 export interface NotebookSocketData {
   kind: "notebook";
   target: string;
@@ -50,7 +46,7 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
   try {
     const r = await resolve(deps, request);
     if (!r) return null;
-    lastUse.set(r.target.jobId, deps.clock.now().getTime());
+    deps.notebookUse.used(r.target.jobId, deps.clock.now().getTime());
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const data: NotebookSocketData = {
         kind: "notebook",
@@ -87,7 +83,7 @@ export function notebookSockets(deps: Deps) {
         d.queue = [];
       };
       up.onmessage = (ev) => {
-        lastUse.set(d.jobId, deps.clock.now().getTime());
+        deps.notebookUse.used(d.jobId, deps.clock.now().getTime());
         ws.send(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer));
       };
       up.onclose = () => ws.close();
@@ -95,7 +91,7 @@ export function notebookSockets(deps: Deps) {
     },
     message(ws: ServerWebSocket<NotebookSocketData>, message: string | Buffer) {
       const d = ws.data;
-      lastUse.set(d.jobId, deps.clock.now().getTime());
+      deps.notebookUse.used(d.jobId, deps.clock.now().getTime());
       const m = typeof message === "string" ? message : (new Uint8Array(message) as Uint8Array<ArrayBuffer>);
       if (d.upstream?.readyState === WebSocket.OPEN) d.upstream.send(m);
       else d.queue.push(m);

@@ -66,7 +66,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
     createdBy: principal.userId,
   });
   await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, [job], () => "notebook started"));
-  deps.jobsChanged();
+  deps.jobSignals.changed();
   return getTraining(deps, principal, ws, tr);
 }
 

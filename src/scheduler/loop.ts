@@ -1,49 +1,67 @@
-// The scheduler loop (effects): reads the store, asks the pure pass what to start, applies it.
-// A submit or a job end wakes it at once; a slow backstop pass catches anything missed. It also
-// turns jobs on a lost node `lost` (requeued once) and reconciles jobs with Docker at start.
-import { inArray } from "drizzle-orm";
+// The scheduler loop (effects): reads a snapshot through the scheduler's store (store.ts), asks
+// the pure decision (decide.ts) what to do, applies it (apply.ts). A job change (jobSignals)
+// wakes it at once; a slow backstop pass on the ticker catches anything missed. It keeps the
+// GPU usage view current, removes orphaned containers and reconciles jobs with Docker at start.
 import type { Deps } from "../deps";
-import { isFinal, type JobState } from "../domain/jobState";
-import type { Gpu } from "../domain/nodeFacts";
-import { workspaceStatus } from "../domain/reservations";
-import { engineMessage as dockerMessage } from "../executor/port";
+import { engineMessage } from "../executor/port";
 import { JOB_LABEL } from "../executor/spec";
-import { followJob, launchJob, stopJobContainers } from "../jobs/runner";
-import { type JobRow, moveJob, setWaitingReason } from "../jobs/transitions";
+import { followJob, stopJobContainers } from "../jobs/runner";
+import { moveJob } from "../jobs/transitions";
+import { realTicker, type Ticker, type Timer } from "../lib/ticker";
 import { nodeExecutor } from "../nodes/service";
-import { schedulePass } from "./pass";
-import { deploymentPool, type Holding, type JobRequest, type NodeState, poolOf, type WorkspaceShare } from "./types";
+import { applyActions } from "./apply";
+import { decide, type Snapshot } from "./decide";
+import { DrizzleSchedulerStore, type SchedulerStore } from "./store";
+import { countUsage } from "./usage";
 
-const LIVE: JobState[] = ["starting", "running"];
+/** The ticker's name for the backstop pass. */
+export const SCHEDULER_TIMER = "scheduler";
+
+export interface SchedulerOptions {
+  /** Default: the deps' store. */
+  store?: SchedulerStore;
+  /** Drives the backstop pass (default: setInterval). */
+  ticker?: Ticker;
+  /** Runs after every pass (e.g. the SSH gateway opening ports of running jobs). */
+  afterPass?: () => Promise<void>;
+}
 
 export class SchedulerLoop {
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly store: SchedulerStore;
+  private readonly ticker: Ticker;
+  private readonly afterPass: () => Promise<void>;
+  private timer: Timer | null = null;
+  private unsubscribe: (() => void) | null = null;
   private running: Promise<void> | null = null;
   private again = false;
-  private nodeErrorSince = new Map<string, number>();
+  /** Since when each node has been in `error` (decide keeps it up to date). */
+  private nodeErrorSince: ReadonlyMap<string, number> = new Map();
   private lastSweep = 0;
-  private nodeUse = new Map<string, number>();
-  private workspaceUse = new Map<string, number>();
 
   constructor(
     private readonly deps: Deps,
-    /** Runs after every pass (e.g. the SSH gateway opening ports of running jobs). */
-    private readonly afterPass: () => Promise<void> = async () => {},
+    options: SchedulerOptions = {},
   ) {
-    deps.gpusInUse = (nodeId) => this.nodeUse.get(nodeId) ?? 0;
-    deps.workspaceGpusInUse = (ws) => this.workspaceUse.get(ws) ?? 0;
-    deps.jobsChanged = () => this.wake();
+    this.store = options.store ?? new DrizzleSchedulerStore(deps.store);
+    this.ticker = options.ticker ?? realTicker;
+    this.afterPass = options.afterPass ?? (async () => {});
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.deps.config.schedulerBackstopSeconds * 1000);
+    this.unsubscribe = this.deps.jobSignals.subscribe(() => this.wake());
+    this.timer = this.ticker.every(SCHEDULER_TIMER, this.deps.config.schedulerBackstopSeconds * 1000, () => {
+      this.wake();
+      return this.idle();
+    });
     this.wake();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.timer?.stop();
     this.timer = null;
-    await this.running;
+    await this.idle();
   }
 
   /** Runs a pass soon; passes never overlap (a wake during a pass runs one more after it). */
@@ -68,168 +86,29 @@ export class SchedulerLoop {
     while (this.running) await this.running;
   }
 
+  /** One pass: snapshot → decide → apply. */
   async pass(): Promise<void> {
-    const { deps } = this;
-    const { store } = deps;
-    const now = deps.clock.now().getTime();
-    const active = await store.db
-      .select()
-      .from(store.t.jobs)
-      .where(inArray(store.t.jobs.status, ["pending", ...LIVE]));
-    const live = active.filter((j) => LIVE.includes(j.status));
-    const nodes = await store.db.select().from(store.t.nodes);
-    await this.handleLostNodes(nodes, live, now);
-    this.recount(live);
+    const now = this.deps.clock.now().getTime();
+    const decision = decide(await this.snapshot(), now, this.deps.config);
+    this.nodeErrorSince = decision.nodeErrorSince;
+    this.deps.gpuUsage.set(decision.usage);
+    await applyActions(this.deps, decision.actions, now);
+    if (decision.actions.some((a) => a.type === "start" || a.type === "fail" || a.type === "lose"))
+      await this.recount();
+  }
 
-    const pending = active.filter((j) => j.status === "pending");
-    const predecessorIds = pending.map((j) => j.afterJobId).filter((x): x is string => x !== null);
-    const predecessors = predecessorIds.length
-      ? await store.db
-          .select({ id: store.t.jobs.id, status: store.t.jobs.status })
-          .from(store.t.jobs)
-          .where(inArray(store.t.jobs.id, predecessorIds))
-      : [];
-    const ended = new Set(predecessors.filter((p) => isFinal(p.status)).map((p) => p.id));
-    const workspaces = await store.db.select().from(store.t.workspaces);
-    const wsActive = new Set(
-      workspaces
-        .filter((w) => workspaceStatus(now, Date.parse(w.startsAt), Date.parse(w.endsAt)) === "active")
-        .map((w) => w.name),
-    );
-    const ready: JobRow[] = [];
-    for (const j of pending) {
-      if (j.afterJobId && !ended.has(j.afterJobId)) continue;
-      if (!wsActive.has(j.workspace)) {
-        const reason = `workspace ${j.workspace} is not active (outside its period)`;
-        if (j.statusReason !== reason) await setWaitingReason(deps, j.id, reason, undefined, "inactive");
-        continue;
-      }
-      if (!j.queuedAt) {
-        j.queuedAt = new Date(now).toISOString();
-        await setWaitingReason(deps, j.id, "queued");
-        await store.tx((db) =>
-          db
-            .update(store.t.jobs)
-            .set({ queuedAt: j.queuedAt })
-            .where(inArray(store.t.jobs.id, [j.id])),
-        );
-      }
-      ready.push(j);
-    }
-    if (ready.length === 0) return;
-
-    const result = schedulePass({
-      pending: ready.map(toRequest),
-      nodes: nodeStates(nodes, live),
-      workspaces: workspaces.flatMap((w): WorkspaceShare[] => [
-        { name: w.name, trainingGpus: w.trainingGpus, inUse: this.workspaceUse.get(w.name) ?? 0 },
-        {
-          name: deploymentPool(w.name),
-          trainingGpus: w.deploymentGpus,
-          inUse: this.workspaceUse.get(deploymentPool(w.name)) ?? 0,
-          gpuKind: "deployment",
-        },
-      ]),
-      fairness: {
-        held: holdings(live),
-        clusterCpus: nodes.reduce((sum, n) => sum + n.cpus, 0),
-        clusterMemoryMiB: nodes.reduce((sum, n) => sum + n.memoryMiB, 0),
-      },
-      // A job spans nodes only when it asks for several (`nodes`); otherwise it waits for one node.
-      allowSpan: false,
-      policy: deps.config.queuePolicy,
-      maxAttempts: deps.config.schedulerMaxAttempts,
-      now,
-      pendingTimeoutMs: deps.config.pendingTimeoutSeconds > 0 ? deps.config.pendingTimeoutSeconds * 1000 : undefined,
-    });
-    const byId = new Map(ready.map((j) => [j.id, j]));
-    for (const p of result.placements) {
-      const where = [...new Set(p.assignments.map((a) => a.nodeId))];
-      const names = where.map((id) => nodes.find((n) => n.id === id)?.name ?? id);
-      try {
-        const row = await moveJob(
-          deps,
-          p.jobId,
-          "starting",
-          `starting on ${names.join(", ")}`,
-          {
-            node: where[0] ?? null,
-            assignments: p.assignments,
-          },
-          { from: ["pending"] },
-        );
-        void launchJob(deps, row);
-      } catch (err) {
-        deps.logger.warn("could not start a placed job", { job: p.jobId, err: dockerMessage(err) });
-      }
-    }
-    for (const w of result.waiting) {
-      const j = byId.get(w.jobId);
-      if (!j) continue;
-      // Only a failed fit counts as a try (skip-after-N); waiting for the workspace or behind the head does not.
-      const attempts = w.cause === "capacity" ? j.attempts + 1 : j.attempts;
-      if (j.statusReason !== w.reason || attempts !== j.attempts)
-        await setWaitingReason(deps, w.jobId, w.reason, attempts, w.cause);
-    }
-    for (const id of result.timedOut) {
-      const failed = await moveJob(
-        deps,
-        id,
-        "failed",
-        `pending longer than ${deps.config.pendingTimeoutSeconds} s`,
-        { finishedAt: new Date(now).toISOString() },
-        { code: "timeout" },
-      ).catch(() => null);
-      if (failed) deps.logs.end(id); // live log followers get their end, as for every other end
-    }
-    const after = await store.db.select().from(store.t.jobs).where(inArray(store.t.jobs.status, LIVE));
-    this.recount(after);
+  private async snapshot(): Promise<Snapshot> {
+    const jobs = await this.store.activeJobs();
+    const nodes = await this.store.nodes();
+    const waitFor = jobs.flatMap((j) => (j.status === "pending" && j.afterJobId ? [j.afterJobId] : []));
+    const predecessors = await this.store.jobStates(waitFor);
+    const workspaces = await this.store.workspaces();
+    return { jobs, nodes, workspaces, predecessors, nodeErrorSince: this.nodeErrorSince };
   }
 
   /** GPUs counted from live jobs only: a job that ended frees its GPUs at once. */
-  private recount(live: JobRow[]): void {
-    this.nodeUse.clear();
-    this.workspaceUse.clear();
-    for (const j of live) {
-      this.workspaceUse.set(poolOf(j), (this.workspaceUse.get(poolOf(j)) ?? 0) + j.gpus);
-      for (const a of j.assignments)
-        this.nodeUse.set(a.nodeId, (this.nodeUse.get(a.nodeId) ?? 0) + (a.fraction ?? a.gpuUuids.length));
-    }
-  }
-
-  /** Jobs on a node that has been in `error` for HANGAR_JOB_LOST_AFTER become lost; requeued once. */
-  private async handleLostNodes(nodes: { id: string; status: string; name: string }[], live: JobRow[], now: number) {
-    const { deps } = this;
-    for (const n of nodes) {
-      if (n.status !== "error") this.nodeErrorSince.delete(n.id);
-      else if (!this.nodeErrorSince.has(n.id)) this.nodeErrorSince.set(n.id, now);
-    }
-    for (const j of live) {
-      const onNodes = j.assignments.map((a) => a.nodeId);
-      const lostNode = onNodes.find((id) => {
-        const since = this.nodeErrorSince.get(id);
-        return since !== undefined && now - since >= deps.config.jobLostAfterSeconds * 1000;
-      });
-      if (!lostNode) continue;
-      const name = nodes.find((n) => n.id === lostNode)?.name ?? lostNode;
-      const lost = await moveJob(deps, j.id, "lost", `node ${name} stopped answering`, {
-        finishedAt: new Date(now).toISOString(),
-      }).catch(() => null);
-      if (!lost) continue;
-      deps.logs.append(j.id, `[hangar] node ${name} stopped answering: job lost\n`);
-      if (lost.retryOnNodeLoss && lost.requeues < 1) {
-        await moveJob(
-          deps,
-          j.id,
-          "pending",
-          `requeued after node ${name} was lost`,
-          { requeues: lost.requeues + 1, assignments: [], node: null, finishedAt: null, startedAt: null, attempts: 0 },
-          { code: "requeued" },
-        );
-        deps.logs.append(j.id, `[hangar] requeued once on another node\n`);
-        deps.logs.setLastTimestamp(j.id, "");
-      } else deps.logs.end(j.id);
-    }
+  private async recount(): Promise<void> {
+    this.deps.gpuUsage.set(countUsage(await this.store.liveJobs()));
   }
 
   /**
@@ -242,18 +121,13 @@ export class SchedulerLoop {
     const now = deps.clock.now().getTime();
     if (!force && now - this.lastSweep < 30_000) return [];
     this.lastSweep = now;
-    const { store } = deps;
-    const live = await store.db
-      .select()
-      .from(store.t.jobs)
-      .where(inArray(store.t.jobs.status, ["pending", ...LIVE]));
     const owned = new Set<string>();
     const starting = new Set<string>();
-    for (const j of live) {
+    for (const j of await this.store.activeJobs()) {
       if (j.status === "starting") starting.add(j.id);
       for (const a of j.assignments) if (a.containerId) owned.add(a.containerId);
     }
-    const nodes = await store.db.select().from(store.t.nodes);
+    const nodes = await this.store.nodes();
     const removed: string[] = [];
     for (const n of nodes.filter((x) => x.status === "attached")) {
       const exec = await nodeExecutor(deps, n.id).catch(() => null);
@@ -277,10 +151,7 @@ export class SchedulerLoop {
    */
   async reconcile(): Promise<void> {
     const { deps } = this;
-    const { store } = deps;
-    const live = await store.db.select().from(store.t.jobs).where(inArray(store.t.jobs.status, LIVE));
-    for (const job of live) {
-      const assignments = job.assignments;
+    for (const job of await this.store.liveJobRows()) {
       try {
         if (job.status === "starting") {
           // The master died while starting it: remove what it left and queue it again.
@@ -296,7 +167,7 @@ export class SchedulerLoop {
           continue;
         }
         let missing = false;
-        for (const a of assignments) {
+        for (const a of job.assignments) {
           const exec = await nodeExecutor(deps, a.nodeId);
           const found = a.containerId ? await exec.inspect(a.containerId).catch(() => null) : null;
           if (!found) missing = true;
@@ -317,49 +188,9 @@ export class SchedulerLoop {
         void followJob(deps, job).catch((err) => deps.logger.error("follow job", { job: job.id, err }));
       } catch (err) {
         // Node unreachable now: the node-loss rule decides later.
-        deps.logger.warn("reconcile job", { job: job.id, err: dockerMessage(err) });
+        deps.logger.warn("reconcile job", { job: job.id, err: engineMessage(err) });
       }
     }
-    this.recount(await store.db.select().from(store.t.jobs).where(inArray(store.t.jobs.status, LIVE)));
+    await this.recount();
   }
-}
-
-function toRequest(j: JobRow): JobRequest {
-  return {
-    id: j.id,
-    workspace: poolOf(j),
-    user: j.createdBy,
-    gpus: j.gpus,
-    ...(j.nodeCount > 1 ? { nodes: j.nodeCount } : {}),
-    submittedAt: Date.parse(j.queuedAt ?? j.createdAt),
-    attempts: j.attempts,
-  };
-}
-
-function nodeStates(
-  nodes: { id: string; desired: string; status: string; gpus: Gpu[]; cpus: number; memoryMiB: number }[],
-  live: JobRow[],
-): NodeState[] {
-  const used = new Map<string, number>();
-  for (const j of live)
-    for (const a of j.assignments)
-      for (const uuid of a.gpuUuids) used.set(uuid, (used.get(uuid) ?? 0) + (a.fraction ?? 1));
-  return nodes.map((n) => ({
-    id: n.id,
-    schedulable: n.desired === "attached" && n.status === "attached",
-    gpus: n.gpus.map((g) => ({ uuid: g.uuid, free: Math.max(0, 1 - (used.get(g.uuid) ?? 0)) })),
-    freeCpus: n.cpus,
-    freeMemoryMiB: n.memoryMiB,
-  }));
-}
-
-function holdings(live: JobRow[]): Holding[] {
-  const map = new Map<string, Holding>();
-  for (const j of live) {
-    const key = `${poolOf(j)}\u0000${j.createdBy}`;
-    const h = map.get(key) ?? { workspace: poolOf(j), user: j.createdBy, gpus: 0 };
-    h.gpus += j.gpus;
-    map.set(key, h);
-  }
-  return [...map.values()];
 }

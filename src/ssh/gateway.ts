@@ -45,10 +45,6 @@ export class SshGateway {
     this.hostKey = gatewayHostKey(deps.config.dataDir);
   }
 
-  portOf(jobId: string): number | null {
-    return this.targets.get(jobId)?.port ?? null;
-  }
-
   /** Opens ports for running jobs and closes those of jobs that stopped. */
   async sync(): Promise<void> {
     const { store } = this.deps;
@@ -69,6 +65,7 @@ export class SshGateway {
 
   private async closeTarget(id: string, t: Target): Promise<void> {
     this.targets.delete(id);
+    this.deps.sshPorts.delete(id);
     const closed = new Promise<void>((resolve) => t.server.close(() => resolve()));
     for (const client of t.clients) client.end();
     await closed;
@@ -95,6 +92,7 @@ export class SshGateway {
       });
       if (ok) {
         this.targets.set(jobId, { jobId, server, port, clients });
+        this.deps.sshPorts.set(jobId, port);
         return;
       }
     }

@@ -168,7 +168,7 @@ export async function getTraining(deps: Deps, principal: Principal, ws: string, 
     .where(eq(deps.store.t.jobs.trainingId, ref.row.id));
   const live = jobs.filter((j) => OPEN_STATES.includes(j.status)).length;
   const running = jobs.some((j) => j.status === "running");
-  const sshPort = jobs.map((j) => deps.sshPortOf(j.id)).find((p) => p !== null) ?? null;
+  const sshPort = jobs.map((j) => deps.sshPorts.of(j.id)).find((p) => p !== null) ?? null;
   const notebookUrl =
     ref.row.type === "notebook" && running ? `/notebooks/${ref.row.workspace}/${ref.row.name}/` : null;
   return view(ref, {

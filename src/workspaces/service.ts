@@ -203,8 +203,8 @@ export async function getWorkspace(deps: Deps, principal: Principal, name: strin
   return {
     ...(await summary(deps, row)),
     gpusInUse: {
-      training: deps.workspaceGpusInUse(name),
-      deployment: deps.workspaceGpusInUse(deploymentPool(name)),
+      training: deps.gpuUsage.ofPool(name),
+      deployment: deps.gpuUsage.ofPool(deploymentPool(name)),
     },
     counts: {
       trainings: await countIn(store.t.trainings),

@@ -1,19 +1,18 @@
-// An in-process master for API tests: real store (SQLite or PostgreSQL), real app, driven
-// through app.handle(new Request(…)) like an HTTP client.
+// An in-process master for API tests, built by startMaster (the one composition root) with a
+// manual clock, a silent logger, no listener, no backups, no node `local` and no default image:
+// real store (SQLite or PostgreSQL), real app, driven through its handler with
+// new Request(…) like an HTTP client. Its timers wait to be stepped (`ticker.tick(name)`), except
+// the scheduler's backstop, which runs on real time (tests set schedulerBackstopSeconds).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAccessLog } from "../../src/accesslog/writer";
-import { createHandler } from "../../src/app";
 import { type Config, loadConfig } from "../../src/config";
-import { createDeps, type Deps } from "../../src/deps";
+import type { Deps } from "../../src/deps";
 import { ManualClock } from "../../src/lib/clock";
 import { silentLogger } from "../../src/lib/logger";
-import { SchedulerLoop } from "../../src/scheduler/loop";
-import { SshGateway } from "../../src/ssh/gateway";
-import { jobRoots } from "../../src/ssh/roots";
-import { openStore } from "../../src/store/store";
-import { bootstrapRoot } from "../../src/users/service";
+import { ManualTicker } from "../../src/lib/ticker";
+import { startMaster } from "../../src/master";
+import { SCHEDULER_TIMER, type SchedulerLoop } from "../../src/scheduler/loop";
 import { freshPgDatabase, type StoreTarget } from "./stores";
 
 export const ROOT_PASSWORD = "rootPass1!";
@@ -21,6 +20,8 @@ export const ROOT_PASSWORD = "rootPass1!";
 export interface TestMaster {
   deps: Deps;
   clock: ManualClock;
+  /** Steps the node health rounds and the notebook idle check (NODE_HEALTH_TIMER, NOTEBOOK_IDLE_TIMER). */
+  ticker: ManualTicker;
   config: Config;
   request(
     method: string,
@@ -54,14 +55,19 @@ export async function startTestMaster(
     ...overrides,
   });
   const clock = new ManualClock(new Date());
-  const store = await openStore(config);
-  const deps = createDeps({ config, store, clock, logger: silentLogger, accessLog: createAccessLog(dataDir, 10) });
-  await bootstrapRoot(deps);
-  const gateway = options.scheduler ? new SshGateway(deps, (jobId) => jobRoots(deps, jobId)) : null;
-  if (gateway) deps.sshPortOf = (jobId) => gateway.portOf(jobId);
-  const scheduler = options.scheduler ? new SchedulerLoop(deps, async () => gateway?.sync()) : null;
-  scheduler?.start();
-  const handle = createHandler(deps);
+  const ticker = new ManualTicker([SCHEDULER_TIMER]);
+  const master = await startMaster(config, {
+    clock,
+    logger: silentLogger,
+    ticker,
+    serve: false,
+    scheduler: options.scheduler ?? false,
+    backups: false,
+    localNode: false,
+    defaultImage: false,
+    accessLogFlushMs: 10,
+  });
+  const { deps, handler } = master;
   let root: string | undefined;
 
   const request: TestMaster["request"] = (method, path, options = {}) => {
@@ -72,7 +78,7 @@ export async function startTestMaster(
       headers.set("content-type", "application/json");
       body = JSON.stringify(options.body);
     }
-    return handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    return handler(new Request(`http://localhost${path}`, { method, headers, body }));
   };
   const json: TestMaster["json"] = async (method, path, options) => {
     const res = await request(method, path, options);
@@ -91,6 +97,7 @@ export async function startTestMaster(
   return {
     deps,
     clock,
+    ticker,
     config,
     request,
     json,
@@ -101,19 +108,14 @@ export async function startTestMaster(
       if (res.status !== 201) throw new Error(`create ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
       return login(userId, password);
     },
-    scheduler,
+    scheduler: master.scheduler,
     async close() {
-      await scheduler?.stop();
-      await gateway?.close();
-      await deps.nodes.close();
-      deps.accessLog.close();
-      await store.close();
+      await master.stop();
       await pg?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
-
 /** Node rows as the node layer would store them for attached workers with these GPU counts. */
 export async function seedAttachedNodes(m: TestMaster, gpuCounts: number[]): Promise<void> {
   const now = m.clock.now().toISOString();
