@@ -77,7 +77,7 @@ export class FreeCapacity {
   private readonly slots = new Map<string, Slot>();
   private freeWhole = 0;
   /** Shapes that did not fit, with the reason and the count of `take`s when it was written. */
-  private readonly failed = new Map<string, { reason: string; takes: number }>();
+  private readonly failed = new ShapeMap<{ reason: string; takes: number }>();
   private takes = 0;
 
   constructor(private readonly source: readonly NodeState[]) {
@@ -103,15 +103,14 @@ export class FreeCapacity {
     if (this.slots.size === 0) return { reason: "no schedulable node" };
     const span = (options.allowSpan ?? true) && job.nodes === undefined && job.gpus > 1;
     // Free capacity only shrinks (take), so a shape that did not fit does not fit later either.
-    const shape = `${job.gpus}/${job.nodes ?? 0}/${job.cpus ?? 0}/${job.memoryMiB ?? 0}/${span}`;
-    const failed = this.failed.get(shape);
+    const failed = this.failed.get(job, span);
     if (!failed) {
       const found = this.search(job, span);
       if (found) return found;
     } else if (failed.takes === this.takes) return { reason: failed.reason };
     // The reason names counts that a take may have changed since.
     const reason = this.whyNot(job, span);
-    this.failed.set(shape, { reason, takes: this.takes });
+    this.failed.set(job, span, { reason, takes: this.takes });
     return { reason };
   }
 
@@ -294,6 +293,40 @@ export class FreeCapacity {
   private partialSet(quarters: number): Set<Device> {
     return this.partial[quarters] as Set<Device>;
   }
+}
+
+/**
+ * Values by a job's shape (GPUs, nodes, CPUs, memory, whether it may span nodes), in maps keyed
+ * by numbers: a joined string key per job costs more than the rest of a failed placement.
+ */
+class ShapeMap<V> {
+  private readonly byGpus = new Map<number, Map<number, Map<number, Map<number, V>>>>();
+
+  get(job: JobRequest, span: boolean): V | undefined {
+    return this.byGpus
+      .get(job.gpus)
+      ?.get(spread(job, span))
+      ?.get(job.cpus ?? 0)
+      ?.get(job.memoryMiB ?? 0);
+  }
+
+  set(job: JobRequest, span: boolean, value: V): void {
+    const byNodes = getOrAdd(this.byGpus, job.gpus);
+    const byCpus = getOrAdd(byNodes, spread(job, span));
+    getOrAdd(byCpus, job.cpus ?? 0).set(job.memoryMiB ?? 0, value);
+  }
+}
+
+/** `nodes` (0 when absent) and span in one number. */
+const spread = (job: JobRequest, span: boolean) => (job.nodes ?? 0) * 2 + (span ? 1 : 0);
+
+function getOrAdd<K, V>(map: Map<K, Map<number, V>>, key: K): Map<number, V> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
 }
 
 function fractionPlacement(job: JobRequest, device: Device): Placement {

@@ -35,8 +35,9 @@ export function queueCursor(
   policy: QueuePolicy,
   fairness: Fairness = { workspaces: [] },
 ): QueueCursor {
-  const order = byAgeOrder(pending);
-  if (policy === "drf") return new DrfCursor(order, fairness);
+  const ages = ageOrder(pending);
+  if (policy === "drf") return new DrfCursor(pending, ages, fairness);
+  const order = pick(pending, ages);
   if (policy === "lifo") order.reverse();
   let i = 0;
   return { next: () => order[i++], placed: () => {} };
@@ -70,14 +71,25 @@ function byId(a: JobRequest, b: JobRequest): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/**
- * The jobs oldest first (ties: by id), as `[...jobs].sort(byAge)`. A comparator sort of 100,000
- * jobs costs tens of ms in calls alone, so the times are sorted as numbers: each key is the job's
- * time since the oldest, times the count, plus its index, which is exact while it stays below
- * 2^53; runs of equal times are then put in id order. Otherwise (huge spans, fractional times)
- * the comparator sort.
- */
+/** The jobs oldest first (ties: by id), as `[...jobs].sort(byAge)`. */
 export function byAgeOrder(jobs: readonly JobRequest[]): JobRequest[] {
+  return pick(jobs, ageOrder(jobs));
+}
+
+function pick(jobs: readonly JobRequest[], indexes: Int32Array): JobRequest[] {
+  const picked = new Array<JobRequest>(indexes.length);
+  for (let r = 0; r < indexes.length; r++) picked[r] = jobs[indexes[r] as number] as JobRequest;
+  return picked;
+}
+
+/**
+ * The indexes of the jobs, oldest first (ties: by id). A comparator sort of 100,000 jobs costs
+ * tens of ms in calls and scattered reads alone, so the times are sorted as numbers: each key is
+ * the job's time since the oldest, times the count, plus its index, exact while it stays below
+ * 2^53; runs of equal times (found from the keys) are then put in id order. Otherwise (huge
+ * spans, fractional times) the comparator sort.
+ */
+function ageOrder(jobs: readonly JobRequest[]): Int32Array {
   const n = jobs.length;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
@@ -88,19 +100,31 @@ export function byAgeOrder(jobs: readonly JobRequest[]): JobRequest[] {
     if (t > max) max = t;
     if (!Number.isSafeInteger(t)) integral = false;
   }
-  if (n < 64 || !integral || (max - min + 1) * n >= Number.MAX_SAFE_INTEGER) return [...jobs].sort(byAge);
+  const order = new Int32Array(n);
+  if (n < 64 || !integral || (max - min + 1) * n >= Number.MAX_SAFE_INTEGER) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order.sort((a, b) => byAge(jobs[a] as JobRequest, jobs[b] as JobRequest));
+  }
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) keys[i] = ((jobs[i] as JobRequest).submittedAt - min) * n + i;
   keys.sort();
-  const order = new Array<JobRequest>(n);
-  for (let i = 0; i < n; i++) order[i] = jobs[(keys[i] as number) % n] as JobRequest;
+  const times = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const key = keys[r] as number;
+    const i = key % n;
+    order[r] = i;
+    times[r] = (key - i) / n;
+  }
   for (let start = 0; start < n; ) {
-    const t = (order[start] as JobRequest).submittedAt;
     let end = start + 1;
-    while (end < n && (order[end] as JobRequest).submittedAt === t) end++;
-    if (end - start > 1) {
-      const run = order.slice(start, end).sort(byId);
-      for (let i = 0; i < run.length; i++) order[start + i] = run[i] as JobRequest;
+    while (end < n && times[end] === times[start]) end++;
+    // Insertion sort by id: runs are short (jobs queued in the same pass).
+    for (let r = start + 1; r < end; r++) {
+      const i = order[r] as number;
+      const id = (jobs[i] as JobRequest).id;
+      let k = r - 1;
+      for (; k >= start && (jobs[order[k] as number] as JobRequest).id > id; k--) order[k + 1] = order[k] as number;
+      order[k + 1] = i;
     }
     start = end;
   }
@@ -111,23 +135,27 @@ interface UserQueue {
   held: Resources;
   of: Resources;
   share: number;
-  jobs: JobRequest[];
-  /** The jobs' places in the age order of all pending jobs (ties between users go to the older job). */
-  ranks: number[];
-  /** jobs[next] is the user's next job. */
+  /** The places of the user's jobs in the age order of all pending jobs, ascending. */
+  ranks: Int32Array;
+  /** ranks[next] is the user's next job; while grouping, the count of jobs seen. */
   next: number;
 }
 
 class DrfCursor implements QueueCursor {
   private readonly heap = new Heap<UserQueue>((a, b) => {
     if (a.share !== b.share) return a.share < b.share;
+    // Ties go to the older job.
     return (a.ranks[a.next] as number) < (b.ranks[b.next] as number);
   });
   /** Handed out its job last (still the heap's top); moved on the next call, once `placed` may have changed its share. */
   private out: UserQueue | null = null;
 
-  /** `pending` oldest first. */
-  constructor(pending: readonly JobRequest[], fairness: Fairness) {
+  /** `ages`: the indexes of `pending`, oldest first. */
+  constructor(
+    private readonly pending: readonly JobRequest[],
+    private readonly ages: Int32Array,
+    fairness: Fairness,
+  ) {
     const gpusOf = new Map(fairness.workspaces.map((w) => [w.name, w.trainingGpus]));
     const held = new Map<string, Resources>();
     for (const h of fairness.held ?? []) {
@@ -136,26 +164,46 @@ class DrfCursor implements QueueCursor {
       r.cpus += h.cpus ?? 0;
       r.memoryMiB += h.memoryMiB ?? 0;
     }
-    const users = new Map<string, UserQueue>();
-    for (let rank = 0; rank < pending.length; rank++) {
-      const job = pending[rank] as JobRequest;
-      const key = userKey(job.workspace, job.user);
-      let u = users.get(key);
+    const n = pending.length;
+    // Grouped in the input's order (reads in memory order) by workspace, then user (no joined
+    // key built per job); then each user's ranks are sorted as numbers.
+    const byWorkspace = new Map<string, Map<string, UserQueue>>();
+    const userOf = new Array<UserQueue>(n);
+    for (let i = 0; i < n; i++) {
+      const job = pending[i] as JobRequest;
+      let users = byWorkspace.get(job.workspace);
+      if (!users) {
+        users = new Map();
+        byWorkspace.set(job.workspace, users);
+      }
+      let u = users.get(job.user);
       if (!u) {
         const of = {
           gpus: gpusOf.get(job.workspace) ?? 0,
           cpus: fairness.clusterCpus ?? 0,
           memoryMiB: fairness.clusterMemoryMiB ?? 0,
         };
-        const mine = { ...(held.get(key) ?? { gpus: 0, cpus: 0, memoryMiB: 0 }) };
-        u = { held: mine, of, share: dominantShare(mine, of), jobs: [], ranks: [], next: 0 };
-        users.set(key, u);
+        const mine = { ...(held.get(userKey(job.workspace, job.user)) ?? { gpus: 0, cpus: 0, memoryMiB: 0 }) };
+        u = { held: mine, of, share: dominantShare(mine, of), ranks: new Int32Array(0), next: 0 };
+        users.set(job.user, u);
       }
-      // Handed in oldest first, so each user's jobs are in age order as they come.
-      u.jobs.push(job);
-      u.ranks.push(rank);
+      u.next++;
+      userOf[i] = u;
     }
-    for (const u of users.values()) this.heap.push(u);
+    for (const users of byWorkspace.values())
+      for (const u of users.values()) {
+        u.ranks = new Int32Array(u.next);
+        u.next = 0;
+      }
+    for (let r = 0; r < n; r++) {
+      const u = userOf[ages[r] as number] as UserQueue;
+      u.ranks[u.next++] = r;
+    }
+    for (const users of byWorkspace.values())
+      for (const u of users.values()) {
+        u.next = 0;
+        this.heap.push(u);
+      }
   }
 
   next(): JobRequest | undefined {
@@ -163,17 +211,22 @@ class DrfCursor implements QueueCursor {
     // is younger, `placed` raised its share), so it sinks to its place, or leaves when done.
     const last = this.out;
     if (last) {
-      if (last.next < last.jobs.length) this.heap.sinkTop();
+      if (last.next < last.ranks.length) this.heap.sinkTop();
       else this.heap.pop();
     }
     this.out = this.heap.peek() ?? null;
     if (!this.out) return undefined;
-    return this.out.jobs[this.out.next++];
+    return this.jobAt(this.out.ranks[this.out.next++] as number);
+  }
+
+  private jobAt(rank: number): JobRequest {
+    return this.pending[this.ages[rank] as number] as JobRequest;
   }
 
   placed(job: JobRequest): void {
     const u = this.out;
-    if (!u || u.jobs[u.next - 1] !== job) throw new Error(`job ${job.id} is not the one handed out last`);
+    if (!u || this.jobAt(u.ranks[u.next - 1] as number) !== job)
+      throw new Error(`job ${job.id} is not the one handed out last`);
     u.held.gpus += job.gpus;
     u.held.cpus += job.cpus ?? 0;
     u.held.memoryMiB += job.memoryMiB ?? 0;
