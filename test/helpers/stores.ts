@@ -32,3 +32,15 @@ export async function freshPgDatabase(): Promise<{ url: string; drop: () => Prom
     },
   };
 }
+
+/**
+ * The environment a master process needs for a store target: nothing for SQLite (the file in
+ * its data dir), DATABASE_URL of a fresh database for PostgreSQL. `drop` removes that database.
+ */
+export async function storeEnv(
+  target: StoreTarget,
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  if (target === "sqlite") return { env: {}, drop: async () => {} };
+  const pg = await freshPgDatabase();
+  return { env: { DATABASE_URL: pg.url }, drop: pg.drop };
+}

@@ -5,29 +5,27 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUILTIN_MODELS } from "../../src/builtin/catalogue";
 import { pythonImage } from "../helpers/env";
+import { makeWorkspace } from "../helpers/factories";
 import { multipart } from "../helpers/multipart";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { attachWorker, testWorkers } from "../helpers/workers";
 
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 const TESTDATA = join(import.meta.dir, "../../src/builtin/testdata");
 
-describe("built-in model trainings", () => {
+describe.each(STORE_TARGETS)("built-in model trainings on %s", (target) => {
   let m: TestMaster;
   let alice: string;
   const image = pythonImage;
 
   beforeAll(async () => {
-    m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
+    m = await startTestMaster(target, { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
     const root = await m.rootToken();
     alice = await m.userWithToken("alice");
     const w = testWorkers()[0];
     if (!w) throw new Error("no worker");
     await attachWorker(m, root, w, "bi-worker");
-    await m.json("POST", "/api/workspaces", {
-      token: root,
-      body: { name: "zoo", ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users: ["alice"] },
-    });
+    await makeWorkspace(m, root, "zoo", { users: ["alice"] });
   });
   afterAll(() => m.close());
 

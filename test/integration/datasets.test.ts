@@ -3,12 +3,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { makeWorkspace } from "../helpers/factories";
 import { multipart, sha256File, sha256Hex } from "../helpers/multipart";
 import { STORE_TARGETS } from "../helpers/stores";
 import { forbiddenPaths } from "../helpers/tables";
 import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
-
-const PERIOD = { startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" };
 
 /** Every file and folder under the data dir except the access log, with sizes. */
 function snapshot(dir: string): string[] {
@@ -43,11 +42,7 @@ for (const target of STORE_TARGETS) {
         ["team-a", ["alice", "dave"]],
         ["team-b", ["carol"]],
       ] as const) {
-        const res = await m.json("POST", "/api/workspaces", {
-          token: root,
-          body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users },
-        });
-        expect(res.status).toBe(201);
+        await makeWorkspace(m, root, name, { users });
       }
       expect(
         (await m.json("POST", "/api/workspaces/team-a/datasets", { token: alice, body: { name: "mnist" } })).status,

@@ -14,8 +14,6 @@ import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { attachWorker, testWorkers } from "../helpers/workers";
 
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
-
 // Reads the weight the training saved and serves y = w * x.
 const SERVE_PY = `
 import json, os
@@ -39,6 +37,8 @@ class H(BaseHTTPRequestHandler):
 print("serving on", os.environ["PORT"], flush=True)
 HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 `;
+
+import { makeTraining, makeWorkspace } from "../helpers/factories";
 
 for (const target of STORE_TARGETS)
   describe(`deployments on ${target}`, () => {
@@ -69,17 +69,9 @@ for (const target of STORE_TARGETS)
         ["dep-ws", "alice"],
         ["other-ws", "bob"],
       ] as const) {
-        const ws = await m.json("POST", "/api/workspaces", {
-          token: root,
-          body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 1, manager: "root", users: [user] },
-        });
-        expect(ws.status).toBe(201);
+        await makeWorkspace(m, root, name, { deploymentGpus: 1, users: [user] });
       }
-      const tr = await m.json("POST", "/api/workspaces/dep-ws/trainings", {
-        token: alice,
-        body: { name: "lin", type: "advanced", gpus: 1, access: "private", image: pythonImage() },
-      });
-      expect(tr.status).toBe(201);
+      await makeTraining(m, alice, "dep-ws", "lin", { image: pythonImage() });
       const code = multipart([{ name: "serve.py", data: SERVE_PY }]);
       const up = await m.request("POST", "/api/workspaces/dep-ws/trainings/lin/files", {
         token: alice,

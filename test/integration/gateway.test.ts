@@ -8,13 +8,11 @@ import { join } from "node:path";
 import { $ } from "bun";
 import { dayOf } from "../../src/accesslog/writer";
 import { pythonImage } from "../helpers/env";
+import { makeTraining, makeWorkspace } from "../helpers/factories";
 import { keyPair as newKeyPair, SSH_OPTS } from "../helpers/ssh";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { attachWorker, testWorkers } from "../helpers/workers";
-
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
-const dir = mkdtempSync(join(tmpdir(), "hangar-gateway-"));
-const keyPair = (name: string) => newKeyPair(dir, name);
 
 async function ssh(port: number, key: string, user: string, command: string) {
   const p = Bun.spawn(["ssh", ...SSH_OPTS, "-p", String(port), "-i", key, `${user}@127.0.0.1`, command], {
@@ -26,7 +24,9 @@ async function ssh(port: number, key: string, user: string, command: string) {
   return { code, out, err };
 }
 
-describe("ssh gateway", () => {
+describe.each(STORE_TARGETS)("ssh gateway on %s", (target) => {
+  const dir = mkdtempSync(join(tmpdir(), "hangar-gateway-"));
+  const keyPair = (name: string) => newKeyPair(dir, name);
   let m: TestMaster;
   let port: number;
   let jobId: string;
@@ -35,7 +35,7 @@ describe("ssh gateway", () => {
   let stranger: { key: string; pub: string };
 
   beforeAll(async () => {
-    m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2, sshHost: "127.0.0.1" }, { scheduler: true });
+    m = await startTestMaster(target, { schedulerBackstopSeconds: 0.2, sshHost: "127.0.0.1" }, { scheduler: true });
     const root = await m.rootToken();
     const aliceToken = await m.userWithToken("alice");
     const bobToken = await m.userWithToken("bob");
@@ -53,14 +53,8 @@ describe("ssh gateway", () => {
       ["lab-a", ["alice"]],
       ["lab-b", ["bob"]],
     ] as const)
-      await m.json("POST", "/api/workspaces", {
-        token: root,
-        body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users },
-      });
-    await m.json("POST", "/api/workspaces/lab-a/trainings", {
-      token: aliceToken,
-      body: { name: "env", type: "advanced", gpus: 1, access: "private" },
-    });
+      await makeWorkspace(m, root, name, { users });
+    await makeTraining(m, aliceToken, "lab-a", "env");
     const image = pythonImage();
     const res = await m.json("POST", "/api/workspaces/lab-a/trainings/env/jobs", {
       token: aliceToken,

@@ -11,6 +11,7 @@ import { ensureImageOnNode } from "../../src/images/service";
 import { startContainer } from "../../src/jobs/runner";
 import { nodeExecutor } from "../../src/nodes/service";
 import { BUSYBOX_IMAGE, requireEnv } from "../helpers/env";
+import { makeWorkspace } from "../helpers/factories";
 import { multipart } from "../helpers/multipart";
 import { runCli } from "../helpers/processes";
 import { STORE_TARGETS } from "../helpers/stores";
@@ -18,7 +19,6 @@ import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/
 import { authorize, type TestWorker, testWorkers } from "../helpers/workers";
 
 const IMAGE = BUSYBOX_IMAGE;
-const PERIOD = { startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" };
 
 const env = (name: string) => requireEnv(name, "test/harness/extras.sh");
 
@@ -58,10 +58,7 @@ for (const target of STORE_TARGETS) {
         ["ws-a", ["alice"]],
         ["ws-b", ["carol"]],
       ] as const)
-        await m.json("POST", "/api/workspaces", {
-          token: root,
-          body: { name, ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users },
-        });
+        await makeWorkspace(m, root, name, { users });
       await docker
         .getImage(env("HANGAR_TEST_REGISTRY_IMAGE"))
         .remove({ force: true })

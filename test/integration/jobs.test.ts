@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { nodeExecutor } from "../../src/nodes/service";
 import { BUSYBOX_IMAGE } from "../helpers/env";
 import { eventSeq } from "../helpers/events";
+import { makeTraining, makeWorkspace, OPEN_PERIOD } from "../helpers/factories";
 import { until as poll } from "../helpers/poll";
 import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { attachWorker, testWorkers } from "../helpers/workers";
 
 const IMAGE = BUSYBOX_IMAGE;
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 
 for (const target of STORE_TARGETS) {
   describe(`jobs on ${target}`, () => {
@@ -46,16 +46,8 @@ for (const target of STORE_TARGETS) {
         ["sweep-ws", 1],
         ["tight-ws", 2],
       ] as const) {
-        const ws = await m.json("POST", "/api/workspaces", {
-          token: root,
-          body: { name, ...PERIOD, trainingGpus: gpus, deploymentGpus: 0, manager: "root", users: ["alice"] },
-        });
-        expect(ws.status).toBe(201);
-        const tr = await m.json("POST", `/api/workspaces/${name}/trainings`, {
-          token: alice,
-          body: { name: "t1", type: "advanced", gpus: 1, access: "private" },
-        });
-        expect(tr.status).toBe(201);
+        await makeWorkspace(m, root, name, { trainingGpus: gpus, users: ["alice"] });
+        await makeTraining(m, alice, name, "t1");
       }
     });
     afterAll(() => m.close());
@@ -181,7 +173,7 @@ for (const target of STORE_TARGETS) {
         await m.json("PATCH", `/api/workspaces/${ws}`, { token: root, body: { endsAt: "2021-01-01T00:00:00Z" } });
       const ws = await m.json("POST", "/api/workspaces", {
         token: root,
-        body: { name: "big-ws", ...PERIOD, trainingGpus: 5, deploymentGpus: 0, manager: "root", users: ["alice"] },
+        body: { name: "big-ws", ...OPEN_PERIOD, trainingGpus: 5, deploymentGpus: 0, manager: "root", users: ["alice"] },
       });
       expect(ws.status).toBe(201);
       await m.json("POST", "/api/workspaces/big-ws/trainings", {

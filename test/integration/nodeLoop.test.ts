@@ -6,20 +6,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until as poll } from "../helpers/poll";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
+import { STORE_TARGETS, storeEnv } from "../helpers/stores";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
 
 const until = <T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000) =>
   poll(what, get, ok, { timeoutMs: ms });
 
-describe("master process with the node health loop", () => {
+describe.each(STORE_TARGETS)("master process with the node health loop on %s", (target) => {
   let dataDir: string;
   let master: MasterProcess;
   let api: ReturnType<typeof client>;
   let token: string;
   const worker = () => testWorkers()[0] as TestWorker;
+  let store: Awaited<ReturnType<typeof storeEnv>> | undefined;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "hangar-loop-"));
+    store = await storeEnv(target);
     master = await spawnMaster({
+      ...store.env,
       HANGAR_DATA_DIR: dataDir,
       HANGAR_ROOT_PASSWORD: "loopRoot1!",
       HANGAR_NODE_PROBE_SECONDS: "0.3",
@@ -32,6 +36,7 @@ describe("master process with the node health loop", () => {
     await workerSshd("start", worker()).catch(() => {});
     await master?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    await store?.drop();
   });
 
   test("the master is node local, attached through its own Docker", async () => {

@@ -5,29 +5,20 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { NOTEBOOK_IDLE_TIMER } from "../../src/master";
 import { stopIdleNotebooks } from "../../src/notebooks/service";
+import { makeWorkspace } from "../helpers/factories";
+import { STORE_TARGETS } from "../helpers/stores";
 import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
 
-describe("notebook idle timeout", () => {
+describe.each(STORE_TARGETS)("notebook idle timeout on %s", (target) => {
   let m: TestMaster;
   let jobId: string;
   const HOUR = 3_600_000;
 
   beforeAll(async () => {
-    m = await startTestMaster("sqlite");
+    m = await startTestMaster(target);
     const root = await m.rootToken();
     await seedAttachedNodes(m, [2]);
-    const ws = await m.json("POST", "/api/workspaces", {
-      token: root,
-      body: {
-        name: "nb",
-        startsAt: "2020-01-01T00:00:00Z",
-        endsAt: "2099-01-01T00:00:00Z",
-        trainingGpus: 1,
-        deploymentGpus: 0,
-        manager: "root",
-      },
-    });
-    expect(ws.status).toBe(201);
+    await makeWorkspace(m, root, "nb");
     const tr = await m.json("POST", "/api/workspaces/nb/trainings", {
       token: root,
       body: {

@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
 import { notebookImage } from "../helpers/env";
+import { OPEN_PERIOD } from "../helpers/factories";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
+import { STORE_TARGETS, storeEnv } from "../helpers/stores";
 import { authorize, testWorkers } from "../helpers/workers";
 
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
-
-describe("notebook trainings", () => {
+describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
   const dataDir = mkdtempSync(join(tmpdir(), "hangar-notebooks-"));
   let master: MasterProcess;
   let api: ReturnType<typeof client>;
@@ -22,8 +22,12 @@ describe("notebook trainings", () => {
   const base = "/notebooks/lab/nb/";
   const image = notebookImage;
 
+  let store: Awaited<ReturnType<typeof storeEnv>> | undefined;
+
   beforeAll(async () => {
+    store = await storeEnv(target);
     master = await spawnMaster({
+      ...store.env,
       HANGAR_DATA_DIR: dataDir,
       HANGAR_ROOT_PASSWORD: "nbRoot1!x",
       HANGAR_SCHEDULER_BACKSTOP_SECONDS: "0.3",
@@ -43,7 +47,7 @@ describe("notebook trainings", () => {
     await api("POST", `/api/nodes/${node.body.id}/connect`, root);
     await api("POST", "/api/workspaces", root, {
       name: "lab",
-      ...PERIOD,
+      ...OPEN_PERIOD,
       trainingGpus: 1,
       deploymentGpus: 0,
       manager: "root",
@@ -62,6 +66,7 @@ describe("notebook trainings", () => {
   afterAll(async () => {
     await master?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    await store?.drop();
   });
 
   test("Jupyter through the master: contents API and a cell run over the kernel WebSocket", async () => {

@@ -2,17 +2,18 @@
 // ?limit=&offset= (also the lists kept in memory or on disk: nodes, API keys, access-log days,
 // backups); a bad limit is a 400 naming it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { STORE_TARGETS } from "../helpers/stores";
 import { ROOT_PASSWORD, seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
 
 // What names an item (an access-log day's size grows with every request, so not whole items).
 type Item = { day?: string; id?: string; accessKey?: string; name?: string; userId?: string };
 const keys = (items: Item[]) => items.map((i) => i.day ?? i.id ?? i.accessKey ?? i.name ?? i.userId);
 
-describe("paging of every list", () => {
+describe.each(STORE_TARGETS)("paging of every list on %s", (target) => {
   let m: TestMaster;
   let root: string;
   beforeAll(async () => {
-    m = await startTestMaster("sqlite");
+    m = await startTestMaster(target);
     root = await m.rootToken();
     await seedAttachedNodes(m, [2, 4, 8]);
     for (let i = 0; i < 3; i++) expect((await m.json("POST", "/api/me/keys", { token: root })).status).toBe(201);

@@ -6,17 +6,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUSYBOX_IMAGE } from "../helpers/env";
+import { OPEN_PERIOD } from "../helpers/factories";
 import { until as poll } from "../helpers/poll";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
+import { STORE_TARGETS, storeEnv } from "../helpers/stores";
 import { authorize, type TestWorker, testWorkers, workerSshd } from "../helpers/workers";
 
 const IMAGE = BUSYBOX_IMAGE;
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
 const PASSWORD = "recoverRoot1!";
 
-describe("recovery", () => {
+describe.each(STORE_TARGETS)("recovery on %s", (target) => {
   const dataDir = mkdtempSync(join(tmpdir(), "hangar-recovery-"));
-  const env = {
+  let store: Awaited<ReturnType<typeof storeEnv>> | undefined;
+  const env: Record<string, string> = {
     HANGAR_DATA_DIR: dataDir,
     HANGAR_ROOT_PASSWORD: PASSWORD,
     HANGAR_NODE_PROBE_SECONDS: "0.3",
@@ -41,6 +43,8 @@ describe("recovery", () => {
     });
 
   beforeAll(async () => {
+    store = await storeEnv(target);
+    Object.assign(env, store.env);
     master = await spawnMaster(env);
     await login();
     const key = (await api("GET", "/api/nodes/master-key", token)).body.publicKey;
@@ -59,7 +63,7 @@ describe("recovery", () => {
       (
         await api("POST", "/api/workspaces", token, {
           name: "rec",
-          ...PERIOD,
+          ...OPEN_PERIOD,
           trainingGpus: 1,
           deploymentGpus: 0,
           manager: "root",
@@ -81,6 +85,7 @@ describe("recovery", () => {
     for (const w of testWorkers()) await workerSshd("start", w).catch(() => {});
     await master?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    await store?.drop();
   });
 
   test("SIGKILL of the master during a job: after a restart the job succeeds with its complete log", async () => {

@@ -1,12 +1,13 @@
 // Health, the OpenAPI document, the error shape for unknown routes, and the web UI.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHandler } from "../../src/app";
+import { STORE_TARGETS } from "../helpers/stores";
 import { ROOT_PASSWORD, startTestMaster, type TestMaster } from "../helpers/testMaster";
 
-describe("system routes", () => {
+describe.each(STORE_TARGETS)("system routes on %s", (target) => {
   let m: TestMaster;
   beforeAll(async () => {
-    m = await startTestMaster("sqlite");
+    m = await startTestMaster(target);
   });
   afterAll(() => m.close());
 
@@ -63,7 +64,7 @@ describe("system routes", () => {
   });
 
   test("a JSON body over HANGAR_MAX_JSON_BYTES is a 413 naming the body, declared or chunked; within it, fine", async () => {
-    const small = await startTestMaster("sqlite", { maxJsonBytes: 1024 });
+    const small = await startTestMaster(target, { maxJsonBytes: 1024 });
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: createHandler(small.deps) });
     try {
       const url = `http://127.0.0.1:${server.port}/api/auth/login`;

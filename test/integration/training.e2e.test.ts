@@ -10,8 +10,6 @@ import { multipart } from "../helpers/multipart";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { attachWorker, testWorkers } from "../helpers/workers";
 
-const PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z" };
-
 const TRAIN_PY = `
 import argparse, numpy as np
 p = argparse.ArgumentParser()
@@ -36,6 +34,9 @@ except OSError:
 print(f"saved w={w:.3f} b={b:.3f}")
 `;
 
+import { makeWorkspace } from "../helpers/factories";
+import { STORE_TARGETS } from "../helpers/stores";
+
 function csv(): string {
   const rows = ["x,y"];
   for (let i = 0; i < 200; i++) {
@@ -45,22 +46,19 @@ function csv(): string {
   return `${rows.join("\n")}\n`;
 }
 
-describe("end-to-end training", () => {
+describe.each(STORE_TARGETS)("end-to-end training on %s", (target) => {
   let m: TestMaster;
   let alice: string;
   const image = pythonImage;
 
   beforeAll(async () => {
-    m = await startTestMaster("sqlite", { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
+    m = await startTestMaster(target, { schedulerBackstopSeconds: 0.2 }, { scheduler: true });
     const root = await m.rootToken();
     alice = await m.userWithToken("alice");
     const w = testWorkers()[1];
     if (!w) throw new Error("no worker");
     await attachWorker(m, root, w, "gpu-a100");
-    await m.json("POST", "/api/workspaces", {
-      token: root,
-      body: { name: "ml", ...PERIOD, trainingGpus: 1, deploymentGpus: 0, manager: "root", users: ["alice"] },
-    });
+    await makeWorkspace(m, root, "ml", { users: ["alice"] });
   });
   afterAll(() => m.close());
 

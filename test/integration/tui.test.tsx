@@ -4,6 +4,7 @@ import { render } from "ink-testing-library";
 import { ApiClient } from "../../tui/client";
 import { Dashboard } from "../../tui/Dashboard";
 import { initialState, reduce } from "../../tui/state";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 
 async function until(cond: () => boolean, ms = 3000) {
@@ -11,10 +12,10 @@ async function until(cond: () => boolean, ms = 3000) {
   while (!cond() && Date.now() < end) await Bun.sleep(20);
 }
 
-describe("terminal dashboard", () => {
+describe.each(STORE_TARGETS)("terminal dashboard on %s", (target) => {
   let m: TestMaster;
   beforeAll(async () => {
-    m = await startTestMaster("sqlite");
+    m = await startTestMaster(target);
     await m.userWithToken("dash-user");
   });
   afterAll(() => m.close());
