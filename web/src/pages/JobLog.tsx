@@ -1,0 +1,152 @@
+// A job's log (manual §4 Steps 6 and 8): followed live over SSE while it runs, Download, Cancel.
+import { useEffect, useRef, useState } from "react";
+import { ok } from "../../../src/client/api";
+import { download, followLog } from "../../../src/client/stream";
+import { dateTime } from "../format";
+import { Link, path } from "../router";
+import { api, baseUrl, currentToken } from "../session";
+import { ErrorText, messageOf, PageHead, Status, useAction, useConfirm, usePoll } from "../ui";
+import { GPU_OPTION_LABELS } from "./TrainingDetail";
+
+export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
+  const job = usePoll(() => ok(api.api.jobs({ id }).get()), [id], 2000);
+  const reloadJob = useRef(job.reload);
+  reloadJob.current = job.reload;
+  const [lines, setLines] = useState<string[]>([]);
+  const [ended, setEnded] = useState<string | null>(null);
+  const [streamError, setStreamError] = useState<string | null>(null);
+  const [follow, setFollow] = useState(true);
+  const pre = useRef<HTMLPreElement>(null);
+  const act = useAction();
+  const confirm = useConfirm();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setLines([]);
+    setEnded(null);
+    setStreamError(null);
+    const buffer: string[] = [];
+    let flush: ReturnType<typeof setTimeout> | undefined;
+    followLog(
+      baseUrl,
+      currentToken(),
+      id,
+      {
+        line: (text) => {
+          buffer.push(text);
+          // Batch bursts of lines into one render.
+          flush ??= setTimeout(() => {
+            flush = undefined;
+            const add = buffer.splice(0);
+            setLines((old) => old.concat(add));
+          }, 50);
+        },
+        end: (e) => {
+          setEnded(e.status);
+          reloadJob.current();
+        },
+      },
+      abort.signal,
+    ).catch((err) => {
+      if (!abort.signal.aborted) setStreamError(messageOf(err));
+    });
+    return () => {
+      abort.abort();
+      clearTimeout(flush);
+    };
+  }, [id]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll on new lines
+  useEffect(() => {
+    if (follow && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
+  }, [lines, follow]);
+
+  const j = job.data;
+  const status = ended ?? j?.status ?? "…";
+  const open = ["pending", "starting", "running"].includes(status);
+  const cancel = async () => {
+    if (!j || !(await confirm.ask(`Cancel job ${j.name}? Its container stops.`, "Cancel job"))) return;
+    await act.run(async () => {
+      await ok(api.api.jobs({ id }).cancel.post());
+      job.reload();
+    });
+  };
+  return (
+    <section>
+      <PageHead
+        title={`View Job Log: ${j?.name ?? id}`}
+        crumbs={
+          <>
+            <Link href={path("workspaces", ws)}>{ws}</Link> ›{" "}
+            <Link href={path("workspaces", ws, "trainings")}>Trainings</Link> ›{" "}
+            <Link href={path("workspaces", ws, "trainings", tr)}>{tr}</Link>
+          </>
+        }
+      >
+        <button
+          type="button"
+          onClick={() =>
+            void act.run(() => download(`${baseUrl}/api/jobs/${id}/log`, currentToken(), `${j?.name ?? id}.log`))
+          }
+        >
+          Download
+        </button>
+        {open ? (
+          <button type="button" className="danger" onClick={() => void cancel()}>
+            Cancel job
+          </button>
+        ) : null}
+      </PageHead>
+      <ErrorText>{job.error ?? act.error}</ErrorText>
+      {j ? (
+        <div className="info">
+          <dl>
+            <dt>Status</dt>
+            <dd>
+              <span role="status" aria-label="Job status">
+                <Status value={status} />
+              </span>
+              {j.statusReason && status !== "succeeded" ? <span className="reason"> {j.statusReason}</span> : null}
+              {j.exitCode !== null && j.exitCode !== undefined ? (
+                <span className="muted"> exit code {j.exitCode}</span>
+              ) : null}
+            </dd>
+            <dt>Node</dt>
+            <dd>{j.node ?? "—"}</dd>
+            <dt>GPUs</dt>
+            <dd>
+              {j.gpus}
+              {j.gpuOptions.length
+                ? ` with ${j.gpuOptions.map((o) => GPU_OPTION_LABELS[o as keyof typeof GPU_OPTION_LABELS] ?? o).join(", ")}`
+                : ""}
+            </dd>
+            <dt>Parameters</dt>
+            <dd>
+              {Object.entries(j.parameters)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" ") || "—"}
+            </dd>
+            <dt>Command</dt>
+            <dd>
+              <code>{j.command}</code>
+            </dd>
+            <dt>Times</dt>
+            <dd>
+              created {dateTime(j.createdAt)}, started {dateTime(j.startedAt)}, finished {dateTime(j.finishedAt)}
+            </dd>
+          </dl>
+        </div>
+      ) : null}
+      <div className="section-head">
+        <h2>Log</h2>
+        <label className="inline">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow the end
+        </label>
+      </div>
+      <ErrorText>{streamError}</ErrorText>
+      <pre className="log" ref={pre} role="log" aria-label="Job log">
+        {lines.length ? lines.join("\n") : open ? "Waiting for the job's output…" : "(no output)"}
+      </pre>
+    </section>
+  );
+}

@@ -1,0 +1,591 @@
+// One training (manual §4 Steps 5–7): its info and SSH command, Open Editor for notebooks, the
+// code folder, the jobs with Create Job (parameter sets with Add), View, Download, Cancel.
+import { type FormEvent, useRef, useState } from "react";
+import { ok } from "../../../src/client/api";
+import { deleteAt, download, upload } from "../../../src/client/stream";
+import type { GpuOption } from "../../../src/jobs/spec";
+import { useSession } from "../context";
+import { bytes, dateTime, sshCommand } from "../format";
+import { Link, navigate, path } from "../router";
+import { checkUploads, nameProblem, parseParameters, uploadPath } from "../rules";
+import { api, baseUrl, currentToken } from "../session";
+import {
+  Check,
+  CopyButton,
+  Dialog,
+  ErrorText,
+  Input,
+  PageHead,
+  Pager,
+  Select,
+  Status,
+  Table,
+  useAction,
+  useConfirm,
+  usePaging,
+  usePoll,
+} from "../ui";
+import { TYPE_LABEL } from "./Trainings";
+
+const codeUrl = (ws: string, tr: string) =>
+  `${baseUrl}/api/workspaces/${encodeURIComponent(ws)}/trainings/${encodeURIComponent(tr)}/files`;
+
+const OPEN = ["pending", "starting", "running"];
+
+export const GPU_OPTION_LABELS: Record<GpuOption, string> = {
+  "gpu-acceleration": "GPU Acceleration",
+  "unified-memory": "UM (Unified Memory)",
+  "rdma-infiniband": "RDMA via InfiniBand",
+};
+
+export function TrainingDetail({ ws, tr }: { ws: string; tr: string }) {
+  const s = useSession();
+  const training = usePoll(() => ok(api.api.workspaces({ ws }).trainings({ tr }).get()), [ws, tr]);
+  const t = training.data;
+  if (!t) return training.error ? <ErrorText>{training.error}</ErrorText> : <p className="muted">Loading…</p>;
+  // The detail adds status, sshPort and notebookUrl to the list's fields.
+  const live = t as typeof t & { status?: string; sshPort?: number | null; notebookUrl?: string | null };
+  return (
+    <section>
+      <PageHead
+        title={t.name}
+        crumbs={
+          <>
+            <Link href={path("workspaces", ws)}>{ws}</Link> ›{" "}
+            <Link href={path("workspaces", ws, "trainings")}>Trainings</Link>
+          </>
+        }
+      >
+        {t.type === "notebook" ? (
+          <NotebookButtons ws={ws} tr={tr} running={Boolean(live.notebookUrl)} reload={training.reload} />
+        ) : null}
+      </PageHead>
+      <div className="info">
+        {t.description ? <p>{t.description}</p> : null}
+        <dl>
+          <dt>Type</dt>
+          <dd>{TYPE_LABEL[t.type] ?? t.type}</dd>
+          <dt>Status</dt>
+          <dd>
+            <Status value={live.status ?? "idle"} />
+          </dd>
+          <dt>GPUs</dt>
+          <dd>{t.gpus}</dd>
+          <dt>Access</dt>
+          <dd>
+            {t.access === "public" ? "Public" : `Private (${[t.owner, ...t.users].join(", ")})`}, owner {t.owner}
+          </dd>
+          <dt>Image</dt>
+          <dd>{t.builtinModel ? `built-in model ${t.builtinModel}` : (t.image ?? "default image")}</dd>
+          <dt>SSH</dt>
+          <dd>
+            {live.sshPort ? (
+              <span className="copy-row">
+                <code>{sshCommand(s.me.userId, location.hostname, live.sshPort)}</code>
+                <CopyButton text={sshCommand(s.me.userId, location.hostname, live.sshPort)} label="Copy SSH command" />
+              </span>
+            ) : (
+              <span className="muted">
+                An SSH port opens while a job or the notebook runs (add your key on Account).
+              </span>
+            )}
+          </dd>
+        </dl>
+      </div>
+      {t.type !== "notebook" ? <Jobs ws={ws} tr={tr} type={t.type} builtinModel={t.builtinModel} /> : null}
+      <CodeFolder ws={ws} tr={tr} />
+    </section>
+  );
+}
+
+function NotebookButtons(props: { ws: string; tr: string; running: boolean; reload: () => void }) {
+  const act = useAction();
+  const open = () => {
+    // Open the tab now (a click may open one), point it at Jupyter once it answers.
+    const tab = window.open("about:blank", "_blank");
+    void act.run(async () => {
+      try {
+        await ok(api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr }).start.post());
+        for (let i = 0; i < 120; i++) {
+          const t = (await ok(api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr }).get())) as {
+            notebookUrl?: string | null;
+          };
+          if (t.notebookUrl) {
+            if (tab) tab.location.href = t.notebookUrl;
+            props.reload();
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        throw new Error("the notebook did not start within 2 minutes");
+      } catch (err) {
+        tab?.close();
+        throw err;
+      }
+    });
+  };
+  const stop = () =>
+    act.run(async () => {
+      await ok(api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr }).stop.post());
+      props.reload();
+    });
+  return (
+    <>
+      <button type="button" className="primary" onClick={open} disabled={act.busy}>
+        {act.busy ? "Starting…" : "Open Editor"}
+      </button>
+      {props.running ? (
+        <button type="button" onClick={() => void stop()} disabled={act.busy}>
+          Stop
+        </button>
+      ) : null}
+      <ErrorText>{act.error}</ErrorText>
+    </>
+  );
+}
+
+function Jobs(props: { ws: string; tr: string; type: string; builtinModel: string | null }) {
+  const { ws, tr } = props;
+  const paging = usePaging();
+  const jobs = usePoll(
+    () =>
+      ok(
+        api.api
+          .workspaces({ ws })
+          .trainings({ tr })
+          .jobs.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } }),
+      ),
+    [ws, tr, paging.limit, paging.offset],
+    2000,
+  );
+  const [creating, setCreating] = useState(false);
+  const act = useAction();
+  const confirm = useConfirm();
+  const cancel = async (id: string, name: string) => {
+    if (!(await confirm.ask(`Cancel job ${name}? Its container stops.`, "Cancel job"))) return;
+    await act.run(async () => {
+      await ok(api.api.jobs({ id }).cancel.post());
+      jobs.reload();
+    });
+  };
+  return (
+    <>
+      <div className="section-head">
+        <h2>{tr}'s Jobs</h2>
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          Create Job
+        </button>
+      </div>
+      <ErrorText>{jobs.error ?? act.error}</ErrorText>
+      <Table
+        error={jobs.error}
+        label="Jobs"
+        rows={jobs.data?.items ?? null}
+        rowKey={(j) => j.id}
+        empty="No jobs yet. Choose Create Job to run your code on the GPUs."
+        columns={[
+          {
+            header: "Status",
+            cell: (j) => (
+              <>
+                <Status value={j.status} />
+                {j.statusReason && j.status !== "succeeded" ? <div className="reason">{j.statusReason}</div> : null}
+              </>
+            ),
+          },
+          { header: "Job Name", cell: (j) => j.name },
+          {
+            header: "Parameters",
+            cell: (j) =>
+              Object.entries(j.parameters)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" ") || "—",
+          },
+          { header: "GPUs", cell: (j) => j.gpus },
+          { header: "Node", cell: (j) => j.node ?? "—" },
+          { header: "Created", cell: (j) => dateTime(j.createdAt) },
+          { header: "Finished", cell: (j) => dateTime(j.finishedAt) },
+          {
+            header: "Log",
+            cell: (j) => (
+              <span className="row-actions">
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`View log of ${j.name}`}
+                  onClick={() => navigate(path("workspaces", ws, "trainings", tr, "jobs", j.id))}
+                >
+                  View
+                </button>
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Download log of ${j.name}`}
+                  onClick={() =>
+                    void act.run(() => download(`${baseUrl}/api/jobs/${j.id}/log`, currentToken(), `${j.name}.log`))
+                  }
+                >
+                  Download
+                </button>
+                {OPEN.includes(j.status) ? (
+                  <button
+                    type="button"
+                    className="small danger"
+                    aria-label={`Cancel ${j.name}`}
+                    onClick={() => void cancel(j.id, j.name)}
+                  >
+                    Cancel
+                  </button>
+                ) : null}
+              </span>
+            ),
+          },
+        ]}
+      />
+      {jobs.data ? <Pager paging={paging} count={jobs.data.items.length} total={jobs.data.total} what="Jobs" /> : null}
+      {creating ? (
+        <CreateJob
+          {...props}
+          onClose={() => setCreating(false)}
+          onCreated={(firstId) => {
+            setCreating(false);
+            jobs.reload();
+            if (firstId) navigate(path("workspaces", ws, "trainings", tr, "jobs", firstId));
+          }}
+        />
+      ) : null}
+      {confirm.element}
+    </>
+  );
+}
+
+function CreateJob(props: {
+  ws: string;
+  tr: string;
+  type: string;
+  builtinModel: string | null;
+  onClose: () => void;
+  onCreated: (firstJobId: string | null) => void;
+}) {
+  const { ws, tr } = props;
+  const builtin = props.type === "builtin";
+  const images = usePoll(() => ok(api.api.images.get({ query: { workspace: ws, limit: "500" } })), [ws], 0);
+  const datasets = usePoll(() => ok(api.api.workspaces({ ws }).datasets.get({ query: { limit: "500" } })), [ws], 0);
+  const code = usePoll(() => ok(api.api.workspaces({ ws }).trainings({ tr }).files.get()), [ws, tr], 0);
+  const models = usePoll(() => ok(api.api["builtin-models"].get()), [], 0);
+  const model = models.data?.items.find((m) => m.id === props.builtinModel);
+  const [form, setForm] = useState({ name: "", image: "", dataset: "", runCode: "", command: "", gpus: "" });
+  const [options, setOptions] = useState<GpuOption[]>([]);
+  const [sets, setSets] = useState<string[]>([""]);
+  const [modelSets, setModelSets] = useState<Record<string, string>[]>([{}]);
+  const save = useAction();
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  const err = (f: string) => (save.field === f ? save.error : null);
+  const nameErr = form.name ? nameProblem(form.name, "job name") : null;
+  const parsed = sets.map((text) => parseParameters(text));
+  const codeFiles = (code.data?.items ?? []).filter((f) => f.type === "file");
+
+  const runCommand = () => {
+    if (form.command.trim()) return form.command;
+    if (!form.runCode) return "";
+    const interp = form.runCode.endsWith(".py") ? "python3" : form.runCode.endsWith(".sh") ? "sh" : "";
+    return `${interp ? `${interp} ` : ""}/code/${form.runCode}`;
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (nameErr || parsed.some((p) => "problem" in p)) return;
+    const parameterSets = builtin
+      ? modelSets.map((m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== "")))
+      : parsed.map((p) => ("set" in p ? p.set : {}));
+    const nonEmpty = parameterSets.filter((p) => Object.keys(p).length > 0);
+    void save.run(async () => {
+      const out = await ok(
+        api.api
+          .workspaces({ ws })
+          .trainings({ tr })
+          .jobs.post({
+            name: form.name,
+            image: form.image || undefined,
+            dataset: form.dataset || undefined,
+            command: builtin ? undefined : runCommand(),
+            gpuOptions: options,
+            gpus: form.gpus ? Number(form.gpus) : undefined,
+            parameterSets: nonEmpty.length ? parameterSets : undefined,
+          }),
+      );
+      props.onCreated(out.items[0]?.id ?? null);
+    });
+  };
+  const known = ["name", "image", "dataset", "command", "gpus", "gpuOptions"];
+  const generalError = save.error && !known.includes(save.field ?? "") ? save.error : null;
+  return (
+    <Dialog title="Create Job" onClose={props.onClose} wide>
+      <form onSubmit={submit}>
+        <Input
+          label="Job Name"
+          required
+          hint="Up to 20 lowercase letters, digits and hyphens; with several parameter sets each job gets -1, -2, …"
+          value={form.name}
+          onChange={set("name")}
+          error={nameErr ?? err("name")}
+        />
+        <div className="row">
+          <Select label="Docker Image" value={form.image} onChange={set("image")} error={err("image")}>
+            <option value="">The training's image</option>
+            {(images.data?.items ?? [])
+              .filter((i) => i.status === "ready")
+              .map((i) => (
+                <option key={i.id} value={i.reference}>
+                  {i.name}
+                </option>
+              ))}
+          </Select>
+          <Select label="Dataset" optional value={form.dataset} onChange={set("dataset")} error={err("dataset")}>
+            <option value="">No dataset</option>
+            {(datasets.data?.items ?? []).map((d) => (
+              <option key={d.name} value={d.name}>
+                {d.name}
+              </option>
+            ))}
+          </Select>
+          <Input
+            label="GPUs"
+            type="number"
+            min={0}
+            step={0.25}
+            optional
+            placeholder="the training's"
+            value={form.gpus}
+            onChange={set("gpus")}
+            error={err("gpus")}
+          />
+        </div>
+        {builtin ? (
+          <p className="hint">
+            Runs the built-in model {model?.name ?? props.builtinModel}; the dataset is mounted at /dataset.
+          </p>
+        ) : (
+          <div className="row">
+            <Select
+              label="Run Code"
+              optional
+              hint="A file of the training's code folder (/code)."
+              value={form.runCode}
+              onChange={set("runCode")}
+            >
+              <option value="">Choose a file</option>
+              {codeFiles.map((f) => (
+                <option key={f.path} value={f.path}>
+                  {f.path}
+                </option>
+              ))}
+            </Select>
+            <Input
+              label="Command"
+              optional
+              hint="Instead of a code file: the command to run."
+              placeholder={runCommand() || "python3 /code/train.py"}
+              value={form.command}
+              onChange={set("command")}
+              error={err("command")}
+            />
+          </div>
+        )}
+        <fieldset>
+          <legend>Additional Features</legend>
+          {(Object.keys(GPU_OPTION_LABELS) as GpuOption[])
+            .filter((o) => o !== "unified-memory" || builtin)
+            .map((o) => (
+              <Check
+                key={o}
+                label={GPU_OPTION_LABELS[o]}
+                checked={options.includes(o)}
+                onChange={(on) => setOptions(on ? [...options, o] : options.filter((x) => x !== o))}
+              />
+            ))}
+          <ErrorText>{err("gpuOptions")}</ErrorText>
+        </fieldset>
+        <fieldset>
+          <legend>Parameters</legend>
+          <p className="hint">
+            {builtin
+              ? "The model's variables (empty: its default). Add makes another set; each set is one job, run in order."
+              : "key=value pairs separated by spaces, passed as --key value. Add makes another set; each set is one job, run in order."}
+          </p>
+          {builtin
+            ? modelSets.map((m, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: sets are positional
+                <div className="param-set" key={i}>
+                  <strong>Set {i + 1}</strong>
+                  <div className="row wrap">
+                    {Object.entries(model?.defaults ?? {}).map(([k, def]) => (
+                      <Input
+                        key={k}
+                        label={k}
+                        placeholder={def}
+                        value={m[k] ?? ""}
+                        onChange={(e) =>
+                          setModelSets(modelSets.map((x, j) => (j === i ? { ...x, [k]: e.target.value } : x)))
+                        }
+                        error={save.field?.startsWith(`parameterSets[${i}].${k}`) ? save.error : null}
+                      />
+                    ))}
+                  </div>
+                  {modelSets.length > 1 ? (
+                    <button
+                      type="button"
+                      className="small"
+                      onClick={() => setModelSets(modelSets.filter((_, j) => j !== i))}
+                    >
+                      Remove set {i + 1}
+                    </button>
+                  ) : null}
+                </div>
+              ))
+            : sets.map((text, i) => {
+                const p = parsed[i];
+                return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: sets are positional
+                  <div className="param-set row" key={i}>
+                    <Input
+                      label={`Parameter set ${i + 1}`}
+                      placeholder="batch_size=32 epochs=10"
+                      value={text}
+                      onChange={(e) => setSets(sets.map((x, j) => (j === i ? e.target.value : x)))}
+                      error={
+                        p && "problem" in p
+                          ? p.problem
+                          : save.field?.startsWith(`parameterSets[${i}]`)
+                            ? save.error
+                            : null
+                      }
+                    />
+                    {sets.length > 1 ? (
+                      <button type="button" className="small" onClick={() => setSets(sets.filter((_, j) => j !== i))}>
+                        Remove set {i + 1}
+                      </button>
+                    ) : null}
+                  </div>
+                );
+              })}
+          <button type="button" onClick={() => (builtin ? setModelSets([...modelSets, {}]) : setSets([...sets, ""]))}>
+            Add
+          </button>
+        </fieldset>
+        <ErrorText>{generalError}</ErrorText>
+        <div className="actions">
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={save.busy}>
+            Create
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function CodeFolder({ ws, tr }: { ws: string; tr: string }) {
+  const files = usePoll(() => ok(api.api.workspaces({ ws }).trainings({ tr }).files.get()), [ws, tr], 0);
+  const [progress, setProgress] = useState<number | null>(null);
+  const act = useAction();
+  const confirm = useConfirm();
+  const input = useRef<HTMLInputElement>(null);
+  const paging = usePaging();
+  const items = (files.data?.items ?? []).filter((f) => f.type === "file");
+  const send = (list: FileList | null) => {
+    if (!list?.length) return;
+    const picked = [...list].map((file) => ({ file, path: uploadPath(file) }));
+    const { ok: good, refused } = checkUploads(picked);
+    if (refused.length) act.setError(refused.map((r) => `${r.path}: ${r.reason}`).join("; "));
+    if (!good.length) return;
+    const form = new FormData();
+    for (const f of good) form.append("files", f.file, f.path);
+    void act.run(async () => {
+      setProgress(0);
+      try {
+        await upload(codeUrl(ws, tr), form, {
+          token: currentToken(),
+          progress: (l, t) => setProgress(t ? l / t : 0),
+        });
+      } finally {
+        setProgress(null);
+        if (input.current) input.current.value = "";
+      }
+      files.reload();
+    });
+  };
+  const remove = async (p: string) => {
+    if (!(await confirm.ask(`Delete ${p} from the code folder?`))) return;
+    await act.run(async () => {
+      await deleteAt(`${codeUrl(ws, tr)}/${p.split("/").map(encodeURIComponent).join("/")}`, currentToken());
+      files.reload();
+    });
+  };
+  return (
+    <>
+      <div className="section-head">
+        <h2>Code folder (/code)</h2>
+        <label className="button">
+          Upload Code
+          <input ref={input} type="file" multiple className="visually-hidden" onChange={(e) => send(e.target.files)} />
+        </label>
+      </div>
+      {progress !== null ? <progress aria-label="Code upload" max={1} value={progress} /> : null}
+      <ErrorText>{files.error ?? act.error}</ErrorText>
+      <Table
+        error={files.error}
+        label="Code files"
+        rows={files.data ? items.slice(paging.offset, paging.offset + paging.limit) : null}
+        rowKey={(f) => f.path}
+        empty="The code folder is empty. Upload your training code here, or write it in the notebook."
+        columns={[
+          { header: "File Name", cell: (f) => f.path },
+          { header: "Size", cell: (f) => bytes(f.size) },
+          { header: "Modified", cell: (f) => dateTime(f.modifiedAt) },
+          {
+            header: "Actions",
+            cell: (f) => (
+              <span className="row-actions">
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Download ${f.path}`}
+                  onClick={() =>
+                    void act.run(() =>
+                      download(
+                        `${codeUrl(ws, tr)}/${f.path.split("/").map(encodeURIComponent).join("/")}`,
+                        currentToken(),
+                        f.path.split("/").pop() ?? f.path,
+                      ),
+                    )
+                  }
+                >
+                  Download
+                </button>
+                <button
+                  type="button"
+                  className="small danger"
+                  aria-label={`Delete ${f.path}`}
+                  onClick={() => void remove(f.path)}
+                >
+                  Delete
+                </button>
+              </span>
+            ),
+          },
+        ]}
+      />
+      {files.data && items.length > 10 ? (
+        <Pager
+          paging={paging}
+          count={Math.min(paging.limit, items.length - paging.offset)}
+          total={items.length}
+          what="Code files"
+        />
+      ) : null}
+      {confirm.element}
+    </>
+  );
+}

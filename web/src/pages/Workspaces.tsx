@@ -1,0 +1,255 @@
+// Workspaces (manual §3 Steps 7–9, 12): the table, Create Workspace and Edit (admin; a manager
+// edits description and users), a reservation clash (409) shown in the dialog.
+import { type FormEvent, useState } from "react";
+import { ok } from "../../../src/client/api";
+import { type User, useSession, type WorkspaceSummary } from "../context";
+import { dateMinute, dateTime, fromLocalInput, toLocalInput } from "../format";
+import { Link, navigate, path } from "../router";
+import { nameProblem } from "../rules";
+import { api } from "../session";
+import {
+  Dialog,
+  ErrorText,
+  Input,
+  PageHead,
+  Pager,
+  Picker,
+  Select,
+  Status,
+  Table,
+  TextArea,
+  useAction,
+  usePaging,
+  usePoll,
+} from "../ui";
+
+const listUsers = async (): Promise<User[]> => {
+  const res = await ok(api.api.users.get({ query: { limit: "500" } }));
+  return ((res instanceof Response ? await res.json() : res) as { items: User[] }).items;
+};
+
+export function Workspaces() {
+  const s = useSession();
+  const paging = usePaging();
+  const list = usePoll(
+    () => ok(api.api.workspaces.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } })),
+    [paging.limit, paging.offset],
+  );
+  const [editing, setEditing] = useState<WorkspaceSummary | "new" | null>(null);
+  const canEdit = (w: WorkspaceSummary) => s.isAdmin || w.manager === s.me.userId;
+  return (
+    <section>
+      <PageHead title="Workspaces" crumbs="Dashboard › Workspaces">
+        {s.isAdmin ? (
+          <button type="button" className="primary" onClick={() => setEditing("new")}>
+            Create Workspace
+          </button>
+        ) : null}
+      </PageHead>
+      <ErrorText>{list.error}</ErrorText>
+      <Table
+        error={list.error}
+        label="Workspaces"
+        rows={list.data?.items ?? null}
+        rowKey={(w) => w.name}
+        empty={
+          s.isAdmin
+            ? "No workspaces yet. Choose Create Workspace to hand out GPUs to a team."
+            : "You are in no workspace yet. Ask an administrator to add you."
+        }
+        columns={[
+          { header: "Status", cell: (w) => <Status value={w.status} /> },
+          { header: "Name", cell: (w) => <Link href={path("workspaces", w.name)}>{w.name}</Link> },
+          { header: "Start", cell: (w) => dateMinute(w.startsAt) },
+          { header: "End", cell: (w) => dateMinute(w.endsAt) },
+          { header: "GPUs", cell: (w) => `${w.trainingGpus} training, ${w.deploymentGpus} deployment` },
+          { header: "Manager", cell: (w) => w.manager },
+          { header: "Users", cell: (w) => <span title={w.users.join(", ")}>{w.users.length}</span> },
+          { header: "Created", cell: (w) => dateTime(w.createdAt) },
+          {
+            header: "Actions",
+            cell: (w) =>
+              canEdit(w) ? (
+                <button type="button" className="small" onClick={() => setEditing(w)} aria-label={`Edit ${w.name}`}>
+                  Edit
+                </button>
+              ) : null,
+          },
+        ]}
+      />
+      {list.data ? (
+        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Workspaces" />
+      ) : null}
+      {editing ? (
+        <WorkspaceDialog
+          workspace={editing === "new" ? null : editing}
+          onClose={() => setEditing(null)}
+          onSaved={(name) => {
+            setEditing(null);
+            list.reload();
+            s.reloadWorkspaces();
+            if (editing === "new") navigate(path("workspaces", name));
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function defaultPeriod() {
+  // From the start of today (local), so a workspace made now is active at once.
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  const end = new Date(start);
+  end.setMonth(end.getMonth() + 1);
+  return { startsAt: start.toISOString(), endsAt: end.toISOString() };
+}
+
+export function WorkspaceDialog(props: {
+  workspace: WorkspaceSummary | null;
+  onClose: () => void;
+  onSaved: (name: string) => void;
+}) {
+  const s = useSession();
+  const w = props.workspace;
+  const period = w ?? defaultPeriod();
+  const [form, setForm] = useState({
+    name: w?.name ?? "",
+    description: w?.description ?? "",
+    start: toLocalInput(period.startsAt),
+    end: toLocalInput(period.endsAt),
+    trainingGpus: String(w?.trainingGpus ?? 1),
+    deploymentGpus: String(w?.deploymentGpus ?? 0),
+    manager: w?.manager ?? "",
+    users: w?.users ?? [],
+  });
+  const users = usePoll(() => (s.isAdmin ? listUsers() : Promise.resolve([] as User[])), [], 0);
+  const save = useAction();
+  const adminFields = s.isAdmin;
+  const nameErr = !w && form.name ? nameProblem(form.name, "workspace name") : null;
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  const err = (f: string) => (save.field === f ? save.error : null);
+  const userIds = (users.data ?? []).filter((u) => u.active).map((u) => u.userId);
+  const memberOptions = [...new Set([...userIds, ...form.users])].sort();
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (nameErr) return;
+    const startsAt = fromLocalInput(form.start);
+    const endsAt = fromLocalInput(form.end);
+    if (adminFields && (!startsAt || !endsAt)) {
+      save.setError("enter the start and end of the period");
+      return;
+    }
+    void save.run(async () => {
+      const common = { description: form.description, users: form.users };
+      const admin = {
+        startsAt: startsAt as string,
+        endsAt: endsAt as string,
+        trainingGpus: Number(form.trainingGpus),
+        deploymentGpus: Number(form.deploymentGpus),
+        manager: form.manager,
+      };
+      if (!w) await ok(api.api.workspaces.post({ name: form.name, ...common, ...admin }));
+      else await ok(api.api.workspaces({ ws: w.name }).patch(adminFields ? { ...common, ...admin } : common));
+      props.onSaved(w?.name ?? form.name);
+    });
+  };
+  const generalError =
+    save.error &&
+    !["name", "description", "manager", "users", "trainingGpus", "deploymentGpus", "startsAt", "endsAt"].includes(
+      save.field ?? "",
+    );
+  return (
+    <Dialog title={w ? `Edit Workspace ${w.name}` : "Create Workspace"} onClose={props.onClose} wide>
+      <form onSubmit={submit}>
+        {!w ? (
+          <Input
+            label="Workspace Name"
+            hint="Up to 20 lowercase letters, digits and hyphens."
+            required
+            value={form.name}
+            onChange={set("name")}
+            error={nameErr ?? err("name")}
+          />
+        ) : null}
+        <TextArea
+          label="Description"
+          optional
+          rows={2}
+          maxLength={500}
+          value={form.description}
+          onChange={set("description")}
+          error={err("description")}
+        />
+        {adminFields ? (
+          <>
+            <div className="row">
+              <Input
+                label="Start"
+                type="datetime-local"
+                required
+                value={form.start}
+                onChange={set("start")}
+                error={err("startsAt")}
+              />
+              <Input
+                label="End"
+                type="datetime-local"
+                required
+                value={form.end}
+                onChange={set("end")}
+                error={err("endsAt")}
+              />
+            </div>
+            <div className="row">
+              <Input
+                label="GPUs for Training"
+                type="number"
+                min={0}
+                required
+                value={form.trainingGpus}
+                onChange={set("trainingGpus")}
+                error={err("trainingGpus")}
+              />
+              <Input
+                label="GPUs for Deployment"
+                type="number"
+                min={0}
+                required
+                value={form.deploymentGpus}
+                onChange={set("deploymentGpus")}
+                error={err("deploymentGpus")}
+              />
+            </div>
+            <Select label="Manager" required value={form.manager} onChange={set("manager")} error={err("manager")}>
+              <option value="">Choose the manager</option>
+              {memberOptions.map((u) => (
+                <option key={u} value={u}>
+                  {u}
+                </option>
+              ))}
+            </Select>
+          </>
+        ) : null}
+        <Picker
+          label="Users"
+          optional
+          options={memberOptions.length ? memberOptions : form.users}
+          chosen={form.users}
+          onChange={(users) => setForm({ ...form, users })}
+        />
+        <ErrorText>{err("users")}</ErrorText>
+        {generalError ? <ErrorText>{save.error}</ErrorText> : null}
+        <div className="actions">
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={save.busy}>
+            {w ? "Edit" : "Create"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
