@@ -114,6 +114,13 @@ export async function deleteAt(url: string, token: string | null): Promise<void>
   if (!res.ok) throw await failure(res);
 }
 
+/** GET of a text body with the token (a whole job log: Eden would parse digits and JSON out of it). */
+export async function readText(url: string, token: string | null): Promise<string> {
+  const res = await fetch(url, { headers: bearer(token) });
+  if (!res.ok) throw await failure(res);
+  return res.text();
+}
+
 /** Fetches a file with the token and hands it to the browser as a download named `name`. */
 export async function download(url: string, token: string | null, name: string): Promise<void> {
   const res = await fetch(url, { headers: bearer(token) });

@@ -383,9 +383,30 @@ describe("web UI in Chromium", () => {
     await seeText(page.getByRole("log", { name: "Job log" }), "step 1 p=two");
     await page.goBack();
     await visible(page.getByRole("heading", { name: "tr1", exact: true }));
+
+    // A job quiet for longer than the server's 10 s idle timeout: the page follows on and
+    // still shows its late line (the stream is opened again after the cut).
+    await page.getByRole("button", { name: "Create Job" }).click();
+    const q = dialog("Create Job");
+    await q.getByLabel("Job Name").fill("quiet");
+    await q.getByLabel("Command").fill("sleep 12; echo late line");
+    await q.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "View Job Log: quiet" }).waitFor();
+    await seeText(page.getByRole("log", { name: "Job log" }), "late line", 60_000);
+    await seeText(page.getByRole("status", { name: "Job status" }), "Succeeded", 30_000);
+    await page.getByRole("link", { name: "tr1" }).click();
     await menu("Trainings").click();
     await seeText(row("Trainings", "tr1"), "Advanced");
     await shot("trainings");
+    await menu("Deployments").click();
+    await seeText(page.getByRole("table", { name: "Deployments" }), "No deployments yet");
+    await page.getByRole("button", { name: "Create Deployment" }).click();
+    await seeText(dialog("Create Deployment").getByLabel("Training"), "tr1");
+    await shot("deployments-create");
+    await dialog("Create Deployment").getByRole("button", { name: "Cancel" }).click();
+    await menu("Dashboard").click();
+    await seeText(page.getByRole("table", { name: "Recent tasks" }), "hello-2");
+    await shot("workspace-home");
   });
 
   test("account: the password change form checks the rules; an API key is made and listed", async () => {

@@ -67,6 +67,11 @@ export interface Column<T> {
   className?: string;
 }
 
+/** Time and size columns never wrap: "2026-03-04 09:05:07" stays on one line. */
+const NOWRAP = /^(Created|Updated|Uploaded|Registered|Modified|Finished|Start|End|Size|GPU in Use)$/;
+const cellClass = <T,>(c: Column<T>) =>
+  [c.className, NOWRAP.test(c.header) ? "nowrap" : ""].filter(Boolean).join(" ") || undefined;
+
 export function Table<T>(props: {
   label: string;
   columns: Column<T>[];
@@ -85,7 +90,7 @@ export function Table<T>(props: {
         <thead>
           <tr>
             {columns.map((c) => (
-              <th key={c.header} scope="col" className={c.className}>
+              <th key={c.header} scope="col" className={cellClass(c)}>
                 {c.header}
               </th>
             ))}
@@ -112,7 +117,7 @@ export function Table<T>(props: {
                 onClick={props.onRowClick ? () => props.onRowClick?.(r) : undefined}
               >
                 {columns.map((c) => (
-                  <td key={c.header} className={c.className}>
+                  <td key={c.header} className={cellClass(c)}>
                     {c.cell(r)}
                   </td>
                 ))}

@@ -1,7 +1,7 @@
 // A job's log (manual §4 Steps 6 and 8): followed live over SSE while it runs, Download, Cancel.
 import { useEffect, useRef, useState } from "react";
-import { ok } from "../../../src/client/api";
-import { download, followLog } from "../../../src/client/stream";
+import { ApiError, ok } from "../../../src/client/api";
+import { download, followLog, readText } from "../../../src/client/stream";
 import { dateTime } from "../format";
 import { Link, path } from "../router";
 import { api, baseUrl, currentToken } from "../session";
@@ -26,35 +26,78 @@ export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
     setEnded(null);
     setStreamError(null);
     const buffer: string[] = [];
+    let replace = false;
     let flush: ReturnType<typeof setTimeout> | undefined;
-    followLog(
-      baseUrl,
-      currentToken(),
-      id,
-      {
-        line: (text) => {
-          buffer.push(text);
-          // Batch bursts of lines into one render.
-          flush ??= setTimeout(() => {
-            flush = undefined;
-            const add = buffer.splice(0);
-            setLines((old) => old.concat(add));
-          }, 50);
-        },
-        end: (e) => {
-          setEnded(e.status);
-          reloadJob.current();
-        },
-      },
-      abort.signal,
-    ).catch((err) => {
-      if (!abort.signal.aborted) setStreamError(messageOf(err));
-    });
+    const line = (text: string) => {
+      buffer.push(text);
+      // Batch bursts of lines into one render.
+      flush ??= setTimeout(() => {
+        flush = undefined;
+        const add = buffer.splice(0);
+        const fresh = replace;
+        replace = false;
+        setLines((old) => (fresh ? add : old.concat(add)));
+      }, 50);
+    };
+    // The stream starts with the whole log so far. A connection cut before the job's end (an
+    // idle timeout on a quiet job, a restart) is opened again and replaces what was shown.
+    const follow = async () => {
+      for (let attempt = 0; !abort.signal.aborted; attempt++) {
+        let done = false;
+        replace = attempt > 0;
+        try {
+          await followLog(
+            baseUrl,
+            currentToken(),
+            id,
+            {
+              line,
+              end: (e) => {
+                done = true;
+                setEnded(e.status);
+                reloadJob.current();
+              },
+            },
+            abort.signal,
+          );
+          setStreamError(null);
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          const status = err instanceof ApiError ? err.status : 0;
+          if (status >= 400 && status < 500) {
+            setStreamError(messageOf(err));
+            return;
+          }
+          setStreamError(`${messageOf(err)} (trying again)`);
+        }
+        if (done) return;
+        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * (attempt + 1))));
+      }
+    };
+    void follow();
     return () => {
       abort.abort();
       clearTimeout(flush);
     };
   }, [id]);
+
+  // Belt and braces: when the polled status is final but the stream never said so (a cut
+  // connection that hangs), read the whole log once.
+  const polled = job.data?.status;
+  useEffect(() => {
+    if (!polled || ended || ["pending", "starting", "running"].includes(polled)) return;
+    let live = true;
+    readText(`${baseUrl}/api/jobs/${encodeURIComponent(id)}/log`, currentToken())
+      .then((text) => {
+        if (!live) return;
+        setLines(text.replace(/\n$/, "").split("\n"));
+        setEnded(polled);
+      })
+      .catch((err) => live && setStreamError(messageOf(err)));
+    return () => {
+      live = false;
+    };
+  }, [polled, ended, id]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll on new lines
   useEffect(() => {
