@@ -18,8 +18,22 @@ export function errorResponse(status: number, code: string, message: string, fie
 
 interface ValidationLike {
   type?: string;
-  valueError?: { path?: string; message?: string; schema?: { description?: string } };
-  all?: { path?: string; message?: string; summary?: string }[];
+  valueError?: { path?: string; message?: string; schema?: SchemaLike };
+  all?: { path?: string; message?: string; summary?: string; schema?: SchemaLike }[];
+}
+
+interface SchemaLike {
+  description?: string;
+  const?: unknown;
+  anyOf?: { const?: unknown }[];
+}
+
+/** "must be one of a, b" for a union of literals (TypeBox only says "should be one of: 'string', …"). */
+function choices(schema: SchemaLike | undefined): string | null {
+  if (schema?.const !== undefined) return `must be ${schema.const}`;
+  const values = schema?.anyOf?.map((s) => s.const);
+  if (!values?.length || values.some((v) => v === undefined)) return null;
+  return `must be one of ${values.join(", ")}`;
 }
 
 /** Maps anything thrown in a handler (or by Elysia itself) to the contract's error shape. */
@@ -32,9 +46,15 @@ export function toErrorResponse(code: string | number, error: unknown, logger: L
   switch (code) {
     case "VALIDATION": {
       const v = error as ValidationLike;
+      // A response that does not match its schema is the server's bug, not the client's.
+      if (v.type === "response") {
+        logger.error("response does not match its schema", { what, err: error });
+        return errorResponse(500, "internal", "internal error; the master's log has the details");
+      }
       const first = v.all?.[0] ?? v.valueError;
       const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".") || v.type || "body";
-      const detail = (first as { summary?: string })?.summary ?? first?.message ?? "invalid value";
+      const detail =
+        choices(first?.schema) ?? (first as { summary?: string })?.summary ?? first?.message ?? "invalid value";
       return errorResponse(400, "invalid_field", `${field}: ${detail}`, field);
     }
     case "PARSE":
