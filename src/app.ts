@@ -2,21 +2,24 @@
 // serves that handler and tests call it with `new Request(…)`.
 import { openapi } from "@elysiajs/openapi";
 import type { Server } from "bun";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import pkg from "../package.json" with { type: "json" };
 import { accessLogRoutes } from "./accesslog/routes";
+import { requestUser } from "./auth/context";
 import { authRoutes } from "./auth/routes";
 import { backupRoutes } from "./backup/routes";
+import { builtinRoutes } from "./builtin/routes";
 import { datasetRoutes } from "./datasets/routes";
 import { proxyDeployment } from "./deployments/proxy";
 import { deploymentRoutes } from "./deployments/routes";
 import type { Deps } from "./deps";
-import { requestUser } from "./http/context";
 import { toErrorResponse } from "./http/errors";
 import { limitJsonBody } from "./http/jsonLimit";
 import { imageRoutes } from "./images/routes";
+import { jobRoutes } from "./jobs/routes";
 import { nodeRoutes } from "./nodes/routes";
 import { proxyNotebook } from "./notebooks/proxy";
+import { notebookRoutes } from "./notebooks/routes";
 import { trainingRoutes } from "./trainings/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
@@ -43,7 +46,8 @@ export function createApp(deps: Deps) {
       set.status = response.status;
       return response;
     })
-    .get("/api/health", () => ({ status: "ok", version: VERSION }), {
+    .get("/api/health", () => ({ status: "ok" as const, version: VERSION }), {
+      response: { 200: t.Object({ status: t.Literal("ok"), version: t.String() }) },
       detail: { tags: ["system"], summary: "Liveness and version", security: [] },
     })
     .use(authRoutes(deps))
@@ -54,7 +58,10 @@ export function createApp(deps: Deps) {
     .use(workspaceRoutes(deps))
     .use(datasetRoutes(deps))
     .use(imageRoutes(deps))
+    .use(builtinRoutes(deps))
     .use(trainingRoutes(deps))
+    .use(notebookRoutes(deps))
+    .use(jobRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(webRoutes());
 }

@@ -4,20 +4,15 @@ import type { Deps } from "../deps";
 import { badRequest, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
 import { passwordProblem, type Role } from "../domain/rules";
 import { randomToken, sha256 } from "../lib/secrets";
-import { toUserView, type UserView } from "../users/view";
+import { toUserView } from "../users/view";
 import type { Principal } from "./cache";
+import type { ApiKey, ApiKeyCreated, LoginBody, LoginResult, PasswordChangeBody } from "./model";
 import { verifyTotp } from "./totp";
 
 const SESSION_PREFIX = "hs_";
 const SECRET_PREFIX = "hk_";
 
-export interface LoginInput {
-  userId: string;
-  password: string;
-  otp?: string;
-}
-
-export async function login(deps: Deps, input: LoginInput): Promise<{ token: string; user: UserView }> {
+export async function login(deps: Deps, input: LoginBody): Promise<LoginResult> {
   const { store, clock, loginFailures } = deps;
   const now = clock.now();
   const key = input.userId.toLowerCase();
@@ -141,11 +136,7 @@ export function requireRole(principal: Principal, ...roles: Role[]): void {
   if (!roles.includes(principal.role)) throw forbidden(`this needs the ${roles.join(" or ")} role`);
 }
 
-export async function changePassword(
-  deps: Deps,
-  principal: Principal,
-  input: { current: string; next: string },
-): Promise<void> {
+export async function changePassword(deps: Deps, principal: Principal, input: PasswordChangeBody): Promise<void> {
   const { store } = deps;
   const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, principal.userId)).limit(1);
   if (!row) throw notFound(`user ${principal.userId}`);
@@ -163,16 +154,7 @@ export async function changePassword(
   );
 }
 
-export interface ApiKeyView {
-  accessKey: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
-export async function createApiKey(
-  deps: Deps,
-  principal: Principal,
-): Promise<{ accessKey: string; secretKey: string }> {
+export async function createApiKey(deps: Deps, principal: Principal): Promise<ApiKeyCreated> {
   const accessKey = randomToken("AK", 12).replace(/[-_]/g, "x");
   const secretKey = randomToken(SECRET_PREFIX);
   await deps.store.tx((db) =>
@@ -186,7 +168,7 @@ export async function createApiKey(
   return { accessKey, secretKey };
 }
 
-export async function listApiKeys(deps: Deps, principal: Principal): Promise<ApiKeyView[]> {
+export async function listApiKeys(deps: Deps, principal: Principal): Promise<ApiKey[]> {
   const { store } = deps;
   return store.db
     .select({

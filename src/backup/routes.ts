@@ -1,33 +1,31 @@
 import { Elysia } from "elysia";
+import { authPlugin } from "../auth/plugin";
 import type { Deps } from "../deps";
-import { authed, principalOf } from "../http/context";
 import { pageOf, pageQuery } from "../http/schemas";
-import { backupAndPrune, listBackups } from "./backup";
+import { type BackupFile, backupAndPrune, listBackups } from "./backup";
+import { Backup, BackupPage } from "./model";
 
 const tags = ["operations"];
-const view = ({ name, bytes, takenAt }: { name: string; bytes: number; takenAt: string }) => ({ name, bytes, takenAt });
+const view = ({ name, bytes, takenAt }: BackupFile): Backup => ({ name, bytes, takenAt });
 
 export const backupRoutes = (deps: Deps) =>
   new Elysia()
-    .get(
-      "/api/backups",
-      async ({ request, query }) => {
-        await principalOf(deps, request, "admin");
-        return pageOf(listBackups(deps.config).map(view), query);
-      },
-      {
-        transform: authed(deps, "admin"),
-        query: pageQuery,
-        detail: { tags, summary: "Database backups in the data dir (admin)" },
-      },
-    )
+    .use(authPlugin(deps))
+    .get("/api/backups", ({ query }) => pageOf(listBackups(deps.config).map(view), query), {
+      auth: "admin",
+      query: pageQuery,
+      response: { 200: BackupPage },
+      detail: { tags, summary: "Database backups in the data dir (admin)" },
+    })
     .post(
       "/api/backups",
-      async ({ request, set }) => {
-        await principalOf(deps, request, "admin");
+      async ({ status }) => {
         const { file } = await backupAndPrune(deps.config, deps.clock);
-        set.status = 201;
-        return view(file);
+        return status(201, view(file));
       },
-      { transform: authed(deps, "admin"), detail: { tags, summary: "Back up the database now (admin)" } },
+      {
+        auth: "admin",
+        response: { 201: Backup },
+        detail: { tags, summary: "Back up the database now (admin)" },
+      },
     );

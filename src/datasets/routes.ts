@@ -1,7 +1,8 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { Deps } from "../deps";
-import { authedIn, principalOf } from "../http/context";
 import { page, pageQuery, wildcardPath } from "../http/schemas";
+import { memberPlugin } from "../workspaces/plugin";
+import { CreateDatasetBody, Dataset, DatasetFilePage, DatasetPage, UploadedFiles, UploadQuery } from "./model";
 import {
   createDataset,
   deleteDataset,
@@ -18,56 +19,45 @@ const base = "/api/workspaces/:ws/datasets";
 
 export const datasetRoutes = (deps: Deps) =>
   new Elysia()
-    .get(
-      base,
-      async ({ request, params, query }) =>
-        listDatasets(deps, await principalOf(deps, request), params.ws, page(query)),
-      { transform: authedIn(deps), query: pageQuery, detail: { tags, summary: "Datasets of a workspace" } },
-    )
+    .use(memberPlugin(deps))
+    .get(base, ({ principal, params, query }) => listDatasets(deps, principal, params.ws, page(query)), {
+      member: true,
+      query: pageQuery,
+      response: { 200: DatasetPage },
+      detail: { tags, summary: "Datasets of a workspace" },
+    })
     .post(
       base,
-      async ({ request, params, body, set }) => {
-        const ds = await createDataset(deps, await principalOf(deps, request), params.ws, body);
-        set.status = 201;
-        return ds;
-      },
+      async ({ principal, params, body, status }) => status(201, await createDataset(deps, principal, params.ws, body)),
       {
-        transform: authedIn(deps),
-        body: t.Object({ name: t.String({ maxLength: 64 }), access: t.Optional(t.String({ maxLength: 20 })) }),
+        member: true,
+        body: CreateDatasetBody,
+        response: { 201: Dataset },
         detail: { tags, summary: "Create a dataset (access read-write or read-only)" },
       },
     )
-    .get(
-      `${base}/:ds`,
-      async ({ request, params }) => getDataset(deps, await principalOf(deps, request), params.ws, params.ds),
-      { transform: authedIn(deps), detail: { tags, summary: "Dataset detail: files, totalBytes" } },
-    )
+    .get(`${base}/:ds`, ({ principal, params }) => getDataset(deps, principal, params.ws, params.ds), {
+      member: true,
+      response: { 200: Dataset },
+      detail: { tags, summary: "Dataset detail: files, totalBytes" },
+    })
     .delete(
       `${base}/:ds`,
-      async ({ request, params, set }) => {
-        await deleteDataset(deps, await principalOf(deps, request), params.ws, params.ds);
+      async ({ principal, params, set }) => {
+        await deleteDataset(deps, principal, params.ws, params.ds);
         set.status = 204;
       },
-      { transform: authedIn(deps), detail: { tags, summary: "Delete a dataset and its files" } },
+      { member: true, detail: { tags, summary: "Delete a dataset and its files" } },
     )
     .post(
       `${base}/:ds/files`,
-      async ({ request, params, query, set }) => {
-        const result = await uploadFiles(
-          deps,
-          await principalOf(deps, request),
-          params.ws,
-          params.ds,
-          request,
-          query.path,
-        );
-        set.status = 201;
-        return result;
-      },
+      async ({ principal, params, query, request, status }) =>
+        status(201, await uploadFiles(deps, principal, params.ws, params.ds, request, query.path)),
       {
-        transform: authedIn(deps),
+        member: true,
         parse: "none",
-        query: t.Object({ path: t.Optional(t.String({ maxLength: 1024 })) }),
+        query: UploadQuery,
+        response: { 201: UploadedFiles },
         detail: {
           tags,
           summary:
@@ -77,21 +67,24 @@ export const datasetRoutes = (deps: Deps) =>
     )
     .get(
       `${base}/:ds/files`,
-      async ({ request, params, query }) =>
-        listFiles(deps, await principalOf(deps, request), params.ws, params.ds, page(query)),
-      { transform: authedIn(deps), query: pageQuery, detail: { tags, summary: "Files of a dataset" } },
+      ({ principal, params, query }) => listFiles(deps, principal, params.ws, params.ds, page(query)),
+      {
+        member: true,
+        query: pageQuery,
+        response: { 200: DatasetFilePage },
+        detail: { tags, summary: "Files of a dataset" },
+      },
     )
     .get(
       `${base}/:ds/files/*`,
-      async ({ request, params }) =>
-        downloadFile(deps, await principalOf(deps, request), params.ws, params.ds, wildcardPath(params["*"])),
-      { transform: authedIn(deps), detail: { tags, summary: "Download one file" } },
+      ({ principal, params }) => downloadFile(deps, principal, params.ws, params.ds, wildcardPath(params["*"])),
+      { member: true, detail: { tags, summary: "Download one file" } },
     )
     .delete(
       `${base}/:ds/files/*`,
-      async ({ request, params, set }) => {
-        await deleteFile(deps, await principalOf(deps, request), params.ws, params.ds, wildcardPath(params["*"]));
+      async ({ principal, params, set }) => {
+        await deleteFile(deps, principal, params.ws, params.ds, wildcardPath(params["*"]));
         set.status = 204;
       },
-      { transform: authedIn(deps), detail: { tags, summary: "Delete one file" } },
+      { member: true, detail: { tags, summary: "Delete one file" } },
     );

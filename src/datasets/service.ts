@@ -11,6 +11,7 @@ import { nameProblem } from "../domain/rules";
 import { dataLayout } from "../lib/layout";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
+import type { CreateDatasetBody, Dataset, DatasetFilePage, DatasetPage, UploadedFiles } from "./model";
 import { bytesUnder, checkRelative, existingFile, placeFile, removeTree, resolveInside, walkFiles } from "./storage";
 import { stageUpload } from "./upload";
 
@@ -47,8 +48,8 @@ export async function createDataset(
   deps: Deps,
   principal: Principal,
   ws: string,
-  input: { name: string; access?: string },
-) {
+  input: CreateDatasetBody,
+): Promise<Dataset> {
   const access = await workspaceFor(deps, principal, ws);
   requireNotExpired(deps, access.row, "creating a dataset");
   const problem = nameProblem(input.name, "dataset name");
@@ -78,7 +79,7 @@ export async function createDataset(
   return view(inserted[0], []);
 }
 
-function view(row: DatasetRow, files: { size: number }[]) {
+function view(row: DatasetRow, files: { size: number }[]): Dataset {
   return {
     name: row.name,
     workspace: row.workspace,
@@ -96,7 +97,7 @@ export async function listDatasets(
   principal: Principal,
   ws: string,
   page: { limit: number; offset: number },
-) {
+): Promise<DatasetPage> {
   await workspaceFor(deps, principal, ws);
   const { store } = deps;
   const rows = await store.db
@@ -111,7 +112,7 @@ export async function listDatasets(
   return { items, total: rows.length };
 }
 
-export async function getDataset(deps: Deps, principal: Principal, ws: string, ds: string) {
+export async function getDataset(deps: Deps, principal: Principal, ws: string, ds: string): Promise<Dataset> {
   const ref = await datasetFor(deps, principal, ws, ds);
   return view(ref.row, await walkFiles(ref.dir));
 }
@@ -130,7 +131,7 @@ export async function listFiles(
   ws: string,
   ds: string,
   page: { limit: number; offset: number },
-) {
+): Promise<DatasetFilePage> {
   const ref = await datasetFor(deps, principal, ws, ds);
   const files = await walkFiles(ref.dir);
   const slice = files.slice(page.offset, page.offset + page.limit);
@@ -154,7 +155,7 @@ export async function listFiles(
     items: slice.map((f) => ({
       path: f.path,
       type: "file",
-      mediaType: Bun.file(f.path).type.split(";")[0],
+      mediaType: Bun.file(f.path).type.split(";")[0] as string,
       size: f.size,
       modifiedBy: meta.get(f.path) ?? null,
       modifiedAt: f.modifiedAt,
@@ -170,7 +171,7 @@ export async function uploadFiles(
   ds: string,
   request: Request,
   prefix: string | undefined,
-) {
+): Promise<UploadedFiles> {
   const ref = await datasetFor(deps, principal, ws, ds);
   requireNotExpired(deps, ref.ws.row, "uploading files");
   requireWrite(principal, ref, "upload files");

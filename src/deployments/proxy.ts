@@ -2,9 +2,9 @@
 // server sees `/…` (and the prefix in X-Forwarded-Prefix); only users who may see the
 // deployment get through (bearer header, `hangar_token` cookie or query; API keys work too).
 import type { Principal } from "../auth/cache";
+import { principalFrom } from "../auth/context";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
-import { principalFrom } from "../http/context";
 import { errorResponse, toErrorResponse } from "../http/errors";
 import { forwardHttp } from "../http/forward";
 import { bearerOf } from "../notebooks/proxy";

@@ -1,7 +1,8 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { Deps } from "../deps";
-import { authedIn, principalOf } from "../http/context";
 import { pageOf, pageQuery } from "../http/schemas";
+import { memberPlugin } from "../workspaces/plugin";
+import { CreateDeploymentBody, Deployment, DeploymentPage } from "./model";
 import {
   createDeployment,
   deleteDeployment,
@@ -16,33 +17,25 @@ const tags = ["deployments"];
 
 export const deploymentRoutes = (deps: Deps) =>
   new Elysia()
+    .use(memberPlugin(deps))
     .get(
       base,
-      async ({ request, params, query }) =>
-        pageOf(await listDeployments(deps, await principalOf(deps, request), params.ws), query),
-      { transform: authedIn(deps), query: pageQuery, detail: { tags, summary: "Deployments of a workspace" } },
+      async ({ principal, params, query }) => pageOf(await listDeployments(deps, principal, params.ws), query),
+      {
+        member: true,
+        query: pageQuery,
+        response: { 200: DeploymentPage },
+        detail: { tags, summary: "Deployments of a workspace" },
+      },
     )
     .post(
       base,
-      async ({ request, params, body, set }) => {
-        const out = await createDeployment(deps, await principalOf(deps, request), params.ws, body);
-        set.status = 201;
-        return out;
-      },
+      async ({ principal, params, body, status }) =>
+        status(201, await createDeployment(deps, principal, params.ws, body)),
       {
-        transform: authedIn(deps),
-        body: t.Object({
-          name: t.String({ maxLength: 100 }),
-          description: t.Optional(t.String({ maxLength: 1000 })),
-          training: t.String({ maxLength: 100, description: "the training whose output is served" }),
-          job: t.Optional(
-            t.String({ maxLength: 64, description: "the job whose /output is served (default: newest succeeded)" }),
-          ),
-          image: t.Optional(t.String({ maxLength: 512, description: "default: the training's image" })),
-          command: t.String({ maxLength: 10_000, description: "starts the server; env PORT and HANGAR_MODEL_DIR" }),
-          port: t.Optional(t.Integer({ description: "the port the server listens on (default 8000)" })),
-          gpus: t.Optional(t.Number({ description: "deployment GPUs (0.25, 0.5 or whole; default 1)" })),
-        }),
+        member: true,
+        body: CreateDeploymentBody,
+        response: { 201: Deployment },
         detail: {
           tags,
           summary:
@@ -50,26 +43,26 @@ export const deploymentRoutes = (deps: Deps) =>
         },
       },
     )
-    .get(
-      `${base}/:dp`,
-      async ({ request, params }) => getDeployment(deps, await principalOf(deps, request), params.ws, params.dp),
-      { transform: authedIn(deps), detail: { tags, summary: "Deployment detail with status and URL" } },
-    )
-    .post(
-      `${base}/:dp/start`,
-      async ({ request, params }) => startDeployment(deps, await principalOf(deps, request), params.ws, params.dp),
-      { transform: authedIn(deps), detail: { tags, summary: "Start a stopped deployment again" } },
-    )
-    .post(
-      `${base}/:dp/stop`,
-      async ({ request, params }) => stopDeployment(deps, await principalOf(deps, request), params.ws, params.dp),
-      { transform: authedIn(deps), detail: { tags, summary: "Stop a deployment (frees its GPUs)" } },
-    )
+    .get(`${base}/:dp`, ({ principal, params }) => getDeployment(deps, principal, params.ws, params.dp), {
+      member: true,
+      response: { 200: Deployment },
+      detail: { tags, summary: "Deployment detail with status and URL" },
+    })
+    .post(`${base}/:dp/start`, ({ principal, params }) => startDeployment(deps, principal, params.ws, params.dp), {
+      member: true,
+      response: { 200: Deployment },
+      detail: { tags, summary: "Start a stopped deployment again" },
+    })
+    .post(`${base}/:dp/stop`, ({ principal, params }) => stopDeployment(deps, principal, params.ws, params.dp), {
+      member: true,
+      response: { 200: Deployment },
+      detail: { tags, summary: "Stop a deployment (frees its GPUs)" },
+    })
     .delete(
       `${base}/:dp`,
-      async ({ request, params, set }) => {
-        await deleteDeployment(deps, await principalOf(deps, request), params.ws, params.dp);
+      async ({ principal, params, set }) => {
+        await deleteDeployment(deps, principal, params.ws, params.dp);
         set.status = 204;
       },
-      { transform: authedIn(deps), detail: { tags, summary: "Stop and delete a deployment" } },
+      { member: true, detail: { tags, summary: "Stop and delete a deployment" } },
     );

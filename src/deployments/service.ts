@@ -9,6 +9,7 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
+import { COMMAND_MAX } from "../jobs/model";
 import { serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
 import { MOUNT_POINTS, shellQuote } from "../jobs/spec";
@@ -16,23 +17,17 @@ import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import type { Tables } from "../store/store";
 import { checkGpus, trainingFor } from "../trainings/service";
 import { requireNotExpired, workspaceFor } from "../workspaces/access";
+import type { CreateDeploymentBody, Deployment } from "./model";
 
 export type DeploymentRow = Tables["deployments"]["$inferSelect"];
 export const deploymentBase = (ws: string, name: string) => `/deployments/${ws}/${name}/`;
 
-export interface DeploymentInput {
-  name: string;
-  description?: string;
-  training: string;
-  /** The job whose /output is served; default: the training's newest succeeded job. */
-  job?: string;
-  image?: string;
-  command: string;
-  port?: number;
-  gpus?: number;
-}
-
-export async function createDeployment(deps: Deps, principal: Principal, ws: string, input: DeploymentInput) {
+export async function createDeployment(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  input: CreateDeploymentBody,
+): Promise<Deployment> {
   const training = await trainingFor(deps, principal, ws, input.training).catch(() => {
     throw badRequest("training", `no training ${input.training} you can see in workspace ${ws}`);
   });
@@ -43,7 +38,8 @@ export async function createDeployment(deps: Deps, principal: Principal, ws: str
     throw badRequest("description", "description must be at most 500 characters");
   const command = input.command ?? "";
   if (!command.trim()) throw badRequest("command", "the command is empty (it starts the server)");
-  if (command.length > 10_000) throw badRequest("command", "the command is longer than 10,000 characters");
+  if (command.length > COMMAND_MAX)
+    throw badRequest("command", `the command is longer than ${COMMAND_MAX.toLocaleString("en")} characters`);
   const port = input.port ?? 8000;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest("port", "port must be 1–65535");
   const gpus = checkGpus("gpus", input.gpus ?? 1, training.ws.row.deploymentGpus, "deployment");
@@ -157,7 +153,7 @@ async function currentJob(deps: Deps, row: DeploymentRow): Promise<JobRow | unde
   return job;
 }
 
-function view(row: DeploymentRow, training: string, job: JobRow | undefined) {
+function view(row: DeploymentRow, training: string, job: JobRow | undefined): Deployment {
   const running = job?.status === "running";
   return {
     id: row.id,
@@ -171,23 +167,23 @@ function view(row: DeploymentRow, training: string, job: JobRow | undefined) {
     port: row.port,
     gpus: row.gpus,
     // stopped: cancelled by a user; the job's own status otherwise.
-    status: !job ? "stopped" : job.status === "cancelled" ? "stopped" : job.status,
+    status: !job || job.status === "cancelled" ? "stopped" : job.status,
     statusReason: job?.statusReason ?? null,
     jobId: row.jobId,
     node: job?.node ?? null,
     url: deploymentBase(row.workspace, row.name),
-    startedAt: running ? job?.startedAt : null,
+    startedAt: running ? (job?.startedAt ?? null) : null,
     createdBy: row.createdBy,
     createdAt: row.createdAt,
   };
 }
 
-export async function getDeployment(deps: Deps, principal: Principal, ws: string, name: string) {
+export async function getDeployment(deps: Deps, principal: Principal, ws: string, name: string): Promise<Deployment> {
   const { row, training } = await deploymentFor(deps, principal, ws, name);
   return view(row, training, await currentJob(deps, row));
 }
 
-export async function listDeployments(deps: Deps, principal: Principal, ws: string) {
+export async function listDeployments(deps: Deps, principal: Principal, ws: string): Promise<Deployment[]> {
   await workspaceFor(deps, principal, ws);
   const { store } = deps;
   const rows = await store.db
@@ -207,7 +203,7 @@ export async function listDeployments(deps: Deps, principal: Principal, ws: stri
   return out;
 }
 
-export async function startDeployment(deps: Deps, principal: Principal, ws: string, name: string) {
+export async function startDeployment(deps: Deps, principal: Principal, ws: string, name: string): Promise<Deployment> {
   const { row } = await deploymentFor(deps, principal, ws, name);
   requireNotExpired(deps, (await workspaceFor(deps, principal, ws)).row, "starting a deployment");
   const job = await currentJob(deps, row);
@@ -217,7 +213,7 @@ export async function startDeployment(deps: Deps, principal: Principal, ws: stri
   return getDeployment(deps, principal, ws, name);
 }
 
-export async function stopDeployment(deps: Deps, principal: Principal, ws: string, name: string) {
+export async function stopDeployment(deps: Deps, principal: Principal, ws: string, name: string): Promise<Deployment> {
   const { row } = await deploymentFor(deps, principal, ws, name);
   const job = await currentJob(deps, row);
   if (!job || !OPEN_STATES.includes(job.status))

@@ -1,5 +1,5 @@
 // Request schemas shared by routes (TypeBox through Elysia's `t`).
-import { t } from "elysia";
+import { type TSchema, t } from "elysia";
 import { badRequest } from "../domain/errors";
 
 // limit/offset are parsed by `page()` rather than t.Numeric: a failed numeric range check in
@@ -38,3 +38,28 @@ export function wildcardPath(raw: string | undefined): string {
     throw badRequest("path", "the file path is not valid URL encoding");
   }
 }
+
+/** The contract's list shape for items of `item`: `{items, total}`. */
+export const Page = <T extends TSchema>(item: T) => t.Object({ items: t.Array(item), total: t.Integer() });
+
+/** A plain-text body (logs), documented as such; the handler returns a Response. */
+export const TextBody = t.String({ description: "text/plain" });
+
+/** Longest workspace, training, dataset, job, deployment and node name (domain/rules `nameProblem`). */
+export const NAME_MAX = 20;
+/** Longest user ID and password (domain/rules `userIdProblem`, `passwordProblem`). */
+export const USER_ID_MAX = 20;
+export const PASSWORD_MAX = 20;
+
+/** A name field: the length is checked here, the alphabet by the service (with a clearer message). */
+export const Name = (description?: string) => t.String({ maxLength: NAME_MAX, description });
+
+/** An ISO 8601 time as the API returns it. */
+export const Time = t.String({ description: "ISO 8601, UTC" });
+
+/** A union of string literals, e.g. `Literals(ROLES)`. */
+export const Literals = <const T extends readonly string[]>(values: T) =>
+  t.Union(values.map((v) => t.Literal(v))) as unknown as ReturnType<typeof t.Union<LiteralTuple<T>>>;
+
+// A tuple type (not an array of literals), so that Elysia's types see each literal.
+type LiteralTuple<T extends readonly string[]> = { -readonly [K in keyof T]: ReturnType<typeof t.Literal<T[K]>> };

@@ -12,6 +12,7 @@ import { dataLayout } from "../lib/layout";
 import type { Tables } from "../store/store";
 import { workspaceFor } from "../workspaces/access";
 import { ensureOnNode } from "./copy";
+import type { CreateImageBody, Image, ImagePage } from "./model";
 
 type ImageRow = Tables["images"]["$inferSelect"];
 type ImageInsert = Tables["images"]["$inferInsert"];
@@ -19,14 +20,6 @@ export type ImageSource =
   | { type: "pull"; ref: string }
   | { type: "build"; dockerfile: string; context?: "upload" }
   | { type: "tar" };
-
-export interface ImageInput {
-  name: string;
-  description?: string;
-  source: { type: string; ref?: string; dockerfile?: string; context?: string };
-  release: string;
-  workspaces?: string[];
-}
 
 const IMAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$/;
 const REFERENCE =
@@ -38,7 +31,7 @@ const masterImages = (deps: Deps): ImageEngine => deps.nodes.masterImages();
 const ownRepo = (id: string) => `hangar-image/${id}`;
 const ownTag = (id: string) => `${ownRepo(id)}:latest`;
 
-function parseSource(s: ImageInput["source"]): ImageSource {
+function parseSource(s: CreateImageBody["source"]): ImageSource {
   switch (s.type) {
     case "pull": {
       const ref = (s.ref ?? "").trim();
@@ -66,7 +59,7 @@ function parseSource(s: ImageInput["source"]): ImageSource {
   }
 }
 
-export async function createImage(deps: Deps, principal: Principal, input: ImageInput) {
+export async function createImage(deps: Deps, principal: Principal, input: CreateImageBody): Promise<Image> {
   if (!IMAGE_NAME.test(input.name))
     throw badRequest("name", "name must be 1–20 characters of letters, digits, '.', '_' or '-'");
   const description = input.description ?? "";
@@ -166,7 +159,7 @@ async function listFiles(root: string): Promise<string[]> {
 }
 
 /** POST /api/images/:id/upload: the `docker save` tar (type tar) or the build context (type build). */
-export async function uploadImageFile(deps: Deps, principal: Principal, id: string, request: Request) {
+export async function uploadImageFile(deps: Deps, principal: Principal, id: string, request: Request): Promise<Image> {
   const row = await visibleRow(deps, principal, id);
   if (row.uploader !== principal.userId && principal.role !== "admin")
     throw forbidden("only the uploader can send its files");
@@ -231,7 +224,7 @@ async function visibleRow(deps: Deps, principal: Principal, id: string): Promise
   return row;
 }
 
-async function imageView(deps: Deps, id: string) {
+async function imageView(deps: Deps, id: string): Promise<Image> {
   const row = await findRow(deps, id);
   const ws = await deps.store.db
     .select({ workspace: deps.store.t.imageWorkspaces.workspace })
@@ -240,7 +233,7 @@ async function imageView(deps: Deps, id: string) {
   return toView(row, ws.map((w) => w.workspace).sort());
 }
 
-function toView(row: ImageRow, workspaces: string[]) {
+function toView(row: ImageRow, workspaces: string[]): Image {
   return {
     id: row.id,
     name: row.name,
@@ -264,7 +257,7 @@ function toView(row: ImageRow, workspaces: string[]) {
   };
 }
 
-export async function getImage(deps: Deps, principal: Principal, id: string) {
+export async function getImage(deps: Deps, principal: Principal, id: string): Promise<Image> {
   await visibleRow(deps, principal, id);
   return imageView(deps, id);
 }
@@ -274,7 +267,7 @@ export async function listImages(
   deps: Deps,
   principal: Principal,
   options: { workspace?: string; limit: number; offset: number },
-) {
+): Promise<ImagePage> {
   const { store } = deps;
   let scope: string[] | null;
   if (options.workspace) {

@@ -9,22 +9,17 @@ import { nameProblem } from "../domain/rules";
 import { checkGpus, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import { JOB_KINDS } from "./kinds";
+import {
+  COMMAND_MAX,
+  type CreateJobsBody,
+  type Job,
+  type JobEventPage,
+  type JobPage,
+  PARAMETER_SETS_MAX,
+} from "./model";
 import { stopJobContainers } from "./runner";
 import { GPU_OPTIONS, type GpuOption } from "./spec";
 import { insertPendingJobs, type JobInsert, type JobRow, moveJob, newJobId } from "./transitions";
-
-export interface JobInput {
-  name: string;
-  image?: string;
-  dataset?: string;
-  /** Required for advanced trainings; a builtin training runs its model's script. */
-  command?: string;
-  gpuOptions?: string[];
-  parameterSets?: Record<string, unknown>[];
-  gpus?: number;
-  nodes?: number;
-  retryOnNodeLoss?: boolean;
-}
 
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
@@ -45,7 +40,13 @@ export async function resolveImage(deps: Deps, ref: string | undefined | null): 
   return row?.reference ?? ref;
 }
 
-export async function createJobs(deps: Deps, principal: Principal, ws: string, tr: string, input: JobInput) {
+export async function createJobs(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  tr: string,
+  input: CreateJobsBody,
+): Promise<JobPage> {
   const training = await trainingFor(deps, principal, ws, tr);
   requireNotExpired(deps, training.ws.row, "starting a job");
   if (training.row.type === "notebook") throw badRequest("type", "a notebook training runs no jobs");
@@ -56,7 +57,8 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
     throw badRequest("builtinModel", "the training's built-in model is gone");
   const command = model ? model.command : (input.command ?? "");
   if (!command.trim()) throw badRequest("command", "the command is empty");
-  if (command.length > 10_000) throw badRequest("command", "the command is longer than 10,000 characters");
+  if (command.length > COMMAND_MAX)
+    throw badRequest("command", `the command is longer than ${COMMAND_MAX.toLocaleString("en")} characters`);
   const gpuOptions = [...new Set(input.gpuOptions ?? [])];
   for (const o of gpuOptions)
     if (!(GPU_OPTIONS as readonly string[]).includes(o))
@@ -69,7 +71,8 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
   if (nodes > 1 && (gpus < 1 || gpus % nodes !== 0))
     throw badRequest("nodes", `a ${nodes}-node job needs a GPU count divisible by ${nodes}`);
   const sets = input.parameterSets?.length ? input.parameterSets : [{}];
-  if (sets.length > 500) throw badRequest("parameterSets", "at most 500 parameter sets per request");
+  if (sets.length > PARAMETER_SETS_MAX)
+    throw badRequest("parameterSets", `at most ${PARAMETER_SETS_MAX} parameter sets per request`);
   const parameters = sets.map((set, i) => {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(set)) {
@@ -124,13 +127,13 @@ export async function createJobs(deps: Deps, principal: Principal, ws: string, t
   return { items, total: items.length };
 }
 
-export async function jobView(deps: Deps, id: string) {
+export async function jobView(deps: Deps, id: string): Promise<Job> {
   const [row] = await deps.store.db.select().from(deps.store.t.jobs).where(eq(deps.store.t.jobs.id, id)).limit(1);
   if (!row) throw notFound(`job ${id}`);
   return toView(row);
 }
 
-function toView(row: JobRow, sshPort: number | null = null) {
+function toView(row: JobRow, sshPort: number | null = null): Job {
   return {
     id: row.id,
     name: row.name,
@@ -175,7 +178,7 @@ async function visibleJob(deps: Deps, principal: Principal, id: string): Promise
   return row;
 }
 
-export async function getJob(deps: Deps, principal: Principal, id: string) {
+export async function getJob(deps: Deps, principal: Principal, id: string): Promise<Job> {
   return toView(await visibleJob(deps, principal, id), deps.sshPorts.of(id));
 }
 
@@ -185,7 +188,7 @@ export async function listJobs(
   ws: string,
   tr: string,
   page: { limit: number; offset: number },
-) {
+): Promise<JobPage> {
   const training = await trainingFor(deps, principal, ws, tr);
   const rows = await deps.store.db
     .select()
@@ -198,7 +201,7 @@ export async function listJobs(
   };
 }
 
-export async function jobEvents(deps: Deps, principal: Principal, id: string) {
+export async function jobEvents(deps: Deps, principal: Principal, id: string): Promise<JobEventPage> {
   await visibleJob(deps, principal, id);
   const items = await deps.store.db
     .select()
@@ -212,7 +215,7 @@ export async function jobEvents(deps: Deps, principal: Principal, id: string) {
 }
 
 /** Cancel: the job ends `cancelled` at once (its GPUs are free); its containers are stopped. */
-export async function cancelJob(deps: Deps, principal: Principal, id: string) {
+export async function cancelJob(deps: Deps, principal: Principal, id: string): Promise<Job> {
   const row = await visibleJob(deps, principal, id);
   if (isFinal(row.status)) throw conflict(`job ${row.name} already ended (${row.status})`, "job_ended");
   const cancelled = await moveJob(deps, id, "cancelled", `cancelled by ${principal.userId}`, {

@@ -1,7 +1,8 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
+import { authPlugin } from "../auth/plugin";
 import type { Deps } from "../deps";
-import { authed } from "../http/context";
 import { pageOf, pageQuery } from "../http/schemas";
+import { AddNodeBody, MasterKey, Node, NodePage, PatchNodeBody, ProbeNodeBody, ProbeResult } from "./model";
 import {
   addNode,
   connectNode,
@@ -15,57 +16,42 @@ import {
 } from "./service";
 
 const tags = ["nodes"];
-const admin = (deps: Deps) => authed(deps, "admin");
-const interfaces = t.Optional(
-  t.Object({
-    control: t.Optional(t.String({ maxLength: 64 })),
-    data: t.Optional(t.String({ maxLength: 64 })),
-    infiniband: t.Optional(t.String({ maxLength: 64 })),
-  }),
-);
-const target = {
-  ip: t.String({ maxLength: 253 }),
-  sshPort: t.Optional(t.Integer()),
-  sshUser: t.Optional(t.String({ maxLength: 32 })),
-  dockerSocket: t.Optional(t.String({ maxLength: 256 })),
-};
 
 export const nodeRoutes = (deps: Deps) =>
   new Elysia()
+    .use(authPlugin(deps))
     .get("/api/nodes/master-key", () => masterPublicKey(deps), {
-      transform: admin(deps),
+      auth: "admin",
+      response: { 200: MasterKey },
       detail: { tags, summary: "The master's SSH public key, for workers' authorized_keys (admin)" },
     })
     .get("/api/nodes", async ({ query }) => pageOf((await listNodes(deps)).items, query), {
-      transform: admin(deps),
+      auth: "admin",
       query: pageQuery,
+      response: { 200: NodePage },
       detail: { tags, summary: "Nodes with status, GPUs and usage (admin)" },
     })
     .post("/api/nodes/probe", ({ body }) => probeNode(deps, body), {
-      transform: admin(deps),
-      body: t.Object(target),
+      auth: "admin",
+      body: ProbeNodeBody,
+      response: { 200: ProbeResult },
       detail: { tags, summary: "Get Info: interfaces, GPUs, CPUs, memory, Docker of a host over SSH (admin)" },
     })
-    .post(
-      "/api/nodes",
-      async ({ body, set }) => {
-        const node = await addNode(deps, body);
-        set.status = 201;
-        return node;
-      },
-      {
-        transform: admin(deps),
-        body: t.Object({ ...target, name: t.Optional(t.String({ maxLength: 64 })), interfaces }),
-        detail: { tags, summary: "Add a worker (status detached; connect it next) (admin)" },
-      },
-    )
+    .post("/api/nodes", async ({ body, status }) => status(201, await addNode(deps, body)), {
+      auth: "admin",
+      body: AddNodeBody,
+      response: { 201: Node },
+      detail: { tags, summary: "Add a worker (status detached; connect it next) (admin)" },
+    })
     .get("/api/nodes/:id", ({ params }) => getNode(deps, params.id), {
-      transform: admin(deps),
+      auth: "admin",
+      response: { 200: Node },
       detail: { tags, summary: "One node (admin)" },
     })
     .patch("/api/nodes/:id", ({ params, body }) => patchNode(deps, params.id, body), {
-      transform: admin(deps),
-      body: t.Object({ name: t.Optional(t.String({ maxLength: 64 })), interfaces }),
+      auth: "admin",
+      body: PatchNodeBody,
+      response: { 200: Node },
       detail: { tags, summary: "Rename a node or choose its interfaces (admin)" },
     })
     .delete(
@@ -74,13 +60,15 @@ export const nodeRoutes = (deps: Deps) =>
         await deleteNode(deps, params.id);
         set.status = 204;
       },
-      { transform: admin(deps), detail: { tags, summary: "Delete a node that runs no job (admin)" } },
+      { auth: "admin", detail: { tags, summary: "Delete a node that runs no job (admin)" } },
     )
     .post("/api/nodes/:id/connect", ({ params }) => connectNode(deps, params.id), {
-      transform: admin(deps),
+      auth: "admin",
+      response: { 200: Node },
       detail: { tags, summary: "Attach: check SSH, Docker and GPUs, then accept placements (admin)" },
     })
     .post("/api/nodes/:id/disconnect", ({ params }) => disconnectNode(deps, params.id), {
-      transform: admin(deps),
+      auth: "admin",
+      response: { 200: Node },
       detail: { tags, summary: "Detach: no new placements, running containers untouched (admin)" },
     });

@@ -11,21 +11,24 @@ import { SshError } from "../ssh/session";
 import type { Tables } from "../store/store";
 import { gpuSummary, type NetInterface, type NodeFacts } from "./facts";
 import { DEFAULT_DOCKER_SOCKET, LOCAL_NODE_ID, type NodeAddress, reasonOf } from "./manager";
-import { type InterfaceChoice, type NodeView, toNodeView } from "./view";
+import type {
+  AddNodeBody,
+  InterfaceChoice,
+  MasterKey,
+  Node,
+  NodePage,
+  PatchNodeBody,
+  ProbeNodeBody,
+  ProbeResult,
+} from "./model";
+import { toNodeView } from "./view";
 
 type NodeRow = Tables["nodes"]["$inferSelect"];
 
 const HOSTNAME =
   /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
-export interface ProbeInput {
-  ip: string;
-  sshPort?: number;
-  sshUser?: string;
-  dockerSocket?: string;
-}
-
-function address(input: ProbeInput): Omit<NodeAddress, "id"> {
+function address(input: ProbeNodeBody): Omit<NodeAddress, "id"> {
   const ip = input.ip.trim();
   if (!isIP(ip) && !HOSTNAME.test(ip)) throw badRequest("ip", "ip must be an IPv4/IPv6 address or a host name");
   const sshPort = input.sshPort ?? 22;
@@ -58,17 +61,17 @@ function probeFailure(err: unknown): never {
   throw err;
 }
 
-export function masterPublicKey(deps: Deps): { publicKey: string } {
+export function masterPublicKey(deps: Deps): MasterKey {
   return { publicKey: deps.masterKey.publicKey };
 }
 
-export async function probeNode(deps: Deps, input: ProbeInput) {
+export async function probeNode(deps: Deps, input: ProbeNodeBody): Promise<ProbeResult> {
   const target = address(input);
   const report = await deps.nodes.probeAddress(target).catch(probeFailure);
   return { ...factsView(report.facts), hostKeyFingerprint: report.hostKeyFingerprint };
 }
 
-function factsView(f: NodeFacts) {
+function factsView(f: NodeFacts): Omit<ProbeResult, "hostKeyFingerprint"> {
   return {
     hostname: f.hostname,
     interfaces: f.interfaces,
@@ -94,14 +97,14 @@ async function findRow(deps: Deps, id: string): Promise<NodeRow> {
   return row;
 }
 
-const view = (deps: Deps, row: NodeRow): NodeView => toNodeView(row, deps.gpuUsage.onNode(row.id), gpuSummary);
+const view = (deps: Deps, row: NodeRow): Node => toNodeView(row, deps.gpuUsage.onNode(row.id), gpuSummary);
 
-export async function listNodes(deps: Deps) {
+export async function listNodes(deps: Deps): Promise<NodePage> {
   const items = (await rows(deps)).map((r) => view(deps, r));
   return { items, total: items.length };
 }
 
-export async function getNode(deps: Deps, id: string): Promise<NodeView> {
+export async function getNode(deps: Deps, id: string): Promise<Node> {
   return view(deps, await findRow(deps, id));
 }
 
@@ -132,12 +135,7 @@ function defaultControl(available: NetInterface[]): string | undefined {
   )?.name;
 }
 
-export interface AddNodeInput extends ProbeInput {
-  name?: string;
-  interfaces?: Partial<InterfaceChoice>;
-}
-
-export async function addNode(deps: Deps, input: AddNodeInput): Promise<NodeView> {
+export async function addNode(deps: Deps, input: AddNodeBody): Promise<Node> {
   const target = address(input);
   if (input.name !== undefined) {
     const problem = nameProblem(input.name, "name");
@@ -198,12 +196,7 @@ function factColumns(f: NodeFacts) {
   };
 }
 
-export interface PatchNodeInput {
-  name?: string;
-  interfaces?: Partial<InterfaceChoice>;
-}
-
-export async function patchNode(deps: Deps, id: string, input: PatchNodeInput): Promise<NodeView> {
+export async function patchNode(deps: Deps, id: string, input: PatchNodeBody): Promise<Node> {
   const row = await findRow(deps, id);
   if (input.name !== undefined) {
     const problem = nameProblem(input.name, "name");
@@ -223,7 +216,7 @@ export async function patchNode(deps: Deps, id: string, input: PatchNodeInput): 
   return save(deps, id, { name: input.name ?? row.name, interfaces });
 }
 
-async function save(deps: Deps, id: string, set: Partial<NodeRow>): Promise<NodeView> {
+async function save(deps: Deps, id: string, set: Partial<NodeRow>): Promise<Node> {
   const [row] = await deps.store.tx((db) =>
     db
       .update(deps.store.t.nodes)
@@ -251,20 +244,20 @@ export async function deleteNode(deps: Deps, id: string): Promise<void> {
 }
 
 /** Connect: attaching, then the SSH/Docker/GPU checks decide attached or error. */
-export async function connectNode(deps: Deps, id: string): Promise<NodeView> {
+export async function connectNode(deps: Deps, id: string): Promise<Node> {
   await save(deps, id, { desired: "attached", status: "attaching", statusMessage: "checking SSH, Docker and GPUs" });
   return refreshNode(deps, id);
 }
 
 /** Disconnect: no new placements; running containers are left alone. */
-export async function disconnectNode(deps: Deps, id: string): Promise<NodeView> {
+export async function disconnectNode(deps: Deps, id: string): Promise<Node> {
   await findRow(deps, id);
   deps.nodes.health({ id, desired: "detached", status: "detached", statusMessage: null }, { ok: true, warning: null });
   return save(deps, id, { desired: "detached", status: "detached", statusMessage: null });
 }
 
 /** One health check of a node, applied to the store. */
-export async function refreshNode(deps: Deps, id: string): Promise<NodeView> {
+export async function refreshNode(deps: Deps, id: string): Promise<Node> {
   const row = await findRow(deps, id);
   if (row.desired === "detached") return view(deps, row);
   const { outcome, report } = await deps.nodes.check(toAddress(row));
@@ -310,7 +303,7 @@ export async function nodeExecutor(deps: Deps, id: string): Promise<Executor> {
 
 /** On start: the master registers itself as node `local` (attached when its Docker answers). */
 
-export async function registerLocalNode(deps: Deps, ip: string): Promise<NodeView> {
+export async function registerLocalNode(deps: Deps, ip: string): Promise<Node> {
   const [existing] = await deps.store.db
     .select()
     .from(deps.store.t.nodes)

@@ -1,37 +1,12 @@
-import type { Gpu, InterfaceChoice, NetInterface } from "../domain/nodeFacts";
+import type { Gpu, InterfaceChoice } from "../domain/nodeFacts";
 import type { Tables } from "../store/store";
+import type { Node } from "./model";
 
 type NodeRow = Tables["nodes"]["$inferSelect"];
 
 export type { InterfaceChoice };
 
-export interface NodeView {
-  id: string;
-  name: string;
-  ip: string;
-  sshPort: number;
-  sshUser: string;
-  dockerSocket: string;
-  status: string;
-  statusMessage: string | null;
-  schedulable: boolean;
-  interfaces: InterfaceChoice;
-  networkInterfaces: NetInterface[];
-  gpus: Gpu[];
-  gpuConfig: string;
-  gpusInUse: number;
-  gpuTotal: number;
-  cpus: number;
-  memoryMiB: number;
-  dockerVersion: string | null;
-  nvidiaRuntime: boolean;
-  hostname: string | null;
-  hostKeyFingerprint: string | null;
-  lastSeenAt: string | null;
-  createdAt: string;
-}
-
-export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[]) => string): NodeView {
+export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[]) => string): Node {
   const gpus = row.gpus;
   return {
     id: row.id,

@@ -2,9 +2,9 @@
 // may see the training get through (others: 404); Jupyter's own token is added by the master.
 import type { Server, ServerWebSocket } from "bun";
 import type { Principal } from "../auth/cache";
+import { principalFrom } from "../auth/context";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
-import { principalFrom } from "../http/context";
 import { errorResponse, toErrorResponse } from "../http/errors";
 import { forwardHttp } from "../http/forward";
 import { trainingFor } from "../trainings/service";

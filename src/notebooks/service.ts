@@ -12,6 +12,7 @@ import { cancelJob } from "../jobs/service";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import { getTraining, type TrainingRef, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
+import type { NotebookState } from "./model";
 
 export const notebookBase = (ws: string, tr: string) => `/notebooks/${ws}/${tr}/`;
 
@@ -48,7 +49,7 @@ async function notebookTraining(deps: Deps, principal: Principal, ws: string, tr
   return ref;
 }
 
-export async function startNotebook(deps: Deps, principal: Principal, ws: string, tr: string) {
+export async function startNotebook(deps: Deps, principal: Principal, ws: string, tr: string): Promise<NotebookState> {
   const ref = await notebookTraining(deps, principal, ws, tr);
   requireNotExpired(deps, ref.ws.row, "starting a notebook");
   if (!ref.row.image) throw badRequest("image", "a notebook training needs an image with Jupyter");
@@ -70,7 +71,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
   return getTraining(deps, principal, ws, tr);
 }
 
-export async function stopNotebook(deps: Deps, principal: Principal, ws: string, tr: string) {
+export async function stopNotebook(deps: Deps, principal: Principal, ws: string, tr: string): Promise<NotebookState> {
   const ref = await notebookTraining(deps, principal, ws, tr);
   const job = await liveNotebookJob(deps, ref.row.id);
   if (!job) throw conflict(`notebook ${tr} is not running`, "notebook_stopped");

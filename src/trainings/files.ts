@@ -2,11 +2,13 @@
 // name rules, streaming and all-or-nothing placement as datasets.
 import { rm } from "node:fs/promises";
 import type { Principal } from "../auth/cache";
+import type { UploadedFiles } from "../datasets/model";
 import { checkRelative, existingFile, placeFile, resolveInside, walkFiles } from "../datasets/storage";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
 import { dataLayout } from "../lib/layout";
 import { requireNotExpired } from "../workspaces/access";
+import type { CodeFilePage } from "./model";
 import { trainingFor } from "./service";
 
 const MAX_CODE_BYTES = 10 * 1024 ** 3;
@@ -18,7 +20,7 @@ export async function uploadCode(
   tr: string,
   request: Request,
   prefix?: string,
-) {
+): Promise<UploadedFiles> {
   const ref = await trainingFor(deps, principal, ws, tr);
   requireNotExpired(deps, ref.ws.row, "uploading code");
   const root = dataLayout(deps.config.dataDir).code(ws, tr);
@@ -40,9 +42,12 @@ export async function uploadCode(
   return { items, total: items.length };
 }
 
-export async function listCode(deps: Deps, principal: Principal, ws: string, tr: string) {
+export async function listCode(deps: Deps, principal: Principal, ws: string, tr: string): Promise<CodeFilePage> {
   await trainingFor(deps, principal, ws, tr);
-  const items = (await walkFiles(dataLayout(deps.config.dataDir).code(ws, tr))).map((f) => ({ ...f, type: "file" }));
+  const items = (await walkFiles(dataLayout(deps.config.dataDir).code(ws, tr))).map((f) => ({
+    ...f,
+    type: "file" as const,
+  }));
   return { items, total: items.length };
 }
 

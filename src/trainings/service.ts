@@ -14,6 +14,7 @@ import { dataLayout } from "../lib/layout";
 import { GPU_FRACTIONS } from "../scheduler/types";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
+import type { CreateTrainingBody, Training, TrainingDetail, TrainingKey, TrainingPage } from "./model";
 
 export type TrainingRow = Tables["trainings"]["$inferSelect"];
 
@@ -56,20 +57,6 @@ export function checkGpus(field: string, gpus: number, trainingGpus: number, kin
   return gpus;
 }
 
-export interface TrainingInput {
-  name: string;
-  description?: string;
-  type: string;
-  gpus: number;
-  access: string;
-  owner?: string;
-  users?: string[];
-  image?: string;
-  builtinModel?: string;
-  /** Notebook trainings: stop the notebook after this many seconds without use. */
-  idleTimeoutSeconds?: number;
-}
-
 async function members(deps: Deps, ws: WorkspaceAccess): Promise<Set<string>> {
   const rows = await deps.store.db
     .select()
@@ -78,7 +65,12 @@ async function members(deps: Deps, ws: WorkspaceAccess): Promise<Set<string>> {
   return new Set([ws.row.manager, ...rows.map((r) => r.userId)]);
 }
 
-export async function createTraining(deps: Deps, principal: Principal, ws: string, input: TrainingInput) {
+export async function createTraining(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  input: CreateTrainingBody,
+): Promise<TrainingDetail> {
   const access = await workspaceFor(deps, principal, ws);
   requireNotExpired(deps, access.row, "creating a training");
   const problem = nameProblem(input.name, "training name");
@@ -138,7 +130,7 @@ export async function createTraining(deps: Deps, principal: Principal, ws: strin
   return getTraining(deps, principal, ws, input.name);
 }
 
-function view(ref: TrainingRef, extra: Record<string, unknown> = {}) {
+function view(ref: TrainingRef): Training {
   const r = ref.row;
   return {
     id: r.id,
@@ -156,11 +148,10 @@ function view(ref: TrainingRef, extra: Record<string, unknown> = {}) {
     hasSshKey: r.sshPublicKey !== null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
-    ...extra,
   };
 }
 
-export async function getTraining(deps: Deps, principal: Principal, ws: string, tr: string) {
+export async function getTraining(deps: Deps, principal: Principal, ws: string, tr: string): Promise<TrainingDetail> {
   const ref = await trainingFor(deps, principal, ws, tr);
   const jobs = await deps.store.db
     .select({ id: deps.store.t.jobs.id, status: deps.store.t.jobs.status })
@@ -171,12 +162,13 @@ export async function getTraining(deps: Deps, principal: Principal, ws: string, 
   const sshPort = jobs.map((j) => deps.sshPorts.of(j.id)).find((p) => p !== null) ?? null;
   const notebookUrl =
     ref.row.type === "notebook" && running ? `/notebooks/${ref.row.workspace}/${ref.row.name}/` : null;
-  return view(ref, {
+  return {
+    ...view(ref),
     status: running ? "running" : live ? "pending" : "idle",
     jobCount: jobs.length,
     sshPort,
     notebookUrl,
-  });
+  };
 }
 
 export async function listTrainings(
@@ -184,7 +176,7 @@ export async function listTrainings(
   principal: Principal,
   ws: string,
   page: { limit: number; offset: number },
-) {
+): Promise<TrainingPage> {
   const access = await workspaceFor(deps, principal, ws);
   const { store } = deps;
   const rows = await store.db
@@ -213,7 +205,12 @@ export async function listTrainings(
  * A key pair for SSH into the training's containers (Backend.AI's id_container): the public half
  * is kept, the private half is returned once. Asking again replaces the pair (the old key stops).
  */
-export async function generateTrainingKey(deps: Deps, principal: Principal, ws: string, tr: string) {
+export async function generateTrainingKey(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  tr: string,
+): Promise<TrainingKey> {
   const ref = await trainingFor(deps, principal, ws, tr);
   if (ref.row.owner !== principal.userId && !ref.ws.isAdmin && !ref.ws.isManager)
     throw forbidden("only the training's owner, the workspace manager or an admin makes its SSH key");

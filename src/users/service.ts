@@ -2,12 +2,14 @@
 import { and, count, eq, ne } from "drizzle-orm";
 import { utils as sshUtils } from "ssh2";
 import type { Principal } from "../auth/cache";
+import type { TotpSetup } from "../auth/model";
 import { newTotpSecret, totpUri, verifyTotp } from "../auth/totp";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound, unauthorized } from "../domain/errors";
 import { isRole, passwordProblem, ROLES, type Role, userIdProblem } from "../domain/rules";
 import { generatePassword } from "../lib/secrets";
-import { toUserView, type UserView } from "./view";
+import type { CreateUserBody, PatchUserBody, User, UserPage } from "./model";
+import { toUserView } from "./view";
 
 export const ROOT_USER = "root";
 
@@ -44,7 +46,7 @@ export async function bootstrapRoot(deps: Deps): Promise<{ created: boolean; gen
   return given === undefined ? { created: true, generatedPassword: password } : { created: true };
 }
 
-export async function getUser(deps: Deps, userId: string): Promise<UserView> {
+export async function getUser(deps: Deps, userId: string): Promise<User> {
   const row = await findUser(deps, userId);
   if (!row) throw notFound(`user ${userId}`);
   return toUserView(row);
@@ -68,7 +70,7 @@ export function listUsersJson(deps: Deps, page: { limit: number; offset: number 
   );
 }
 
-export async function listUsers(deps: Deps, page: { limit: number; offset: number }) {
+export async function listUsers(deps: Deps, page: { limit: number; offset: number }): Promise<UserPage> {
   const { store } = deps;
   const [items, [totalRow]] = await Promise.all([
     store.db.select().from(store.t.users).orderBy(store.t.users.userId).limit(page.limit).offset(page.offset),
@@ -77,13 +79,7 @@ export async function listUsers(deps: Deps, page: { limit: number; offset: numbe
   return { items: items.map(toUserView), total: totalRow?.n ?? 0 };
 }
 
-export interface CreateUserInput {
-  userId: string;
-  password: string;
-  role: string;
-}
-
-export async function createUser(deps: Deps, input: CreateUserInput): Promise<UserView> {
+export async function createUser(deps: Deps, input: CreateUserBody): Promise<User> {
   const idProblem = userIdProblem(input.userId);
   if (idProblem) throw badRequest("userId", idProblem);
   const pwProblem = passwordProblem(input.password);
@@ -112,19 +108,8 @@ export async function createUser(deps: Deps, input: CreateUserInput): Promise<Us
   return toUserView(row);
 }
 
-export interface PatchUserInput {
-  role?: string;
-  password?: string;
-  active?: boolean;
-}
-
 /** Admin edit. A role change, new password or deactivation ends the user's sessions at once. */
-export async function patchUser(
-  deps: Deps,
-  actor: Principal,
-  userId: string,
-  input: PatchUserInput,
-): Promise<UserView> {
+export async function patchUser(deps: Deps, actor: Principal, userId: string, input: PatchUserBody): Promise<User> {
   const role = input.role;
   if (role !== undefined && !isRole(role)) throw badRequest("role", `role must be one of ${ROLES.join(", ")}`);
   if (input.password !== undefined) {
@@ -178,7 +163,7 @@ export async function patchUser(
   return toUserView(row);
 }
 
-export async function setSshKey(deps: Deps, principal: Principal, publicKey: string): Promise<UserView> {
+export async function setSshKey(deps: Deps, principal: Principal, publicKey: string): Promise<User> {
   const key = publicKey.trim();
   if (key.includes("\n")) throw badRequest("publicKey", "give exactly one public key line");
   const parsed = sshUtils.parseKey(key);
@@ -191,7 +176,7 @@ async function updateSelf(
   deps: Deps,
   principal: Principal,
   set: Partial<{ sshPublicKey: string | null; totpSecret: string | null; totpEnabled: boolean }>,
-): Promise<UserView> {
+): Promise<User> {
   const { store } = deps;
   const [row] = await store.tx((db) =>
     db
@@ -205,7 +190,7 @@ async function updateSelf(
 }
 
 /** Step 1 of enabling TOTP: a new secret, not active until confirmed with a code. */
-export async function startTotp(deps: Deps, principal: Principal): Promise<{ secret: string; otpauthUrl: string }> {
+export async function startTotp(deps: Deps, principal: Principal): Promise<TotpSetup> {
   const row = await findUser(deps, principal.userId);
   if (!row) throw notFound(`user ${principal.userId}`);
   if (row.totpEnabled) throw conflict("two-factor login is already on; turn it off first", "totp_enabled");
@@ -214,14 +199,14 @@ export async function startTotp(deps: Deps, principal: Principal): Promise<{ sec
   return { secret, otpauthUrl: totpUri(secret, principal.userId) };
 }
 
-export async function confirmTotp(deps: Deps, principal: Principal, code: string): Promise<UserView> {
+export async function confirmTotp(deps: Deps, principal: Principal, code: string): Promise<User> {
   const row = await findUser(deps, principal.userId);
   if (!row?.totpSecret) throw conflict("start two-factor setup first (POST /api/me/totp)", "totp_not_started");
   if (!verifyTotp(row.totpSecret, code, deps.clock.now())) throw badRequest("code", "wrong one-time code");
   return updateSelf(deps, principal, { totpEnabled: true });
 }
 
-export async function disableTotp(deps: Deps, principal: Principal, code: string): Promise<UserView> {
+export async function disableTotp(deps: Deps, principal: Principal, code: string): Promise<User> {
   const row = await findUser(deps, principal.userId);
   if (!row?.totpEnabled || !row.totpSecret) throw conflict("two-factor login is not on", "totp_not_enabled");
   if (!verifyTotp(row.totpSecret, code, deps.clock.now()))

@@ -1,19 +1,9 @@
 import type { Tables } from "../store/store";
+import type { User } from "./model";
 
 type UserRow = Tables["users"]["$inferSelect"];
 
-export interface UserView {
-  userId: string;
-  role: string;
-  active: boolean;
-  mustChangePassword: boolean;
-  totpEnabled: boolean;
-  hasSshKey: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function toUserView(row: UserRow): UserView {
+export function toUserView(row: UserRow): User {
   return {
     userId: row.userId,
     role: row.role,

@@ -9,19 +9,7 @@ import { countWorkspaceImages } from "../images/service";
 import { deploymentPool } from "../scheduler/types";
 import type { Db } from "../store/store";
 import { requireManager, statusOf, type WorkspaceRow, workspaceFor } from "./access";
-
-export interface WorkspaceInput {
-  name: string;
-  description?: string;
-  startsAt: string;
-  endsAt: string;
-  trainingGpus: number;
-  deploymentGpus: number;
-  manager: string;
-  users?: string[];
-}
-
-export type WorkspacePatch = Partial<Omit<WorkspaceInput, "name">>;
+import type { CreateWorkspaceBody, PatchWorkspaceBody, Workspace, WorkspaceDetail, WorkspacePage } from "./model";
 
 function isoTime(field: string, value: string): string {
   const t = Date.parse(value);
@@ -81,7 +69,7 @@ async function checkReservation(db: Db, deps: Deps, candidate: Reservation): Pro
   );
 }
 
-export async function createWorkspace(deps: Deps, input: WorkspaceInput) {
+export async function createWorkspace(deps: Deps, input: CreateWorkspaceBody): Promise<Workspace> {
   const problem = nameProblem(input.name, "workspace name");
   if (problem) throw badRequest("name", problem);
   const description = input.description ?? "";
@@ -142,7 +130,7 @@ async function membersOf(deps: Deps, names: string[]): Promise<Map<string, strin
   return out;
 }
 
-async function summary(deps: Deps, row: WorkspaceRow, users?: string[]) {
+async function summary(deps: Deps, row: WorkspaceRow, users?: string[]): Promise<Workspace> {
   const members = users ?? (await membersOf(deps, [row.name])).get(row.name) ?? [];
   return {
     name: row.name,
@@ -159,7 +147,11 @@ async function summary(deps: Deps, row: WorkspaceRow, users?: string[]) {
   };
 }
 
-export async function listWorkspaces(deps: Deps, principal: Principal, page: { limit: number; offset: number }) {
+export async function listWorkspaces(
+  deps: Deps,
+  principal: Principal,
+  page: { limit: number; offset: number },
+): Promise<WorkspacePage> {
   const { store } = deps;
   const t = store.t.workspaces;
   let names: string[];
@@ -184,7 +176,7 @@ export async function listWorkspaces(deps: Deps, principal: Principal, page: { l
   return { items: await Promise.all(rows.map((r) => summary(deps, r, members.get(r.name)))), total: names.length };
 }
 
-export async function getWorkspace(deps: Deps, principal: Principal, name: string) {
+export async function getWorkspace(deps: Deps, principal: Principal, name: string): Promise<WorkspaceDetail> {
   const { row } = await workspaceFor(deps, principal, name);
   const { store } = deps;
   const countIn = async (table: typeof store.t.datasets | typeof store.t.trainings | typeof store.t.deployments) => {
@@ -229,7 +221,12 @@ export async function getWorkspace(deps: Deps, principal: Principal, name: strin
  * its GPUs, period and manager are the admin's to hand out (they decide the cluster's
  * reservations), so a manager asking for them gets 403.
  */
-export async function patchWorkspace(deps: Deps, principal: Principal, name: string, input: WorkspacePatch) {
+export async function patchWorkspace(
+  deps: Deps,
+  principal: Principal,
+  name: string,
+  input: PatchWorkspaceBody,
+): Promise<WorkspaceDetail> {
   const access = await workspaceFor(deps, principal, name);
   requireManager(access, "edit it");
   if (!access.isAdmin) {

@@ -46,6 +46,28 @@ describe.each(STORE_TARGETS)("system routes on %s", (target) => {
     expect(JSON.stringify(login.requestBody)).toContain("userId");
   });
 
+  test("every route of the OpenAPI document but the public ones answers 401 without a token", async () => {
+    const doc = (await m.json("GET", "/api/openapi.json")).body;
+    const open: string[] = [];
+    let guarded = 0;
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[] }>>))
+      for (const [method, op] of Object.entries(ops)) {
+        if (!path.startsWith("/api/")) continue;
+        if (Array.isArray(op.security) && op.security.length === 0) {
+          open.push(`${method.toUpperCase()} ${path}`);
+          continue;
+        }
+        const concrete = path.replace(/\{[^}]+\}/g, "x");
+        const res = await m.request(method.toUpperCase(), concrete, {
+          body: method === "get" || method === "delete" ? undefined : {},
+        });
+        expect(`${method.toUpperCase()} ${concrete} ${res.status}`).toBe(`${method.toUpperCase()} ${concrete} 401`);
+        guarded++;
+      }
+    expect(open.sort()).toEqual(["GET /api/health", "POST /api/auth/login"]);
+    expect(guarded).toBeGreaterThanOrEqual(50);
+  });
+
   test("an unknown API route is a 404 in the error shape", async () => {
     const res = await m.json("GET", "/api/no-such-thing");
     expect(res.status).toBe(404);

@@ -4,6 +4,7 @@
 import { type DragEvent, type FormEvent, useRef, useState } from "react";
 import { ok } from "../../../src/client/api";
 import { deleteAt, download, upload } from "../../../src/client/stream";
+import type { DatasetAccess } from "../../../src/domain/enums";
 import { useSession } from "../context";
 import { bytes, dateTime, plural } from "../format";
 import { Link, navigate, path } from "../router";
@@ -248,7 +249,7 @@ function UploadTable({ rows }: { rows: UploadRow[] }) {
 
 function CreateDataset(props: { ws: string; onClose: () => void; onDone: (name: string) => void }) {
   const [name, setName] = useState("");
-  const [access, setAccess] = useState("read-write");
+  const [access, setAccess] = useState<DatasetAccess>("read-write");
   const [picked, setPicked] = useState<PickedFile[]>([]);
   const [created, setCreated] = useState<string | null>(null);
   const uploads = useUploads();
@@ -283,7 +284,7 @@ function CreateDataset(props: { ws: string; onClose: () => void; onDone: (name: 
           label="Access Type"
           value={access}
           disabled={Boolean(created)}
-          onChange={(e) => setAccess(e.target.value)}
+          onChange={(e) => setAccess(e.target.value as DatasetAccess)}
         >
           {Object.entries(ACCESS).map(([v, l]) => (
             <option key={v} value={v}>

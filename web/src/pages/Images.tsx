@@ -3,6 +3,7 @@
 import { type FormEvent, useState } from "react";
 import { ok } from "../../../src/client/api";
 import { upload } from "../../../src/client/stream";
+import type { ImageRelease } from "../../../src/domain/enums";
 import { useSession } from "../context";
 import { bytes, dateTime } from "../format";
 import { api, baseUrl, currentToken } from "../session";
@@ -141,16 +142,16 @@ function UploadImage(props: { onClose: () => void; onDone: () => void }) {
     void save.run(async () => {
       const source =
         form.type === "pull"
-          ? { type: "pull", ref: form.ref.trim() }
+          ? { type: "pull" as const, ref: form.ref.trim() }
           : form.type === "build"
-            ? { type: "build", dockerfile: form.dockerfile, ...(file ? { context: "upload" } : {}) }
-            : { type: "tar" };
+            ? { type: "build" as const, dockerfile: form.dockerfile, ...(file ? { context: "upload" as const } : {}) }
+            : { type: "tar" as const };
       const image = await ok(
         api.api.images.post({
           name: form.name,
           description: form.description || undefined,
           source,
-          release: form.release,
+          release: form.release as ImageRelease,
           workspaces: form.release === "workspace" ? chosen : undefined,
         }),
       );

@@ -1,6 +1,7 @@
 // Trainings of a workspace (manual §4 Step 5): list, Create Training for the three types.
 import { type FormEvent, useState } from "react";
 import { ok } from "../../../src/client/api";
+import type { TrainingAccess, TrainingType } from "../../../src/domain/enums";
 import { useSession } from "../context";
 import { dateTime } from "../format";
 import { Link, navigate, path } from "../router";
@@ -128,9 +129,9 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
         api.api.workspaces({ ws }).trainings.post({
           name: form.name,
           description: form.description || undefined,
-          type: form.type,
+          type: form.type as TrainingType,
           gpus: form.type === "notebook" ? Math.min(Number(form.gpus), 1) : Number(form.gpus),
-          access: form.access,
+          access: form.access as TrainingAccess,
           owner: form.owner || undefined,
           users: form.access === "private" ? form.users : undefined,
           image: form.type !== "builtin" && form.image ? form.image : undefined,

@@ -2,7 +2,7 @@
 // change the user type, reset a password, deactivate and reactivate.
 import { type FormEvent, useMemo, useState } from "react";
 import { ok } from "../../../src/client/api";
-import { ROLES } from "../../../src/domain/rules";
+import { ROLES, type Role } from "../../../src/domain/rules";
 import type { User } from "../context";
 import { dateTime, roleLabel } from "../format";
 import { newUserProblems, passwordProblem } from "../rules";
@@ -159,7 +159,7 @@ function AddUser(props: { onClose: () => void; onAdded: () => void }) {
     setTouched({ userId: true, password: true, again: true });
     if (Object.keys(all).length) return;
     void save.run(async () => {
-      await ok(api.api.users.post({ userId: form.userId, password: form.password, role: form.role }));
+      await ok(api.api.users.post({ userId: form.userId, password: form.password, role: form.role as Role }));
       props.onAdded();
     });
   };
@@ -238,7 +238,7 @@ function EditUser(props: { user: User; onClose: () => void; onSaved: () => void 
   return (
     <Dialog title={`Edit ${user.userId}`} onClose={props.onClose}>
       <form onSubmit={submit}>
-        <Select label="User Type" value={role} onChange={(e) => setRole(e.target.value)}>
+        <Select label="User Type" value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.map((r) => (
             <option key={r} value={r}>
               {roleLabel(r)}
