@@ -1,4 +1,4 @@
-// Request schemas shared by routes (TypeBox through Elysia's `t`).
+// Schema pieces and helpers shared by the routes and the nouns' model.ts files (TypeBox through Elysia's `t`).
 import { type TSchema, t } from "elysia";
 import { badRequest } from "../domain/errors";
 
