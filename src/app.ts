@@ -20,6 +20,7 @@ import { jobRoutes } from "./jobs/routes";
 import { nodeRoutes } from "./nodes/routes";
 import { proxyNotebook } from "./notebooks/proxy";
 import { notebookRoutes } from "./notebooks/routes";
+import { queueRoutes } from "./queue/routes";
 import { trainingRoutes } from "./trainings/routes";
 import { userRoutes } from "./users/routes";
 import { webRoutes } from "./web";
@@ -62,6 +63,7 @@ export function createApp(deps: Deps) {
     .use(trainingRoutes(deps))
     .use(notebookRoutes(deps))
     .use(jobRoutes(deps))
+    .use(queueRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(webRoutes());
 }

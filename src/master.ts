@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { createAccessLog } from "./accesslog/writer";
 import { createHandler, type Handler } from "./app";
+import { issueLocalAdminToken } from "./auth/localAdmin";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
 import { createDeps, type Deps } from "./deps";
@@ -71,6 +72,11 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
     accessLog: createAccessLog(config.dataDir, options.accessLogFlushMs),
   });
   const root = await bootstrapRoot(deps);
+  // The console's admin credential (run/local-admin.token, 0600), new at each start.
+  const localAdmin = await issueLocalAdminToken(deps).catch((err) => {
+    logger.warn("writing the local admin token failed", { err });
+    return null;
+  });
   if (options.localNode !== false)
     await registerLocalNode(deps, displayHost(config.host)).catch((err) =>
       logger.warn("registering the master as node local failed", { err }),
@@ -128,6 +134,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       await gateway.close();
       await deps.nodes.close();
       await server?.stop(true);
+      await localAdmin?.revoke().catch((err) => logger.warn("revoking the local admin token failed", { err }));
       deps.accessLog.close();
       await store.close();
       releasePid();

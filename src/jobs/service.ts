@@ -133,7 +133,7 @@ export async function jobView(deps: Deps, id: string): Promise<Job> {
   return toView(row);
 }
 
-function toView(row: JobRow, sshPort: number | null = null): Job {
+export function toView(row: JobRow, sshPort: number | null = null): Job {
   return {
     id: row.id,
     name: row.name,

@@ -8,6 +8,7 @@
 //   ssh/id_ed25519(.pub)                           the master's key (workers authorize it)
 //   ssh/gateway_host_ed25519(.pub)                 the SSH gateway's host key
 //   run/docker-<node>.sock                         a worker's Docker, forwarded over its SSH session
+//   run/local-admin.token                          the console's admin session (mode 0600, new at each start)
 //   tmp/                                           staging: uploads, image build contexts
 //   jobs/<job>/log, log.last                       job logs and the last Docker timestamp read
 //   builtin/<model>/                               built-in model files, shared with every node
@@ -30,6 +31,7 @@ export interface DataLayout {
   readonly masterKeyFile: string;
   readonly gatewayHostKeyFile: string;
   dockerForward(nodeId: string): string;
+  readonly localAdminTokenFile: string;
   readonly staging: string;
   jobLogDir(jobId: string): string;
   jobLog(jobId: string): string;
@@ -59,6 +61,7 @@ export function dataLayout(root: string): DataLayout {
     masterKeyFile: join(sshDir, "id_ed25519"),
     gatewayHostKeyFile: join(sshDir, "gateway_host_ed25519"),
     dockerForward: (nodeId) => join(root, "run", `docker-${nodeId}.sock`),
+    localAdminTokenFile: join(root, "run", "local-admin.token"),
     staging: join(root, "tmp"),
     jobLogDir,
     jobLog: (jobId) => join(jobLogDir(jobId), "log"),

@@ -26,6 +26,7 @@ describe("data layout", () => {
     [l.masterKeyFile, "ssh/id_ed25519"],
     [l.gatewayHostKeyFile, "ssh/gateway_host_ed25519"],
     [l.dockerForward("n1"), "run/docker-n1.sock"],
+    [l.localAdminTokenFile, "run/local-admin.token"],
     [l.staging, "tmp"],
     [l.jobLogDir("j1"), "jobs/j1"],
     [l.jobLog("j1"), "jobs/j1/log"],
