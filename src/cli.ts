@@ -16,6 +16,7 @@ const USAGE = `usage: bun run hangar <command> [--data-dir DIR] [--database-url 
 commands:
   backup now        write <data>/backup/jfb-YYYYMMDD-hhmmss.(db|sql) and prune old ones
   backup list       list the backups in the data dir
+  tui               the terminal dashboard (on the master: no login needed; elsewhere --url URL)
   images reinit     register the built-in default image again (HANGAR_DEFAULT_IMAGE) if it was deleted
   restore FILE      replace the database with a backup (stop the master first)
   help              this text
@@ -24,6 +25,7 @@ Settings come from the same environment as the master (HANGAR_DATA_DIR, DATABASE
 
 async function main(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
+  if (verb === "tui") return (await import("../tui/main")).runTui(rest);
   const sub = rest[0] && !rest[0].startsWith("--") ? rest.shift() : undefined;
   const config = loadConfig(process.env, rest);
   switch (`${verb ?? "help"} ${sub ?? ""}`.trim()) {

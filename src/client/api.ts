@@ -74,3 +74,10 @@ export async function ok<R extends EdenResult>(call: Promise<R>): Promise<Exclud
   }
   return res.data as Exclude<R["data"], null | undefined>;
 }
+
+/** What a client call answers on success, e.g. `Data<Api["api"]["nodes"]["get"]>`: derived, never written by hand. */
+// biome-ignore lint/suspicious/noExplicitAny: any call's arguments
+export type Data<F extends (...args: any[]) => Promise<EdenResult>> = Exclude<
+  Awaited<ReturnType<F>>["data"],
+  null | undefined
+>;
