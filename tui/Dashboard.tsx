@@ -18,6 +18,8 @@ export interface DashboardProps {
   view?: ViewId;
   /** The clock (tests freeze it). */
   now?: () => number;
+  /** Start following this job's log (the Log view). */
+  follow?: { jobId: string; name: string };
 }
 
 const LOG_FLUSH_MS = 100;
@@ -30,8 +32,11 @@ export function modeOf(state: State): Mode {
   return "normal";
 }
 
-export function Dashboard({ source, pollMs = 2000, size, view, now = Date.now }: DashboardProps) {
-  const [state, dispatch] = useReducer(reduce, view ? { ...initialState, view } : initialState);
+export function Dashboard({ source, pollMs = 2000, size, view, now = Date.now, follow }: DashboardProps) {
+  const [state, dispatch] = useReducer(reduce, null, () => {
+    const start = view ? { ...initialState, view } : initialState;
+    return follow ? reduce(start, { type: "logOpen", ...follow }) : start;
+  });
   const stateRef = useRef(state);
   stateRef.current = state;
   const windowSize = useWindowSize();

@@ -111,7 +111,21 @@ function nodeOf(j: JobRow, names: ReadonlyMap<string, string>): string {
   return ids.length > 1 ? `${name}+${ids.length - 1}` : name;
 }
 
-export function tableFor(view: ViewId, s: Snapshot, now: number): Table {
+/** The last table built per view: a key press rebuilds nothing when the data and the second are the same. */
+const built = new Map<ViewId, { s: Snapshot; second: number; table: Table }>();
+
+/** `now` undefined: any table of this snapshot will do (the reducer needs the rows' ids and text, not the clock). */
+export function tableFor(view: ViewId, s: Snapshot, now?: number): Table {
+  const hit = built.get(view);
+  if (hit && hit.s === s && (now === undefined || hit.second === Math.floor(now / 1000))) return hit.table;
+  const at = now ?? Date.now();
+  const second = Math.floor(at / 1000);
+  const table = buildTable(view, s, at);
+  built.set(view, { s, second, table });
+  return table;
+}
+
+function buildTable(view: ViewId, s: Snapshot, now: number): Table {
   switch (view) {
     case "overview": {
       const on = jobsOnNodes(s.jobs);

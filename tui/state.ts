@@ -89,9 +89,9 @@ export const initialState: State = {
 };
 
 /** The rows a view shows now (filtered), for the reducer and the screen alike. */
-export function visibleRows(state: State, view: ViewId = state.view, now = state.loadedAt ?? 0): readonly Row[] {
+export function visibleRows(state: State, view: ViewId = state.view): readonly Row[] {
   if (!state.snapshot) return [];
-  return filterRows(tableFor(view, state.snapshot, now).rows, state.filters[view]);
+  return filterRows(tableFor(view, state.snapshot).rows, state.filters[view]);
 }
 
 /** The selected row's index in `rows`: where its id is, else its old place clamped. */
