@@ -139,7 +139,7 @@ function StatusLine({ state, where }: { state: State; where: string }) {
     return (
       <Text inverse bold wrap="truncate">
         {state.unreachable ? ` MASTER UNREACHABLE at ${where}: ` : " ERROR: "}
-        {state.error} · retrying every 2 s{state.loadedAt ? ` · data from ${clock(state.loadedAt)}` : ""}{" "}
+        {state.error} · retrying{state.loadedAt ? ` · data from ${clock(state.loadedAt)}` : ""}{" "}
       </Text>
     );
   if (!s) return <Text dimColor>connecting to {where}…</Text>;

@@ -99,7 +99,13 @@ export async function runTui(args: string[]): Promise<number> {
     };
   }
   const source = apiSource(url, () => token, renew);
-  const app = render(<Dashboard source={source} />, { alternateScreen: true, incrementalRendering: true });
+  // An API key is rate-limited (HANGAR_API_KEY_RATE_LIMIT, 5,000 requests in 15 minutes by
+  // default) and one refresh is 9 requests: every 5 s stays well under it; the console's session every 2 s.
+  const pollMs = args.some((a) => a === "--url" || a.startsWith("--url=")) ? 5000 : 2000;
+  const app = render(<Dashboard source={source} pollMs={pollMs} />, {
+    alternateScreen: true,
+    incrementalRendering: true,
+  });
   await app.waitUntilExit();
   return 0;
 }

@@ -158,7 +158,7 @@ function buildTable(view: ViewId, s: Snapshot, now: number): Table {
           { title: "NODE", width: 10, flex: true },
           { title: "STATUS", width: 9 },
           { title: "USE", width: 5, right: true },
-          { title: "GPUS", width: 12, flex: true },
+          { title: "GPUS", width: 18 },
           { title: "IFACES", width: 10, minScreen: 100 },
           { title: "IP", width: 15, minScreen: 100 },
           { title: "REASON", width: 10, flex: true },
@@ -181,7 +181,7 @@ function buildTable(view: ViewId, s: Snapshot, now: number): Table {
       return {
         columns: [
           { title: "#", width: 3, right: true },
-          { title: "JOB", width: 10, flex: true },
+          { title: "JOB", width: 16 },
           { title: "WORKSPACE", width: 10 },
           { title: "USER", width: 8, minScreen: 100 },
           { title: "GPUS", width: 4, right: true },
@@ -249,7 +249,7 @@ function buildTable(view: ViewId, s: Snapshot, now: number): Table {
           cells: [
             w.name,
             w.status,
-            `${day(w.startsAt)}…${day(w.endsAt).slice(5)}`,
+            `${day(w.startsAt)}…${day(w.endsAt)}`,
             `${num(use.get(w.name) ?? 0)}/${w.trainingGpus}`,
             String(w.deploymentGpus),
             String(w.users.length),

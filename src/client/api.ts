@@ -69,6 +69,13 @@ export async function ok<R extends EdenResult>(call: Promise<R>): Promise<Exclud
     throw new ApiError({ status: 0, code: "network", message: `cannot reach the server: ${(err as Error).message}` });
   }
   if (res.error) {
+    // Eden answers a failed fetch (refused, reset, DNS) as a 503 carrying the thrown Error.
+    if (res.error.value instanceof Error)
+      throw new ApiError({
+        status: 0,
+        code: "network",
+        message: `cannot reach the server: ${res.error.value.message}`,
+      });
     const status = typeof res.error.status === "number" ? res.error.status : res.status;
     throw new ApiError(problemOf(status, res.error.value));
   }

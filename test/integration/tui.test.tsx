@@ -160,7 +160,7 @@ describe("terminal dashboard frames (recorded API data)", () => {
   test("Workspaces: period, GPUs in use of reserved, members", async () => {
     const t = start();
     await t.press("6", "PERIOD");
-    expect(t.frame()).toMatch(/tuiws\s+active\s+2020-01-01…01-01\s+1\/1\s+0/);
+    expect(t.frame()).toMatch(/tuiws\s+active\s+2020-01-01…2099-01-01\s+1\/1\s+0/);
     t.ui.unmount();
   });
 

@@ -133,6 +133,19 @@ describe("terminal dashboard in tmux against a master process", () => {
     save("log-80x24", later);
     expect(later).toContain("following");
 
+    // Every view at 80x24: nothing wider than the terminal.
+    for (const [key, name, mark] of [
+      ["2", "nodes", "REASON"],
+      ["3", "queue", "WAITED"],
+      ["6", "workspaces", "PERIOD"],
+      ["7", "users", "2FA"],
+    ] as const) {
+      keys(key);
+      const s = await waitScreen(name, (x) => x.includes(mark));
+      save(`${name}-80x24`, s);
+      for (const l of s.split("\n")) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(80);
+    }
+
     tmux("resize-window", "-t", SESSION, "-x", "160", "-y", "48");
     keys("1");
     const wide = await waitScreen("overview at 160x48", (s) => s.includes("GPU MODEL") && s.includes("tui-w1"));
