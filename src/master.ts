@@ -40,6 +40,8 @@ export interface MasterOptions {
   backups?: boolean;
   /** Register the master as node `local` through its own Docker (default true). */
   localNode?: boolean;
+  /** Write the console's admin token, run/local-admin.token (default true). */
+  localAdmin?: boolean;
   /** Register the default image at first start (default true). */
   defaultImage?: boolean;
   /** How often the access log writes its lines (ms; default the writer's). */
@@ -73,10 +75,13 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
   });
   const root = await bootstrapRoot(deps);
   // The console's admin credential (run/local-admin.token, 0600), new at each start.
-  const localAdmin = await issueLocalAdminToken(deps).catch((err) => {
-    logger.warn("writing the local admin token failed", { err });
-    return null;
-  });
+  const localAdmin =
+    options.localAdmin === false
+      ? null
+      : await issueLocalAdminToken(deps).catch((err) => {
+          logger.warn("writing the local admin token failed", { err });
+          return null;
+        });
   if (options.localNode !== false)
     await registerLocalNode(deps, displayHost(config.host)).catch((err) =>
       logger.warn("registering the master as node local failed", { err }),

@@ -64,6 +64,7 @@ export async function startTestMaster(
     scheduler: options.scheduler ?? false,
     backups: false,
     localNode: false,
+    localAdmin: false,
     defaultImage: false,
     accessLogFlushMs: 10,
   });

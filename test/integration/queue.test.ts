@@ -69,6 +69,9 @@ describe.each(STORE_TARGETS)("queue and jobs across workspaces on %s", (target) 
 
   test("the local admin token: 0600, an admin session; issuing again revokes the previous one", async () => {
     const file = dataLayout(m.config.dataDir).localAdminTokenFile;
+    expect(readToken(file)).toBeNull(); // test masters have no console
+    const start = await issueLocalAdminToken(m.deps);
+    expect(start?.userId).toBe("root");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const first = readToken(file) as string;
     const me = await m.json("GET", "/api/me", { token: first });
