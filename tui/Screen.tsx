@@ -184,8 +184,10 @@ function LogBody({ state, width, height }: { state: State; width: number; height
       </Box>
     );
   const bodyHeight = Math.max(1, height - 1);
-  const endAt = log.lines.length - log.scroll;
-  const shown = log.lines.slice(Math.max(0, endAt - bodyHeight), endAt);
+  const filter = state.filters.log.toLowerCase();
+  const source = filter ? log.lines.filter((l) => l.toLowerCase().includes(filter)) : log.lines;
+  const endAt = Math.max(0, source.length - log.scroll);
+  const shown = source.slice(Math.max(0, endAt - bodyHeight), endAt);
   const where = log.scroll > 0 ? `scrolled ${log.scroll} up (G: follow)` : "at the end";
   const status = log.error
     ? `stream cut: ${log.error}; reconnecting`

@@ -313,7 +313,7 @@ export function detailFor(view: ViewId, s: Snapshot, id: string | null, now: num
             (i) =>
               `  ${i.name} ${i.up ? "up" : "down"} ${i.speedMbps ? `${i.speedMbps} Mb/s` : ""} ${i.addresses.join(" ")}`,
           ),
-        `last seen ${stamp(n.lastSeenAt)} · storage: the shared data dir`,
+        `last seen ${stamp(n.lastSeenAt)}`,
       ];
     }
     case "queue": {

@@ -153,6 +153,13 @@ describe("terminal dashboard frames (recorded API data)", () => {
     expect(t.frame()).toContain("5000 lines (+1000 older dropped)");
     await t.press("G", "at the end");
     await until(() => t.frame().includes("tick 6000"));
+    // `/` filters the log's lines too.
+    await t.press("/");
+    for (const c of "tick 5999") await t.press(c);
+    await t.press("\r");
+    await until(() => !t.frame().includes("tick 6000"));
+    expect(t.frame()).toContain("tick 5999");
+    expect(t.frame()).not.toContain("tick 5998");
     fits(t.frame(), { columns: 80, rows: 24 });
     t.ui.unmount();
   });
