@@ -154,7 +154,8 @@ describe("terminal dashboard in tmux against a master process", () => {
     keys("4");
     save("jobs-160x48", await waitScreen("jobs at 160x48", (s) => s.includes("CREATED")));
     tmux("resize-window", "-t", SESSION, "-x", "80", "-y", "24");
-
+    // Back at 80x24 the whole screen is redrawn to the new size: the key line is the last row.
+    await waitScreen("redrawn at 80x24", (s) => (s.split("\n")[23] ?? "").includes("q quit") && !s.includes("CREATED"));
     keys("4");
     await waitScreen("jobs again", (s) => s.includes("ticker"));
     keys("x");
