@@ -67,7 +67,8 @@ export const TableView = memo(function TableView(props: {
   title: string;
 }) {
   const { rows, selected, width, height } = props;
-  const cols = layoutColumns(props.table.columns, width);
+  // One column for the selection mark: it shows even where a terminal has no inverse or bold.
+  const cols = layoutColumns(props.table.columns, width - 1);
   const bodyHeight = Math.max(1, height - 1);
   const start = selected < 0 ? 0 : Math.floor(selected / bodyHeight) * bodyHeight;
   const shown = rows.slice(start, start + bodyHeight);
@@ -75,7 +76,7 @@ export const TableView = memo(function TableView(props: {
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">
-        {fit(header, width)}
+        {fit(` ${header}`, width)}
       </Text>
       {shown.length === 0 && <Text dimColor>{props.title}</Text>}
       {shown.map((r, i) => {
@@ -91,7 +92,7 @@ export const TableView = memo(function TableView(props: {
             dimColor={!isSel && tone === "dim"}
             color={!isSel && tone ? TONE_COLOR[tone] : undefined}
           >
-            {fit(line, width)}
+            {fit(`${start + i === selected ? "›" : " "}${line}`, width)}
           </Text>
         );
       })}
