@@ -22,6 +22,8 @@ export interface Clash {
 
 /** The worst instant for `candidate` among `others`, or null when it fits. */
 export function reservationClash(candidate: Reservation, others: Reservation[], capacity: number): Clash | null {
+  // Reserving no GPUs never overbooks, even on a cluster without GPUs or one already overbooked.
+  if (candidate.gpus <= 0) return null;
   const overlapping = others.filter(
     (o) => o.name !== candidate.name && o.start < candidate.end && candidate.start < o.end && o.gpus > 0,
   );

@@ -13,6 +13,7 @@ import type { Config } from "../config";
 import { isFinal, type JobReasonCode, type JobState } from "../domain/jobState";
 import { workspaceStatus } from "../domain/reservations";
 import { schedulePass } from "./pass";
+import { demandOn } from "./placement";
 import type { ActiveJob, SchedulerNode, SchedulerWorkspace } from "./store";
 import {
   type Assignment,
@@ -21,6 +22,7 @@ import {
   type JobRequest,
   type NodeState,
   poolOf,
+  type ResourceShare,
   type WorkspaceShare,
 } from "./types";
 import { countUsage, type UsageCounts } from "./usage";
@@ -126,6 +128,7 @@ export function decide(snapshot: Snapshot, now: number, settings: SchedulerSetti
         gpuKind: "deployment",
       },
     ]),
+    resourceShares: resourceShares(snapshot.workspaces, live),
     fairness: {
       held: holdings(live),
       clusterCpus: snapshot.nodes.reduce((sum, n) => sum + n.cpus, 0),
@@ -176,22 +179,46 @@ function toRequest({ job, queuedAt }: Queued): JobRequest {
     user: job.createdBy,
     gpus: job.gpus,
     ...(job.nodeCount > 1 ? { nodes: job.nodeCount } : {}),
+    ...(job.cpus > 0 ? { cpus: job.cpus } : {}),
+    ...(job.memoryMiB > 0 ? { memoryMiB: job.memoryMiB } : {}),
+    resourceShare: job.workspace,
     submittedAt: queuedAt,
     attempts: job.attempts,
   };
 }
 
-function nodeStates(nodes: readonly SchedulerNode[], live: readonly ActiveJob[]): NodeState[] {
+/** The nodes with what live jobs hold subtracted: GPU shares, and the CPUs and memory they asked for. */
+export function nodeStates(nodes: readonly SchedulerNode[], live: readonly ActiveJob[]): NodeState[] {
   const used = new Map<string, number>();
+  const held = new Map<string, { cpus: number; memoryMiB: number }>();
   for (const j of live)
-    for (const a of j.assignments)
+    for (const a of j.assignments) {
       for (const uuid of a.gpuUuids) used.set(uuid, (used.get(uuid) ?? 0) + (a.fraction ?? 1));
+      if (j.cpus <= 0 && j.memoryMiB <= 0) continue;
+      const need = demandOn(
+        {
+          id: j.id,
+          workspace: j.workspace,
+          user: j.createdBy,
+          gpus: j.gpus,
+          cpus: j.cpus,
+          memoryMiB: j.memoryMiB,
+          submittedAt: 0,
+          attempts: 0,
+        },
+        a.fraction === undefined ? a.gpuUuids.length : j.gpus,
+      );
+      const h = held.get(a.nodeId) ?? { cpus: 0, memoryMiB: 0 };
+      h.cpus += need.cpus;
+      h.memoryMiB += need.memoryMiB;
+      held.set(a.nodeId, h);
+    }
   return nodes.map((n) => ({
     id: n.id,
     schedulable: n.desired === "attached" && n.status === "attached",
     gpus: n.gpuUuids.map((uuid) => ({ uuid, free: Math.max(0, 1 - (used.get(uuid) ?? 0)) })),
-    freeCpus: n.cpus,
-    freeMemoryMiB: n.memoryMiB,
+    freeCpus: Math.max(0, n.cpus - (held.get(n.id)?.cpus ?? 0)),
+    freeMemoryMiB: Math.max(0, n.memoryMiB - (held.get(n.id)?.memoryMiB ?? 0)),
   }));
 }
 
@@ -199,9 +226,29 @@ function holdings(live: readonly ActiveJob[]): Holding[] {
   const map = new Map<string, Holding>();
   for (const j of live) {
     const key = `${poolOf(j)}\u0000${j.createdBy}`;
-    const h = map.get(key) ?? { workspace: poolOf(j), user: j.createdBy, gpus: 0 };
+    const h = map.get(key) ?? { workspace: poolOf(j), user: j.createdBy, gpus: 0, cpus: 0, memoryMiB: 0 };
     h.gpus += j.gpus;
+    h.cpus = (h.cpus ?? 0) + j.cpus;
+    h.memoryMiB = (h.memoryMiB ?? 0) + j.memoryMiB;
     map.set(key, h);
   }
   return [...map.values()];
+}
+
+/** Each workspace's CPU and memory share with what its live jobs (all kinds) hold. */
+function resourceShares(workspaces: readonly SchedulerWorkspace[], live: readonly ActiveJob[]): ResourceShare[] {
+  const inUse = new Map<string, { cpus: number; memoryMiB: number }>();
+  for (const j of live) {
+    const u = inUse.get(j.workspace) ?? { cpus: 0, memoryMiB: 0 };
+    u.cpus += j.cpus;
+    u.memoryMiB += j.memoryMiB;
+    inUse.set(j.workspace, u);
+  }
+  return workspaces.map((w) => ({
+    name: w.name,
+    cpus: w.cpus,
+    memoryMiB: w.memoryMiB,
+    cpusInUse: inUse.get(w.name)?.cpus ?? 0,
+    memoryMiBInUse: inUse.get(w.name)?.memoryMiB ?? 0,
+  }));
 }

@@ -16,6 +16,7 @@ import {
   type NodeState,
   type Placement,
   type QueuePolicy,
+  type ResourceShare,
   type WorkspaceShare,
 } from "./types";
 
@@ -23,6 +24,8 @@ export interface PassInput {
   pending: readonly JobRequest[];
   nodes: readonly NodeState[];
   workspaces: readonly WorkspaceShare[];
+  /** The workspaces' CPU and memory shares (absent: no limits). */
+  resourceShares?: readonly ResourceShare[];
   policy: QueuePolicy;
   /** Failed passes after which a job stops holding the queue; 0: a job never holds it. */
   maxAttempts: number;
@@ -38,7 +41,7 @@ export interface PassInput {
 
 /**
  * capacity: did not fit the nodes (the loop counts it in `attempts`); workspace: the workspace's
- * training GPUs are in use; blocked: behind the job that holds the queue; invalid: cannot ever run as asked.
+ * training GPUs (or its CPU or memory share) are in use; blocked: behind the job that holds the queue; invalid: cannot ever run as asked.
  */
 export type WaitCause = "capacity" | "workspace" | "blocked" | "invalid";
 
@@ -67,6 +70,7 @@ export function schedulePass(input: PassInput): PassResult {
   }
 
   const workspaces = new Map(input.workspaces.map((w) => [w.name, { ...w }]));
+  const shares = new Map((input.resourceShares ?? []).map((r) => [r.name, { ...r }]));
   const capacity = new FreeCapacity(input.nodes);
   const cursor = queueCursor(live, input.policy, { ...input.fairness, workspaces: input.workspaces });
   const placements: Placement[] = [];
@@ -84,7 +88,10 @@ export function schedulePass(input: PassInput): PassResult {
       continue;
     }
     const ws = workspaces.get(job.workspace);
-    const over = ws ? workspaceProblem(ws, job.gpus) : `workspace ${job.workspace} is unknown`;
+    const share = shares.get(job.resourceShare ?? job.workspace);
+    const over = ws
+      ? (workspaceProblem(ws, job.gpus) ?? (share ? resourceProblem(share, job) : null))
+      : `workspace ${job.workspace} is unknown`;
     if (over) {
       waiting.push({ jobId: job.id, reason: over, cause: "workspace" });
       continue;
@@ -93,6 +100,10 @@ export function schedulePass(input: PassInput): PassResult {
     if (isPlacement(result)) {
       capacity.take(job, result);
       if (ws) ws.inUse += job.gpus;
+      if (share) {
+        share.cpusInUse += job.cpus ?? 0;
+        share.memoryMiBInUse += job.memoryMiB ?? 0;
+      }
       placements.push(result);
       cursor.placed(job);
       continue;
@@ -105,7 +116,7 @@ export function schedulePass(input: PassInput): PassResult {
 }
 
 function workspaceProblem(ws: WorkspaceShare, gpus: number): string | null {
-  if (ws.inUse + gpus <= ws.trainingGpus) return null;
+  if (gpus === 0 || ws.inUse + gpus <= ws.trainingGpus) return null;
   const kind = ws.gpuKind ?? "training";
   const name = kind === "deployment" ? ws.name.replace(/\/deployments$/, "") : ws.name;
   if (gpus > ws.trainingGpus) return `workspace ${name} has ${ws.trainingGpus} ${kind} GPUs; the job asks for ${gpus}`;
@@ -116,4 +127,22 @@ function workspaceProblem(ws: WorkspaceShare, gpus: number): string | null {
 function heldBy(blocker: JobRequest, maxAttempts: number): string {
   const tries = blocker.attempts + 1;
   return `behind job ${blocker.id}, which holds the queue until it has failed ${maxAttempts} passes (${tries} so far)`;
+}
+
+/** Why the job would take its workspace over its CPU or memory share (0: no limit), or null. */
+function resourceProblem(share: ResourceShare, job: JobRequest): string | null {
+  const parts: [string, number, number, number][] = [
+    ["CPUs", share.cpus, share.cpusInUse, job.cpus ?? 0],
+    ["MiB memory", share.memoryMiB, share.memoryMiBInUse, job.memoryMiB ?? 0],
+  ];
+  for (const [what, limit, inUse, asks] of parts) {
+    if (limit <= 0 || inUse + asks <= limit) continue;
+    if (asks > limit) return `workspace ${share.name} has ${limit} ${what}; the job asks for ${asks}`;
+    return `workspace ${share.name}: ${round(inUse)} of ${limit} ${what} in use; the job asks for ${asks}`;
+  }
+  return null;
+}
+
+function round(x: number): number {
+  return Number(x.toFixed(2));
 }

@@ -42,8 +42,10 @@ export interface Demand {
 /** Why the request can never be placed as asked, or null. */
 export function requestProblem(job: JobRequest): string | null {
   const { gpus, nodes } = job;
-  if (!Number.isFinite(gpus) || gpus <= 0) return `GPUs must be a positive count, not ${gpus}`;
-  if (gpus < 1) {
+  if (!Number.isFinite(gpus) || gpus < 0) return `GPUs must be 0 (CPU-only) or a positive count, not ${gpus}`;
+  if (gpus === 0) {
+    if (nodes !== undefined && nodes !== 1) return `a CPU-only job runs on one node, not on ${nodes}`;
+  } else if (gpus < 1) {
     if (!GPU_FRACTIONS.includes(gpus)) return `a GPU fraction must be one of ${GPU_FRACTIONS.join(", ")}, not ${gpus}`;
     if (nodes !== undefined && nodes !== 1) return `a fractional job runs on one device, not on ${nodes} nodes`;
   } else if (!Number.isInteger(gpus)) {
@@ -157,6 +159,7 @@ export class FreeCapacity {
   }
 
   private search(job: JobRequest, span: boolean): Placement | null {
+    if (job.gpus === 0) return this.placeCpuOnly(job);
     if (job.gpus < 1) return this.placeFraction(job);
     const nodes = job.nodes ?? 1;
     if (nodes > 1) return this.placeSplit(job, nodes);
@@ -230,9 +233,31 @@ export class FreeCapacity {
     return null;
   }
 
+  /**
+   * CPU-only: on the node with the fewest wholly free GPUs that has the CPUs and memory, so GPU
+   * nodes stay free for GPU work; among those, the first found.
+   */
+  private placeCpuOnly(job: JobRequest): Placement | null {
+    const need = demandOn(job, 0);
+    for (const bucket of this.byWhole)
+      for (const slot of bucket)
+        if (fits(slot, need)) return { jobId: job.id, assignments: [{ nodeId: slot.id, gpuUuids: [] }] };
+    return null;
+  }
+
   /** Why `job` does not fit now; from the bucket sizes alone, so a failure costs no second scan. */
   private whyNot(job: JobRequest, span: boolean): string {
     const gpus = job.gpus;
+    if (gpus === 0) {
+      // A CPU-only job that does not fit: one scan of the nodes for the most free, failures only.
+      let cpus = 0;
+      let memoryMiB = 0;
+      for (const slot of this.slots.values()) {
+        cpus = Math.max(cpus, slot.cpus);
+        memoryMiB = Math.max(memoryMiB, slot.memoryMiB);
+      }
+      return `CPU-only job: no schedulable node has ${needText(demandOn(job, 0))} (most free on one node: ${round(cpus)} CPUs, ${round(memoryMiB)} MiB memory)`;
+    }
     if (gpus < 1) {
       const need = needText(demandOn(job, gpus));
       const what = `fractional ${gpus} GPU`;

@@ -20,6 +20,9 @@ export interface ActiveJob {
   workspace: string;
   createdBy: string;
   gpus: number;
+  /** CPU cores and memory asked for (0: not asked). */
+  cpus: number;
+  memoryMiB: number;
   nodeCount: number;
   /** Epoch ms. */
   createdAt: number;
@@ -54,6 +57,9 @@ export interface SchedulerWorkspace {
   endsAt: number;
   trainingGpus: number;
   deploymentGpus: number;
+  /** The CPU and memory share of all its jobs; 0: no limit. */
+  cpus: number;
+  memoryMiB: number;
 }
 
 export interface SchedulerStore {
@@ -112,6 +118,8 @@ export class DrizzleSchedulerStore implements SchedulerStore {
         endsAt: t.workspaces.endsAt,
         trainingGpus: t.workspaces.trainingGpus,
         deploymentGpus: t.workspaces.deploymentGpus,
+        cpus: t.workspaces.cpus,
+        memoryMiB: t.workspaces.memoryMiB,
       })
       .from(t.workspaces);
     return rows.map((w) => ({ ...w, startsAt: Date.parse(w.startsAt), endsAt: Date.parse(w.endsAt) }));
@@ -141,6 +149,8 @@ function toActiveJob(j: JobRow): ActiveJob {
     workspace: j.workspace,
     createdBy: j.createdBy,
     gpus: j.gpus,
+    cpus: j.cpus,
+    memoryMiB: j.memoryMiB,
     nodeCount: j.nodeCount,
     createdAt: Date.parse(j.createdAt),
     queuedAt: j.queuedAt ? Date.parse(j.queuedAt) : null,

@@ -13,7 +13,7 @@ export interface JobRequest {
   id: string;
   workspace: string;
   user: string;
-  /** A whole count ≥ 1, or one of GPU_FRACTIONS for a share of one device. */
+  /** A whole count ≥ 1, one of GPU_FRACTIONS for a share of one device, or 0: CPU-only (placed by cpus/memoryMiB). */
   gpus: number;
   /** Spread the GPUs over exactly this many nodes, gpus / nodes on each (gpus % nodes === 0). */
   nodes?: number;
@@ -21,6 +21,8 @@ export interface JobRequest {
   cpus?: number;
   /** Like cpus. */
   memoryMiB?: number;
+  /** The ResourceShare (a workspace's CPU/memory share) it counts against; default: `workspace`. */
+  resourceShare?: string;
   /** Epoch ms. */
   submittedAt: number;
   /** Passes in which it was tried and did not fit so far. */
@@ -51,6 +53,20 @@ export interface WorkspaceShare {
   inUse: number;
   /** What reasons call these GPUs (default training). */
   gpuKind?: "training" | "deployment";
+}
+
+/**
+ * A workspace's CPU and memory share: what all its live jobs (runs, notebooks, deployments)
+ * may hold at once. 0: no limit.
+ */
+export interface ResourceShare {
+  /** The workspace's name (JobRequest.resourceShare). */
+  name: string;
+  cpus: number;
+  memoryMiB: number;
+  /** What its live jobs hold. */
+  cpusInUse: number;
+  memoryMiBInUse: number;
 }
 
 /** A workspace's deployments draw on its deployment GPUs: their own pool in the scheduler. */

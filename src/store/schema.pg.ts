@@ -98,6 +98,10 @@ export const workspaces = pgTable("workspaces", {
   endsAt: text("ends_at").notNull(),
   trainingGpus: integer("training_gpus").notNull(),
   deploymentGpus: integer("deployment_gpus").notNull(),
+  /** CPU cores the workspace's live jobs may hold at once (all kinds together); 0: no limit. */
+  cpus: integer("cpus").notNull().default(0),
+  /** Memory (MiB) its live jobs may hold at once; 0: no limit. */
+  memoryMiB: integer("memory_mib").notNull().default(0),
   manager: text("manager")
     .notNull()
     .references(() => users.userId),
@@ -197,6 +201,10 @@ export const trainings = pgTable(
     description: text("description").notNull().default(""),
     type: text("type", { enum: TRAINING_TYPES }).notNull(),
     gpus: doublePrecision("gpus").notNull(),
+    /** CPU cores (may be fractional); 0: not asked (no limit). */
+    cpus: doublePrecision("cpus").notNull().default(0),
+    /** Memory in MiB; 0: not asked (no limit). */
+    memoryMiB: integer("memory_mib").notNull().default(0),
     access: text("access", { enum: TRAINING_ACCESS }).notNull(),
     owner: text("owner")
       .notNull()
@@ -243,6 +251,10 @@ export const jobs = pgTable(
     parameters: jsonb("parameters").$type<Record<string, string>>().notNull(),
     gpuOptions: jsonb("gpu_options").$type<GpuOption[]>().notNull(),
     gpus: doublePrecision("gpus").notNull(),
+    /** CPU cores (may be fractional); 0: not asked (no limit). */
+    cpus: doublePrecision("cpus").notNull().default(0),
+    /** Memory in MiB; 0: not asked (no limit). */
+    memoryMiB: integer("memory_mib").notNull().default(0),
     nodeCount: integer("node_count").notNull().default(1),
     status: text("status", { enum: JOB_STATES }).notNull(),
     statusReason: text("status_reason"),
@@ -307,6 +319,10 @@ export const deployments = pgTable(
     command: text("command").notNull(),
     port: integer("port").notNull(),
     gpus: doublePrecision("gpus").notNull(),
+    /** CPU cores (may be fractional); 0: not asked (no limit). */
+    cpus: doublePrecision("cpus").notNull().default(0),
+    /** Memory in MiB; 0: not asked (no limit). */
+    memoryMiB: integer("memory_mib").notNull().default(0),
     jobId: text("job_id"),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),

@@ -32,6 +32,8 @@ describe("reservations", () => {
     ["its own old reservation is ignored when editing", r("a", 1, 10, 6), [r("a", 1, 10, 6)], 6, null],
     ["alone larger than the cluster", r("a", 1, 10, 7), [], 6, { reservedByOthers: 0, clashing: [] }],
     ["zero-GPU workspaces never clash", r("a", 1, 10, 0), [r("b", 1, 10, 6)], 6, null],
+    ["a zero-GPU workspace on a cluster without GPUs", r("a", 1, 10, 0), [], 0, null],
+    ["a zero-GPU workspace on an overbooked cluster (nodes removed)", r("a", 1, 10, 0), [r("b", 1, 10, 6)], 2, null],
   ])("%s", (_name, candidate, others, capacity, expected) => {
     const clash = reservationClash(candidate, others, capacity);
     if (expected === null) expect(clash).toBeNull();
@@ -62,7 +64,7 @@ describe("reservations", () => {
         );
       }
       const clash = reservationClash(cand, others, capacity);
-      expect(clash !== null).toBe(cand.gpus + peak > capacity);
+      expect(clash !== null).toBe(cand.gpus > 0 && cand.gpus + peak > capacity);
     }
   });
 

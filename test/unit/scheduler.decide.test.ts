@@ -23,6 +23,8 @@ const job = (id: string, extra: Partial<ActiveJob> = {}): ActiveJob => ({
   workspace: "ws",
   createdBy: "alice",
   gpus: 1,
+  cpus: 0,
+  memoryMiB: 0,
   nodeCount: 1,
   createdAt: NOW - 10 * MIN,
   queuedAt: NOW - 10 * MIN,
@@ -61,6 +63,8 @@ const ws = (name: string, extra: Partial<SchedulerWorkspace> = {}): SchedulerWor
   endsAt: NOW + 24 * 60 * MIN,
   trainingGpus: 8,
   deploymentGpus: 0,
+  cpus: 0,
+  memoryMiB: 0,
   ...extra,
 });
 const snapshot = (extra: Partial<Snapshot> = {}): Snapshot => ({
@@ -365,6 +369,49 @@ describe("decide: placement, waiting and timeouts", () => {
         nodes: ["a-name", "b-name"],
       },
     ]);
+  });
+});
+
+describe("decide: CPU and memory", () => {
+  test("a CPU-only job starts on a node without GPUs, with no devices", () => {
+    const s = snapshot({
+      nodes: [node("cpu", 0, { cpus: 4 })],
+      jobs: [job("j1", { gpus: 0, cpus: 2, memoryMiB: 512 })],
+    });
+    expect(actionsOf(s)).toEqual([start("j1", "cpu", [])]);
+  });
+
+  test("what live jobs asked for is taken off their nodes", () => {
+    const s = snapshot({
+      nodes: [node("n1", 0, { cpus: 8 }), node("n2", 0, { cpus: 4 })],
+      jobs: [
+        running("r1", "n1", 0, { gpus: 0, cpus: 6, assignments: [{ nodeId: "n1", gpuUuids: [] }] }),
+        job("j1", { gpus: 0, cpus: 3 }),
+      ],
+    });
+    expect(actionsOf(s)).toEqual([start("j1", "n2", [])]);
+  });
+
+  test("a workspace's CPU share counts its live jobs of every kind, with the reason", () => {
+    const s = snapshot({
+      nodes: [node("n1", 4)],
+      workspaces: [ws("ws", { cpus: 4, deploymentGpus: 1 })],
+      jobs: [running("d1", "n1", 1, { kind: "deployment", cpus: 3 }), job("j1", { gpus: 0, cpus: 2 })],
+    });
+    expect(actionsOf(s)).toEqual([
+      {
+        type: "wait",
+        jobId: "j1",
+        reason: "workspace ws: 3 of 4 CPUs in use; the job asks for 2",
+        code: "workspace",
+        attempts: 0,
+      },
+    ]);
+  });
+
+  test("a job that asks for no CPUs is placed as before", () => {
+    const s = snapshot({ nodes: [node("n1", 1, { cpus: 0, memoryMiB: 0 })], jobs: [job("j1")] });
+    expect(actionsOf(s)).toEqual([start("j1", "n1", ["n1-g0"])]);
   });
 });
 

@@ -98,6 +98,71 @@ describe("scheduling pass", () => {
     expect(r.blockedBy).toBeNull();
   });
 
+  test.each<[string, JobRequest[], string[], string[]]>([
+    [
+      "CPU-only jobs within the share are placed",
+      [job("j1", 0, 2, { cpus: 2 }), job("j2", 0, 1, { cpus: 2 })],
+      ["j1", "j2"],
+      [],
+    ],
+    [
+      "the CPU share holds the rest",
+      [job("j1", 0, 3, { cpus: 3 }), job("j2", 0, 2, { cpus: 2 }), job("j3", 0, 1, { cpus: 1 })],
+      ["j1", "j3"],
+      ["workspace test-ws: 3 of 4 CPUs in use; the job asks for 2"],
+    ],
+    [
+      "a job over the whole share",
+      [job("j1", 0, 1, { cpus: 5 })],
+      [],
+      ["workspace test-ws has 4 CPUs; the job asks for 5"],
+    ],
+    [
+      "the memory share counts too, GPU jobs included",
+      [job("j1", 1, 2, { memoryMiB: 3000 }), job("j2", 0, 1, { memoryMiB: 2000 })],
+      ["j1"],
+      ["workspace test-ws: 3000 of 4096 MiB memory in use; the job asks for 2000"],
+    ],
+    [
+      "what live jobs hold counts",
+      [job("j1", 0, 1, { cpus: 1, memoryMiB: 100 })],
+      [],
+      ["workspace test-ws: 3.5 of 4 CPUs in use; the job asks for 1"],
+    ],
+    ["jobs that ask for nothing are not held", [job("j1", 0, 1), job("j2", 1, 1)], ["j1", "j2"], []],
+  ])("workspace CPU and memory shares: %s", (name, pending, expectPlaced, reasons) => {
+    const held = name === "what live jobs hold counts" ? 3.5 : 0;
+    const r = schedulePass(
+      input(pending, {
+        nodes: [whole("a", 2), whole("cpu", 0)],
+        resourceShares: [{ name: "test-ws", cpus: 4, memoryMiB: 4096, cpusInUse: held, memoryMiBInUse: 0 }],
+      }),
+    );
+    expect(placed(r)).toEqual(expectPlaced);
+    expect(r.waiting.map((w) => w.reason)).toEqual(reasons);
+    for (const w of r.waiting) expect(w.cause).toBe("workspace");
+  });
+
+  test("a share of 0 is no limit; another workspace's share does not apply", () => {
+    const r = schedulePass(
+      input([job("j1", 0, 2, { cpus: 50 }), job("j2", 0, 1, { cpus: 10, resourceShare: "other" })], {
+        resourceShares: [
+          { name: "test-ws", cpus: 0, memoryMiB: 0, cpusInUse: 0, memoryMiBInUse: 0 },
+          { name: "other", cpus: 8, memoryMiB: 0, cpusInUse: 0, memoryMiBInUse: 0 },
+        ],
+      }),
+    );
+    expect(placed(r)).toEqual(["j1"]);
+    expect(r.waiting.map((w) => w.reason)).toEqual(["workspace other has 8 CPUs; the job asks for 10"]);
+  });
+
+  test("a CPU-only job is not held by the workspace's GPUs, even all in use", () => {
+    const r = schedulePass(
+      input([job("j1", 0, 1, { cpus: 1 })], { workspaces: [{ name: "test-ws", trainingGpus: 0, inUse: 2 }] }),
+    );
+    expect(placed(r)).toEqual(["j1"]);
+  });
+
   test("an unknown workspace waits", () => {
     const r = schedulePass(input([job("j1", 1, 1, { workspace: "gone" })]));
     expect(r.waiting).toEqual([{ jobId: "j1", reason: "workspace gone is unknown", cause: "workspace" }]);

@@ -157,6 +157,73 @@ describe("placement", () => {
     expect(summary(place(j, nodes))).toEqual(expected);
   });
 
+  test.each<[string, JobRequest, NodeState[], string[] | string]>([
+    [
+      "CPU-only on a node without GPUs",
+      job(0, { cpus: 2, memoryMiB: 512 }),
+      [whole("cpu", 0, { freeCpus: 4 })],
+      ["cpu:0"],
+    ],
+    [
+      "CPU-only keeps GPU nodes free: the node with the fewest free GPUs",
+      job(0, { cpus: 2 }),
+      [whole("gpu8", 8), whole("gpu1", 1), whole("cpu", 0)],
+      ["cpu:0"],
+    ],
+    [
+      "CPU-only goes where the CPUs are",
+      job(0, { cpus: 16 }),
+      [whole("cpu", 0, { freeCpus: 8 }), whole("gpu", 2, { freeCpus: 32 })],
+      ["gpu:0"],
+    ],
+    [
+      "CPU-only counts memory",
+      job(0, { memoryMiB: 4096 }),
+      [whole("small", 0, { freeMemoryMiB: 2048 }), whole("big", 0, { freeMemoryMiB: 8192 })],
+      ["big:0"],
+    ],
+    [
+      "CPU-only that fits nowhere names what it lacks and the most free",
+      job(0, { cpus: 16, memoryMiB: 1024 }),
+      [whole("a", 0, { freeCpus: 8 }), whole("b", 1, { freeCpus: 4, freeMemoryMiB: 100_000 })],
+      "CPU-only job: no schedulable node has 16 free CPUs and 1024 MiB free memory (most free on one node: 8 CPUs, 524288 MiB memory)",
+    ],
+    [
+      "CPU-only runs on one node",
+      job(0, { cpus: 1, nodes: 2 }),
+      [whole("a", 0), whole("b", 0)],
+      "invalid request: a CPU-only job runs on one node, not on 2",
+    ],
+    [
+      "negative GPUs are invalid",
+      job(-1),
+      [whole("a", 1)],
+      "invalid request: GPUs must be 0 (CPU-only) or a positive count, not -1",
+    ],
+    [
+      "CPU-only skips unschedulable nodes",
+      job(0, { cpus: 1 }),
+      [whole("off", 0, { schedulable: false }), whole("on", 4)],
+      ["on:0"],
+    ],
+  ])("%s", (_name, j, nodes, expected) => {
+    expect(summary(place(j, nodes))).toEqual(expected);
+  });
+
+  test("CPU-only placements take CPUs and memory and no device", () => {
+    const cap = new FreeCapacity([whole("a", 1, { freeCpus: 6, freeMemoryMiB: 1000 })]);
+    const j = job(0, { cpus: 4, memoryMiB: 600 });
+    const r = cap.place(j);
+    expect(isPlacement(r) && r.assignments).toEqual([{ nodeId: "a", gpuUuids: [] }]);
+    if (isPlacement(r)) cap.take(j, r);
+    expect(cap.nodes().map((n) => [n.gpus[0]?.free, n.freeCpus, n.freeMemoryMiB])).toEqual([[1, 2, 400]]);
+    expect(summary(cap.place(j))).toBe(
+      "CPU-only job: no schedulable node has 4 free CPUs and 600 MiB free memory (most free on one node: 2 CPUs, 400 MiB memory)",
+    );
+    // A GPU job still gets the device, within the CPUs left.
+    expect(summary(cap.place(job(1, { cpus: 2 })))).toEqual(["a:1"]);
+  });
+
   test("spanning can be turned off", () => {
     expect(summary(place(job(6), [whole("a", 3), whole("b", 3)], { allowSpan: false }))).toBe(
       "no schedulable node has 6 free GPUs (most free on one node: 3)",
