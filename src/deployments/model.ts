@@ -25,7 +25,9 @@ export const CreateDeploymentBody = t.Object({
   image: t.Optional(t.String({ maxLength: 512, description: "default: the training's image" })),
   command: t.String({ maxLength: COMMAND_MAX, description: "starts the server; env PORT and HANGAR_MODEL_DIR" }),
   port: t.Optional(t.Integer({ description: "the port the server listens on (default 8000)" })),
-  gpus: t.Optional(t.Number({ description: "deployment GPUs (0.25, 0.5 or whole; default 1)" })),
+  gpus: t.Optional(t.Number({ description: "deployment GPUs (0 for CPU only, 0.25, 0.5 or whole; default 1)" })),
+  cpus: t.Optional(t.Number({ description: "CPU cores, a Docker limit (default 0: no limit)" })),
+  memoryMiB: t.Optional(t.Integer({ description: "memory in MiB, a Docker limit (default 0: no limit)" })),
 });
 export type CreateDeploymentBody = Static<typeof CreateDeploymentBody>;
 
@@ -40,6 +42,8 @@ export const Deployment = t.Object({
   command: t.String(),
   port: t.Integer(),
   gpus: t.Number(),
+  cpus: t.Number({ description: "0: no limit" }),
+  memoryMiB: t.Integer({ description: "0: no limit" }),
   status: Literals(DEPLOYMENT_STATUSES),
   statusReason: t.Nullable(t.String()),
   jobId: t.Nullable(t.String()),

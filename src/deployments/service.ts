@@ -15,7 +15,7 @@ import { cancelJob, resolveImage } from "../jobs/service";
 import { MOUNT_POINTS, shellQuote } from "../jobs/spec";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import type { Tables } from "../store/store";
-import { checkGpus, trainingFor } from "../trainings/service";
+import { checkGpus, checkJobResources, checkResources, trainingFor } from "../trainings/service";
 import { requireNotExpired, workspaceFor } from "../workspaces/access";
 import type { CreateDeploymentBody, Deployment } from "./model";
 
@@ -43,6 +43,7 @@ export async function createDeployment(
   const port = input.port ?? 8000;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest("port", "port must be 1–65535");
   const gpus = checkGpus("gpus", input.gpus ?? 1, training.ws.row.deploymentGpus, "deployment");
+  const resources = checkJobResources(training.ws.row, checkResources(input));
   const sourceJobId = await sourceJob(deps, training.row.id, input.job);
   const image = await resolveImage(deps, input.image ?? training.row.image);
   const { store } = deps;
@@ -65,6 +66,7 @@ export async function createDeployment(
       command,
       port,
       gpus,
+      ...resources,
       createdBy: principal.userId,
       createdAt: now,
       updatedAt: now,
@@ -108,6 +110,8 @@ async function queueDeploymentJob(deps: Deps, principal: Principal, dep: Deploym
     // The server reads where the model is and which port to listen on from the environment.
     command: `env ${env} sh -c ${shellQuote(dep.command)}`,
     gpus: dep.gpus,
+    cpus: dep.cpus,
+    memoryMiB: dep.memoryMiB,
     kind: "deployment",
     servicePort: dep.port,
     createdBy: principal.userId,
@@ -166,6 +170,8 @@ function view(row: DeploymentRow, training: string, job: JobRow | undefined): De
     command: row.command,
     port: row.port,
     gpus: row.gpus,
+    cpus: row.cpus,
+    memoryMiB: row.memoryMiB,
     // stopped: cancelled by a user; the job's own status otherwise.
     status: !job || job.status === "cancelled" ? "stopped" : job.status,
     statusReason: job?.statusReason ?? null,

@@ -26,7 +26,11 @@ export const CreateJobsBody = t.Object({
       description: "one job per set, run one after another",
     }),
   ),
-  gpus: t.Optional(t.Number({ description: "default: the training's GPUs" })),
+  gpus: t.Optional(t.Number({ description: "default: the training's GPUs; 0: CPU only" })),
+  cpus: t.Optional(t.Number({ description: "CPU cores, a Docker limit (default: the training's; 0: no limit)" })),
+  memoryMiB: t.Optional(
+    t.Integer({ description: "memory in MiB, a Docker limit (default: the training's; 0: no limit)" }),
+  ),
   nodes: t.Optional(t.Integer({ description: "spread over this many nodes (default 1)" })),
   retryOnNodeLoss: t.Optional(t.Boolean()),
 });
@@ -53,6 +57,8 @@ export const Job = t.Object({
   command: t.String(),
   gpuOptions: t.Array(t.String()),
   gpus: t.Number(),
+  cpus: t.Number({ description: "CPU cores asked for; 0: no limit" }),
+  memoryMiB: t.Integer({ description: "memory in MiB asked for; 0: no limit" }),
   nodes: t.Integer(),
   node: t.Nullable(t.String()),
   assignments: t.Array(Assignment),

@@ -121,6 +121,8 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
         parameters: job.parameters,
         gpuOptions: job.gpuOptions,
         mounts,
+        cpus: job.cpus,
+        memoryMiB: job.memoryMiB,
       },
       assignments,
       nets,

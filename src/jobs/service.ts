@@ -6,7 +6,7 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { isFinal } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
-import { checkGpus, trainingFor } from "../trainings/service";
+import { checkGpus, checkJobResources, checkResources, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import { JOB_KINDS } from "./kinds";
 import {
@@ -66,6 +66,13 @@ export async function createJobs(
   if (gpuOptions.includes("unified-memory") && training.row.type !== "builtin")
     throw badRequest("gpuOptions", "unified-memory is only for built-in model trainings");
   const gpus = checkGpus("gpus", input.gpus ?? training.row.gpus, training.ws.row.trainingGpus);
+  const resources = checkJobResources(
+    training.ws.row,
+    checkResources({
+      cpus: input.cpus ?? training.row.cpus,
+      memoryMiB: input.memoryMiB ?? training.row.memoryMiB,
+    }),
+  );
   const nodes = input.nodes ?? 1;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw badRequest("nodes", "nodes must be 1 to 64");
   if (nodes > 1 && (gpus < 1 || gpus % nodes !== 0))
@@ -111,6 +118,7 @@ export async function createJobs(
     parameters: p,
     gpuOptions: gpuOptions as GpuOption[],
     gpus,
+    ...resources,
     nodeCount: nodes,
     status: "pending",
     statusReason: i > 0 ? `waiting for ${input.name}-${i} to end` : "queued",
@@ -147,6 +155,8 @@ export function toView(row: JobRow, sshPort: number | null = null): Job {
     command: row.command,
     gpuOptions: row.gpuOptions,
     gpus: row.gpus,
+    cpus: row.cpus,
+    memoryMiB: row.memoryMiB,
     nodes: row.nodeCount,
     node: row.node,
     assignments: row.assignments.map(({ nodeId, gpuUuids, fraction }) => ({

@@ -24,6 +24,9 @@ export interface JobForSpec {
   gpuOptions: GpuOption[];
   mounts: Mount[];
   labels?: Record<string, string>;
+  /** CPU cores and memory (MiB) for the whole job, Docker limits (absent or 0: none); a job spread over nodes gets them in proportion to its GPUs on each. */
+  cpus?: number;
+  memoryMiB?: number;
 }
 
 export const MASTER_PORT = 29500;
@@ -103,7 +106,13 @@ export function jobContainers(
   const world = perNode.reduce((s, n) => s + n, 0);
   const first = assignments[0];
   const masterAddr = first ? (nets[first.nodeId]?.address ?? "127.0.0.1") : "127.0.0.1";
+  const wholeGpus = assignments.reduce((s, a) => s + (a.fraction === undefined ? a.gpuUuids.length : 0), 0);
   return assignments.map((a, rank) => {
+    // One node holds the whole job; over several, each its GPUs' part.
+    const part = assignments.length > 1 && wholeGpus > 0 ? a.gpuUuids.length / wholeGpus : 1;
+    const limits: Pick<ContainerSpec, "cpus" | "memoryMiB"> = {};
+    if (job.cpus && job.cpus > 0) limits.cpus = Number((job.cpus * part).toFixed(3));
+    if (job.memoryMiB && job.memoryMiB > 0) limits.memoryMiB = Math.floor(job.memoryMiB * part);
     const net = nets[a.nodeId];
     const env: Record<string, string> = {
       HANGAR_JOB_ID: job.id,
@@ -143,6 +152,7 @@ export function jobContainers(
       mounts: job.mounts,
       workdir: "/code",
       gpus: a.gpuUuids,
+      ...limits,
       labels: { [JOB_LABEL]: job.id, "hangar.rank": String(rank), ...(job.labels ?? {}) },
     };
   });

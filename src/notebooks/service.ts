@@ -10,7 +10,7 @@ import { JOB_KINDS } from "../jobs/kinds";
 import { serviceOrigin } from "../jobs/runner";
 import { cancelJob } from "../jobs/service";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
-import { getTraining, type TrainingRef, trainingFor } from "../trainings/service";
+import { checkJobResources, getTraining, type TrainingRef, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import type { NotebookState } from "./model";
 
@@ -54,6 +54,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
   requireNotExpired(deps, ref.ws.row, "starting a notebook");
   if (!ref.row.image) throw badRequest("image", "a notebook training needs an image with Jupyter");
   if (await liveNotebookJob(deps, ref.row.id)) throw conflict(`notebook ${tr} is already started`, "notebook_running");
+  const resources = checkJobResources(ref.ws.row, { cpus: ref.row.cpus, memoryMiB: ref.row.memoryMiB });
   const token = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("hex");
   const job = queuedJob(deps.clock.now().toISOString(), {
     trainingId: ref.row.id,
@@ -62,6 +63,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
     image: ref.row.image,
     command: notebookCommand(ws, tr, token),
     gpus: ref.row.gpus,
+    ...resources,
     kind: "notebook",
     notebookToken: token,
     createdBy: principal.userId,

@@ -48,13 +48,57 @@ export async function trainingFor(deps: Deps, principal: Principal, ws: string, 
 }
 
 export function checkGpus(field: string, gpus: number, trainingGpus: number, kind = "training"): number {
-  if (!Number.isFinite(gpus) || gpus <= 0) throw badRequest(field, `${field} must be more than 0`);
-  if (gpus < 1 && !GPU_FRACTIONS.includes(gpus))
+  if (!Number.isFinite(gpus) || gpus < 0) throw badRequest(field, `${field} must be 0 (CPU only) or more`);
+  if (gpus > 0 && gpus < 1 && !GPU_FRACTIONS.includes(gpus))
     throw badRequest(field, `${field} below 1 must be 0.25 or 0.5 (a share of one GPU)`);
   if (gpus >= 1 && !Number.isInteger(gpus)) throw badRequest(field, `${field} above 1 must be a whole number`);
   if (gpus > trainingGpus)
     throw badRequest(field, `${field} ${gpus} is more than the workspace's ${trainingGpus} ${kind} GPUs`);
   return gpus;
+}
+
+/** Most CPU cores and memory one job may ask for. */
+export const CPUS_MAX = 4096;
+export const MEMORY_MIB_MAX = 64 * 1024 * 1024;
+
+export interface Resources {
+  cpus: number;
+  memoryMiB: number;
+}
+
+/** CPU cores and memory as asked (absent: 0, no limit), within bounds; Docker takes no less than 6 MiB. */
+export function checkResources(input: Partial<Resources>): Resources {
+  const cpus = input.cpus ?? 0;
+  const memoryMiB = input.memoryMiB ?? 0;
+  if (!Number.isFinite(cpus) || cpus < 0 || cpus > CPUS_MAX)
+    throw badRequest("cpus", `cpus must be 0 (no limit) to ${CPUS_MAX} CPU cores`);
+  if (cpus > 0 && cpus < 0.01) throw badRequest("cpus", "cpus must be at least 0.01 CPU cores");
+  if (!Number.isInteger(memoryMiB) || memoryMiB < 0 || memoryMiB > MEMORY_MIB_MAX)
+    throw badRequest("memoryMiB", `memoryMiB must be a whole number of MiB, 0 (no limit) to ${MEMORY_MIB_MAX}`);
+  if (memoryMiB > 0 && memoryMiB < 6) throw badRequest("memoryMiB", "memoryMiB must be at least 6 MiB");
+  return { cpus, memoryMiB };
+}
+
+/**
+ * What a job (run, notebook, deployment) asks for, against its workspace's CPU and memory share:
+ * in a workspace with a share (not 0) the job must say how much it uses, and not more than the share.
+ */
+export function checkJobResources(ws: { name: string; cpus: number; memoryMiB: number }, asked: Resources): Resources {
+  const limits: [keyof Resources, number, string][] = [
+    ["cpus", ws.cpus, "CPU cores"],
+    ["memoryMiB", ws.memoryMiB, "MiB of memory"],
+  ];
+  for (const [field, limit, what] of limits) {
+    if (limit <= 0) continue;
+    if (asked[field] <= 0)
+      throw badRequest(
+        field,
+        `workspace ${ws.name} shares ${limit} ${what} among its jobs: say how many the job uses (${field})`,
+      );
+    if (asked[field] > limit)
+      throw badRequest(field, `${field} ${asked[field]} is more than workspace ${ws.name}'s ${limit} ${what}`);
+  }
+  return asked;
 }
 
 async function members(deps: Deps, ws: WorkspaceAccess): Promise<Set<string>> {
@@ -80,6 +124,7 @@ export async function createTraining(
   if ((input.description ?? "").length > 500)
     throw badRequest("description", "description must be at most 500 characters");
   const gpus = checkGpus("gpus", input.gpus, access.row.trainingGpus);
+  const resources = checkResources(input);
   const visibility = input.access;
   if (!isOneOf(TRAINING_ACCESS, visibility)) throw badRequest("access", "access must be public or private");
   const inWs = await members(deps, access);
@@ -115,6 +160,7 @@ export async function createTraining(
       description: input.description ?? "",
       type,
       gpus,
+      ...resources,
       access: visibility,
       owner,
       image: input.image ?? null,
@@ -139,6 +185,8 @@ function view(ref: TrainingRef): Training {
     description: r.description,
     type: r.type,
     gpus: r.gpus,
+    cpus: r.cpus,
+    memoryMiB: r.memoryMiB,
     access: r.access,
     owner: r.owner,
     users: ref.users.sort(),

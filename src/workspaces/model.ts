@@ -13,6 +13,10 @@ const fields = {
   endsAt: t.String({ maxLength: 40, description: "ISO 8601" }),
   trainingGpus: t.Integer(),
   deploymentGpus: t.Integer(),
+  cpus: t.Optional(
+    t.Integer({ description: "CPU cores all its jobs (runs, notebooks, deployments) may hold at once; 0: no limit" }),
+  ),
+  memoryMiB: t.Optional(t.Integer({ description: "memory in MiB all its jobs may hold at once; 0: no limit" })),
   manager: t.String({ maxLength: 40 }),
   users: t.Optional(t.Array(t.String({ maxLength: 40 }), { maxItems: 10_000 })),
 };
@@ -31,6 +35,8 @@ const summary = {
   status: Literals(WORKSPACE_STATUSES),
   trainingGpus: t.Integer(),
   deploymentGpus: t.Integer(),
+  cpus: t.Integer({ description: "CPU share of its jobs; 0: no limit" }),
+  memoryMiB: t.Integer({ description: "memory share (MiB) of its jobs; 0: no limit" }),
   manager: t.String(),
   users: t.Array(t.String()),
   createdAt: Time,

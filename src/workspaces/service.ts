@@ -23,6 +23,13 @@ function gpuCount(field: string, value: number): number {
   return value;
 }
 
+/** A workspace's CPU or memory share: 0 (no limit) or more. */
+function share(field: string, value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 1_000_000_000)
+    throw badRequest(field, `${field} must be a whole number of ${what}, 0 (no limit) or more`);
+  return value;
+}
+
 async function checkUsers(db: Db, deps: Deps, field: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const found = await db
@@ -79,6 +86,8 @@ export async function createWorkspace(deps: Deps, input: CreateWorkspaceBody): P
   if (Date.parse(endsAt) <= Date.parse(startsAt)) throw badRequest("endsAt", "endsAt must be after startsAt");
   const trainingGpus = gpuCount("trainingGpus", input.trainingGpus);
   const deploymentGpus = gpuCount("deploymentGpus", input.deploymentGpus);
+  const cpus = share("cpus", input.cpus ?? 0, "CPU cores");
+  const memoryMiB = share("memoryMiB", input.memoryMiB ?? 0, "MiB");
   const members = [...new Set(input.users ?? [])];
   const { store } = deps;
   const now = deps.clock.now().toISOString();
@@ -101,6 +110,8 @@ export async function createWorkspace(deps: Deps, input: CreateWorkspaceBody): P
         endsAt,
         trainingGpus,
         deploymentGpus,
+        cpus,
+        memoryMiB,
         manager: input.manager,
         createdAt: now,
         updatedAt: now,
@@ -140,6 +151,8 @@ async function summary(deps: Deps, row: WorkspaceRow, users?: string[]): Promise
     status: statusOf(deps, row),
     trainingGpus: row.trainingGpus,
     deploymentGpus: row.deploymentGpus,
+    cpus: row.cpus,
+    memoryMiB: row.memoryMiB,
     manager: row.manager,
     users: members,
     createdAt: row.createdAt,
@@ -230,9 +243,9 @@ export async function patchWorkspace(
   const access = await workspaceFor(deps, principal, name);
   requireManager(access, "edit it");
   if (!access.isAdmin) {
-    const adminOnly = (["startsAt", "endsAt", "trainingGpus", "deploymentGpus", "manager"] as const).find(
-      (f) => input[f] !== undefined,
-    );
+    const adminOnly = (
+      ["startsAt", "endsAt", "trainingGpus", "deploymentGpus", "cpus", "memoryMiB", "manager"] as const
+    ).find((f) => input[f] !== undefined);
     if (adminOnly) throw forbidden(`only an admin can change ${adminOnly}: ask an admin for more GPUs or time`);
   }
   const row = access.row;
@@ -245,6 +258,8 @@ export async function patchWorkspace(
     input.trainingGpus !== undefined ? gpuCount("trainingGpus", input.trainingGpus) : row.trainingGpus;
   const deploymentGpus =
     input.deploymentGpus !== undefined ? gpuCount("deploymentGpus", input.deploymentGpus) : row.deploymentGpus;
+  const cpus = input.cpus !== undefined ? share("cpus", input.cpus, "CPU cores") : row.cpus;
+  const memoryMiB = input.memoryMiB !== undefined ? share("memoryMiB", input.memoryMiB, "MiB") : row.memoryMiB;
   const members = input.users !== undefined ? [...new Set(input.users)] : undefined;
   const { store } = deps;
   await store.tx(
@@ -270,6 +285,8 @@ export async function patchWorkspace(
           endsAt,
           trainingGpus,
           deploymentGpus,
+          cpus,
+          memoryMiB,
           manager: input.manager ?? row.manager,
           updatedAt: deps.clock.now().toISOString(),
         })

@@ -7,6 +7,9 @@ export const OPEN_PERIOD = { startsAt: "2020-01-01T00:00:00Z", endsAt: "2099-01-
 export interface WorkspaceFields {
   trainingGpus?: number;
   deploymentGpus?: number;
+  /** CPU cores and memory (MiB) shared by its jobs; 0: no limit. */
+  cpus?: number;
+  memoryMiB?: number;
   manager?: string;
   users?: readonly string[];
   startsAt?: string;

@@ -44,7 +44,8 @@ export interface TestMaster {
 export async function startTestMaster(
   target: StoreTarget,
   overrides: Partial<Config> = {},
-  options: { scheduler?: boolean } = {},
+  /** localNode: register the master as node `local` through the test machine's Docker (default false). */
+  options: { scheduler?: boolean; localNode?: boolean } = {},
 ): Promise<TestMaster> {
   const dataDir = mkdtempSync(join(tmpdir(), "hangar-test-"));
   const pg = target === "postgres" ? await freshPgDatabase() : null;
@@ -63,7 +64,7 @@ export async function startTestMaster(
     serve: false,
     scheduler: options.scheduler ?? false,
     backups: false,
-    localNode: false,
+    localNode: options.localNode ?? false,
     localAdmin: false,
     defaultImage: false,
     accessLogFlushMs: 10,

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { buildCreateOptions } from "../../src/executor/dockerOptions";
 import { commandLine, jobContainers, type NodeNet, paramEnvName, shellQuote } from "../../src/jobs/spec";
 
 const nets: Record<string, NodeNet> = {
@@ -83,5 +84,43 @@ describe("job container specs", () => {
     });
     const [noIb] = jobContainers({ ...job, gpuOptions: ["rdma-infiniband"] }, [{ nodeId: "b", gpuUuids: ["x"] }], nets);
     expect(noIb?.env?.NCCL_IB_DISABLE).toBe("1");
+  });
+
+  test("CPU-only: no GPUs, the CPU and memory limits go to Docker", () => {
+    const [spec] = jobContainers({ ...job, cpus: 1.5, memoryMiB: 512 }, [{ nodeId: "b", gpuUuids: [] }], nets);
+    expect(spec).toMatchObject({ gpus: [], cpus: 1.5, memoryMiB: 512 });
+    const { options } = buildCreateOptions(spec as NonNullable<typeof spec>, { nvidiaRuntime: true });
+    expect(options.HostConfig).toMatchObject({
+      NanoCpus: 1_500_000_000,
+      Memory: 512 * 1024 * 1024,
+      MemorySwap: 512 * 1024 * 1024,
+    });
+    expect(options.HostConfig?.DeviceRequests).toBeUndefined();
+    expect(options.Env?.some((e) => e.startsWith("CUDA_VISIBLE_DEVICES"))).toBe(false);
+  });
+
+  test("GPU jobs get the limits too; spread over nodes, in proportion to their GPUs there", () => {
+    const specs = jobContainers(
+      { ...job, cpus: 12, memoryMiB: 3000 },
+      [
+        { nodeId: "a", gpuUuids: ["GPU-a0", "GPU-a1"] },
+        { nodeId: "b", gpuUuids: ["GPU-b0"] },
+      ],
+      nets,
+    );
+    expect(specs.map((s) => [s.cpus, s.memoryMiB])).toEqual([
+      [8, 2000],
+      [4, 1000],
+    ]);
+    const [one] = jobContainers({ ...job, cpus: 2 }, [{ nodeId: "a", gpuUuids: ["GPU-a0"], fraction: 0.5 }], nets);
+    expect([one?.cpus, one?.memoryMiB]).toEqual([2, undefined]);
+  });
+
+  test("no limits asked (0 or absent): none set, as before", () => {
+    const [spec] = jobContainers({ ...job, cpus: 0, memoryMiB: 0 }, [{ nodeId: "a", gpuUuids: ["GPU-a0"] }], nets);
+    expect(spec && "cpus" in spec).toBe(false);
+    const { options } = buildCreateOptions(spec as NonNullable<typeof spec>, { nvidiaRuntime: true });
+    expect(options.HostConfig?.NanoCpus).toBeUndefined();
+    expect(options.HostConfig?.Memory).toBeUndefined();
   });
 });
