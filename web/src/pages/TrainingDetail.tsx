@@ -274,7 +274,16 @@ function CreateJob(props: {
   const code = usePoll(() => ok(api.api.workspaces({ ws }).trainings({ tr }).files.get()), [ws, tr], 0);
   const models = usePoll(() => ok(api.api["builtin-models"].get()), [], 0);
   const model = models.data?.items.find((m) => m.id === props.builtinModel);
-  const [form, setForm] = useState({ name: "", image: "", dataset: "", runCode: "", command: "", gpus: "" });
+  const [form, setForm] = useState({
+    name: "",
+    image: "",
+    dataset: "",
+    runCode: "",
+    command: "",
+    gpus: "",
+    cpus: "",
+    memoryMiB: "",
+  });
   const [options, setOptions] = useState<GpuOption[]>([]);
   const [sets, setSets] = useState<string[]>([""]);
   const [modelSets, setModelSets] = useState<Record<string, string>[]>([{}]);
@@ -310,13 +319,15 @@ function CreateJob(props: {
             command: builtin ? undefined : runCommand(),
             gpuOptions: options,
             gpus: form.gpus ? Number(form.gpus) : undefined,
+            cpus: form.cpus ? Number(form.cpus) : undefined,
+            memoryMiB: form.memoryMiB ? Number(form.memoryMiB) : undefined,
             parameterSets: nonEmpty.length ? parameterSets : undefined,
           }),
       );
       props.onCreated(out.items[0]?.id ?? null);
     });
   };
-  const known = ["name", "image", "dataset", "command", "gpus", "gpuOptions"];
+  const known = ["name", "image", "dataset", "command", "gpus", "cpus", "memoryMiB", "gpuOptions"];
   const generalError = save.error && !known.includes(save.field ?? "") ? save.error : null;
   return (
     <Dialog title="Create Job" onClose={props.onClose} wide>
@@ -358,6 +369,30 @@ function CreateJob(props: {
             value={form.gpus}
             onChange={set("gpus")}
             error={err("gpus")}
+          />
+        </div>
+        <div className="row">
+          <Input
+            label="CPU Cores"
+            type="number"
+            min={0}
+            step={0.5}
+            optional
+            hint="0 GPUs with CPU cores and memory: a CPU-only job."
+            placeholder="the training's"
+            value={form.cpus}
+            onChange={set("cpus")}
+            error={err("cpus")}
+          />
+          <Input
+            label="Memory (MiB)"
+            type="number"
+            min={0}
+            optional
+            placeholder="the training's"
+            value={form.memoryMiB}
+            onChange={set("memoryMiB")}
+            error={err("memoryMiB")}
           />
         </div>
         {builtin ? (

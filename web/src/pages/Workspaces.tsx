@@ -120,6 +120,8 @@ export function WorkspaceDialog(props: {
     end: toLocalInput(period.endsAt),
     trainingGpus: String(w?.trainingGpus ?? 1),
     deploymentGpus: String(w?.deploymentGpus ?? 0),
+    cpus: String(w?.cpus ?? 0),
+    memoryMiB: String(w?.memoryMiB ?? 0),
     manager: w?.manager ?? "",
     users: w?.users ?? [],
   });
@@ -148,6 +150,8 @@ export function WorkspaceDialog(props: {
         endsAt: endsAt as string,
         trainingGpus: Number(form.trainingGpus),
         deploymentGpus: Number(form.deploymentGpus),
+        cpus: Number(form.cpus),
+        memoryMiB: Number(form.memoryMiB),
         manager: form.manager,
       };
       if (!w) await ok(api.api.workspaces.post({ name: form.name, ...common, ...admin }));
@@ -157,9 +161,18 @@ export function WorkspaceDialog(props: {
   };
   const generalError =
     save.error &&
-    !["name", "description", "manager", "users", "trainingGpus", "deploymentGpus", "startsAt", "endsAt"].includes(
-      save.field ?? "",
-    );
+    ![
+      "name",
+      "description",
+      "manager",
+      "users",
+      "trainingGpus",
+      "deploymentGpus",
+      "cpus",
+      "memoryMiB",
+      "startsAt",
+      "endsAt",
+    ].includes(save.field ?? "");
   return (
     <Dialog title={w ? `Edit Workspace ${w.name}` : "Create Workspace"} onClose={props.onClose} wide>
       <form onSubmit={submit}>
@@ -220,6 +233,28 @@ export function WorkspaceDialog(props: {
                 value={form.deploymentGpus}
                 onChange={set("deploymentGpus")}
                 error={err("deploymentGpus")}
+              />
+            </div>
+            <div className="row">
+              <Input
+                label="CPU Cores"
+                hint="Shared by all its jobs; 0: no limit."
+                type="number"
+                min={0}
+                required
+                value={form.cpus}
+                onChange={set("cpus")}
+                error={err("cpus")}
+              />
+              <Input
+                label="Memory (MiB)"
+                hint="Shared by all its jobs; 0: no limit."
+                type="number"
+                min={0}
+                required
+                value={form.memoryMiB}
+                onChange={set("memoryMiB")}
+                error={err("memoryMiB")}
               />
             </div>
             <Select label="Manager" required value={form.manager} onChange={set("manager")} error={err("manager")}>
