@@ -47,6 +47,13 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
         ShmSize: (spec.shmMiB ?? 1024) * 1024 * 1024,
         PidsLimit: spec.pidsLimit ?? 4096,
         DeviceRequests: deviceRequests.length ? deviceRequests : undefined,
+        Devices: spec.devices?.length
+          ? spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: "rwm" }))
+          : undefined,
+        CapAdd: spec.capAdd?.length ? spec.capAdd : undefined,
+        Ulimits: spec.ulimits?.length
+          ? spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
+          : undefined,
         Init: true,
         PortBindings: spec.ports?.length
           ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "0.0.0.0", HostPort: "" }]]))

@@ -30,6 +30,12 @@ export interface ContainerSpec {
   tty?: boolean;
   /** Container TCP ports to publish on free ports of the node (e.g. Jupyter's 8888). */
   ports?: number[];
+  /** Host device files passed in at the same path (e.g. /dev/infiniband/uverbs0). */
+  devices?: string[];
+  /** Linux capabilities added (e.g. IPC_LOCK for RDMA memory registration). */
+  capAdd?: string[];
+  /** Resource limits; -1: unlimited (e.g. memlock for RDMA). */
+  ulimits?: { name: string; soft: number; hard: number }[];
 }
 
 export interface NodeRuntime {

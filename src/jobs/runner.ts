@@ -13,7 +13,7 @@ import { ensureImageOnNode } from "../images/service";
 import { type DataLayout, dataLayout } from "../lib/layout";
 import { nodeExecutor } from "../nodes/service";
 import { jobKind } from "./kinds";
-import { jobContainers, jobMounts, type MountSources, type NodeNet } from "./spec";
+import { jobContainers, jobMounts, type MountSources, type NodeNet, rdmaProblem } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
 export type { PlacedAssignment };
@@ -93,9 +93,11 @@ async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, N
     const dataIf = ifaces.find((i) => i.name === (choice.data ?? choice.control));
     const address = dataIf?.addresses.find((a) => !a.includes(":"))?.split("/")[0] ?? row.ip;
     out[id] = {
+      name: row.name,
       address,
       dataInterface: choice.data ?? choice.control ?? null,
       infinibandInterface: choice.infiniband ?? null,
+      infinibandPorts: ifaces.filter((i) => i.kind === "InfiniBand").length,
       gpuMemoryMiB: Object.fromEntries(row.gpus.map((g) => [g.uuid, g.memoryMiB])),
     };
   }
@@ -112,6 +114,15 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       deps,
       assignments.map((a) => a.nodeId),
     );
+    if (job.gpuOptions.includes("rdma-infiniband")) {
+      const problem = rdmaProblem(
+        assignments.map((a) => ({
+          name: nets[a.nodeId]?.name ?? a.nodeId,
+          infinibandPorts: nets[a.nodeId]?.infinibandPorts ?? 0,
+        })),
+      );
+      if (problem) throw new Error(problem);
+    }
     const mounts = await prepareMounts(deps, job);
     const specs = jobContainers(
       {

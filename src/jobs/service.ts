@@ -77,6 +77,7 @@ export async function createJobs(
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw badRequest("nodes", "nodes must be 1 to 64");
   if (nodes > 1 && (gpus < 1 || gpus % nodes !== 0))
     throw badRequest("nodes", `a ${nodes}-node job needs a GPU count divisible by ${nodes}`);
+  if (gpuOptions.includes("rdma-infiniband")) await checkInfiniband(deps, nodes);
   const sets = input.parameterSets?.length ? input.parameterSets : [{}];
   if (sets.length > PARAMETER_SETS_MAX)
     throw badRequest("parameterSets", `at most ${PARAMETER_SETS_MAX} parameter sets per request`);
@@ -133,6 +134,24 @@ export async function createJobs(
   deps.jobSignals.changed();
   const items = await Promise.all(ids.map((id) => jobView(deps, id)));
   return { items, total: items.length };
+}
+
+/**
+ * RDMA runs only on nodes with an InfiniBand interface (the scheduler places it there): refused
+ * when the cluster's connected nodes have fewer of them than the job spans.
+ */
+async function checkInfiniband(deps: Deps, nodes: number): Promise<void> {
+  const rows = await deps.store.db
+    .select({ name: deps.store.t.nodes.name, networkInterfaces: deps.store.t.nodes.networkInterfaces })
+    .from(deps.store.t.nodes)
+    .where(eq(deps.store.t.nodes.desired, "attached"));
+  const withIb = rows.filter((r) => r.networkInterfaces.some((i) => i.kind === "InfiniBand")).length;
+  if (withIb >= nodes) return;
+  const have = withIb === 0 ? "none of the cluster's nodes has one" : `only ${withIb} of the cluster's nodes have one`;
+  throw badRequest(
+    "gpuOptions",
+    `rdma-infiniband needs ${nodes === 1 ? "a node" : `${nodes} nodes`} with an InfiniBand interface; ${have}`,
+  );
 }
 
 export async function jobView(deps: Deps, id: string): Promise<Job> {

@@ -8,10 +8,14 @@ import { jobKind } from "./kinds";
 export { type Assignment, GPU_OPTIONS, type GpuOption };
 
 export interface NodeNet {
+  /** The node's name, for reasons. */
+  name?: string;
   /** Address other nodes reach this one on (data interface, else control). */
   address: string;
   dataInterface: string | null;
   infinibandInterface: string | null;
+  /** InfiniBand ports the node's facts list (interfaces of kind InfiniBand); 0: none, RDMA is refused. */
+  infinibandPorts?: number;
   /** Memory of the node's GPUs by UUID, for MPS memory limits. */
   gpuMemoryMiB: Record<string, number>;
 }
@@ -30,6 +34,23 @@ export interface JobForSpec {
 }
 
 export const MASTER_PORT = 29500;
+
+/**
+ * The RDMA device files of a node with `ports` InfiniBand ports: the connection manager and one
+ * user verbs device per port (the standard set of rdma-core's udev rules: /dev/infiniband/rdma_cm,
+ * uverbs0…). Pure.
+ */
+export function rdmaDevices(ports: number): string[] {
+  if (ports <= 0) return [];
+  return ["/dev/infiniband/rdma_cm", ...Array.from({ length: ports }, (_, i) => `/dev/infiniband/uverbs${i}`)];
+}
+
+/** Why `rdma-infiniband` cannot run on these nodes (one has no InfiniBand interface), or null. */
+export function rdmaProblem(nodes: { name: string; infinibandPorts: number }[]): string | null {
+  const without = nodes.filter((n) => n.infinibandPorts <= 0).map((n) => n.name);
+  if (without.length === 0) return null;
+  return `rdma-infiniband needs an InfiniBand interface; node ${without.join(", ")} has none`;
+}
 
 /** Where a job's container sees its folders. */
 export const MOUNT_POINTS = {
@@ -131,9 +152,17 @@ export function jobContainers(
     }
     if (job.gpuOptions.includes("gpu-acceleration"))
       Object.assign(env, { NCCL_P2P_DISABLE: "0", NCCL_P2P_LEVEL: "NVL" });
+    const rdma: Pick<ContainerSpec, "devices" | "capAdd" | "ulimits"> = {};
     if (job.gpuOptions.includes("rdma-infiniband")) {
       if (net?.infinibandInterface) env.NCCL_IB_HCA = net.infinibandInterface;
       env.NCCL_IB_DISABLE = net?.infinibandInterface ? "0" : "1";
+      // Verbs need the device files, pinned (locked) memory without limit, and IPC_LOCK to pin it.
+      const devices = rdmaDevices(net?.infinibandPorts ?? 0);
+      if (devices.length) {
+        rdma.devices = devices;
+        rdma.capAdd = ["IPC_LOCK"];
+        rdma.ulimits = [{ name: "memlock", soft: -1, hard: -1 }];
+      }
     }
     if (net?.dataInterface) env.NCCL_SOCKET_IFNAME = net.dataInterface;
     if (job.gpuOptions.includes("unified-memory"))
@@ -153,6 +182,7 @@ export function jobContainers(
       workdir: "/code",
       gpus: a.gpuUuids,
       ...limits,
+      ...rdma,
       labels: { [JOB_LABEL]: job.id, "hangar.rank": String(rank), ...(job.labels ?? {}) },
     };
   });

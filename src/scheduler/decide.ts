@@ -181,6 +181,7 @@ function toRequest({ job, queuedAt }: Queued): JobRequest {
     ...(job.nodeCount > 1 ? { nodes: job.nodeCount } : {}),
     ...(job.cpus > 0 ? { cpus: job.cpus } : {}),
     ...(job.memoryMiB > 0 ? { memoryMiB: job.memoryMiB } : {}),
+    ...(job.infiniband ? { infiniband: true } : {}),
     resourceShare: job.workspace,
     submittedAt: queuedAt,
     attempts: job.attempts,
@@ -219,6 +220,7 @@ export function nodeStates(nodes: readonly SchedulerNode[], live: readonly Activ
     gpus: n.gpuUuids.map((uuid) => ({ uuid, free: Math.max(0, 1 - (used.get(uuid) ?? 0)) })),
     freeCpus: Math.max(0, n.cpus - (held.get(n.id)?.cpus ?? 0)),
     freeMemoryMiB: Math.max(0, n.memoryMiB - (held.get(n.id)?.memoryMiB ?? 0)),
+    infiniband: n.infiniband,
   }));
 }
 

@@ -21,6 +21,7 @@ interface Slot {
   whole: number;
   cpus: number;
   memoryMiB: number;
+  infiniband: boolean;
 }
 
 interface Device {
@@ -37,6 +38,8 @@ export interface PlaceOptions {
 export interface Demand {
   cpus: number;
   memoryMiB: number;
+  /** Only a node with an InfiniBand interface will do. */
+  infiniband?: boolean;
 }
 
 /** Why the request can never be placed as asked, or null. */
@@ -63,8 +66,9 @@ export function requestProblem(job: JobRequest): string | null {
 export function demandOn(job: JobRequest, gpusHere: number): Demand {
   const cpus = job.cpus ?? 0;
   const memoryMiB = job.memoryMiB ?? 0;
-  if (job.gpus < 1 || gpusHere === job.gpus) return { cpus, memoryMiB };
-  return { cpus: (cpus * gpusHere) / job.gpus, memoryMiB: (memoryMiB * gpusHere) / job.gpus };
+  const ib = job.infiniband ? { infiniband: true } : {};
+  if (job.gpus < 1 || gpusHere === job.gpus) return { cpus, memoryMiB, ...ib };
+  return { cpus: (cpus * gpusHere) / job.gpus, memoryMiB: (memoryMiB * gpusHere) / job.gpus, ...ib };
 }
 
 /** Where `job` would go on `nodes` as they are now, or why it does not fit. */
@@ -85,7 +89,14 @@ export class FreeCapacity {
   constructor(private readonly source: readonly NodeState[]) {
     for (const node of source) {
       if (!node.schedulable || this.slots.has(node.id)) continue;
-      const slot: Slot = { id: node.id, devices: [], whole: 0, cpus: node.freeCpus, memoryMiB: node.freeMemoryMiB };
+      const slot: Slot = {
+        id: node.id,
+        devices: [],
+        whole: 0,
+        cpus: node.freeCpus,
+        memoryMiB: node.freeMemoryMiB,
+        infiniband: node.infiniband ?? false,
+      };
       for (const gpu of node.gpus) {
         const device: Device = { uuid: gpu.uuid, slot, quarters: toQuarters(gpu.free) };
         slot.devices.push(device);
@@ -342,8 +353,9 @@ class ShapeMap<V> {
   }
 }
 
-/** `nodes` (0 when absent) and span in one number. */
-const spread = (job: JobRequest, span: boolean) => (job.nodes ?? 0) * 2 + (span ? 1 : 0);
+/** `nodes` (0 when absent), span and InfiniBand in one number. */
+const spread = (job: JobRequest, span: boolean) =>
+  ((job.nodes ?? 0) * 2 + (span ? 1 : 0)) * 2 + (job.infiniband ? 1 : 0);
 
 function getOrAdd<K, V>(map: Map<K, Map<number, V>>, key: K): Map<number, V> {
   let inner = map.get(key);
@@ -364,7 +376,7 @@ function toQuarters(free: number): number {
 }
 
 function fits(slot: Slot, need: Demand): boolean {
-  return need.cpus <= slot.cpus && need.memoryMiB <= slot.memoryMiB;
+  return need.cpus <= slot.cpus && need.memoryMiB <= slot.memoryMiB && (!need.infiniband || slot.infiniband);
 }
 
 /** How many of the job's GPUs the node can take, its CPUs and memory included. */
@@ -385,6 +397,7 @@ function needText(need: Demand): string {
   const parts: string[] = [];
   if (need.cpus > 0) parts.push(`${round(need.cpus)} free CPUs`);
   if (need.memoryMiB > 0) parts.push(`${round(need.memoryMiB)} MiB free memory`);
+  if (need.infiniband) parts.push("an InfiniBand interface");
   return parts.join(" and ");
 }
 

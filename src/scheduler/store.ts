@@ -23,6 +23,8 @@ export interface ActiveJob {
   /** CPU cores and memory asked for (0: not asked). */
   cpus: number;
   memoryMiB: number;
+  /** Asks for RDMA (gpuOption rdma-infiniband): only nodes with InfiniBand take it. */
+  infiniband: boolean;
   nodeCount: number;
   /** Epoch ms. */
   createdAt: number;
@@ -48,6 +50,8 @@ export interface SchedulerNode {
   gpuUuids: string[];
   cpus: number;
   memoryMiB: number;
+  /** Its facts list an interface of kind InfiniBand. */
+  infiniband: boolean;
 }
 
 export interface SchedulerWorkspace {
@@ -104,9 +108,14 @@ export class DrizzleSchedulerStore implements SchedulerStore {
         gpus: t.nodes.gpus,
         cpus: t.nodes.cpus,
         memoryMiB: t.nodes.memoryMiB,
+        networkInterfaces: t.nodes.networkInterfaces,
       })
       .from(t.nodes);
-    return rows.map(({ gpus, ...n }) => ({ ...n, gpuUuids: gpus.map((g) => g.uuid) }));
+    return rows.map(({ gpus, networkInterfaces, ...n }) => ({
+      ...n,
+      gpuUuids: gpus.map((g) => g.uuid),
+      infiniband: networkInterfaces.some((i) => i.kind === "InfiniBand"),
+    }));
   }
 
   async workspaces(): Promise<SchedulerWorkspace[]> {
@@ -151,6 +160,7 @@ function toActiveJob(j: JobRow): ActiveJob {
     gpus: j.gpus,
     cpus: j.cpus,
     memoryMiB: j.memoryMiB,
+    infiniband: j.gpuOptions.includes("rdma-infiniband"),
     nodeCount: j.nodeCount,
     createdAt: Date.parse(j.createdAt),
     queuedAt: j.queuedAt ? Date.parse(j.queuedAt) : null,

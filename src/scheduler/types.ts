@@ -21,6 +21,8 @@ export interface JobRequest {
   cpus?: number;
   /** Like cpus. */
   memoryMiB?: number;
+  /** RDMA: only nodes with an InfiniBand interface (NodeState.infiniband) take it. */
+  infiniband?: boolean;
   /** The ResourceShare (a workspace's CPU/memory share) it counts against; default: `workspace`. */
   resourceShare?: string;
   /** Epoch ms. */
@@ -42,6 +44,8 @@ export interface NodeState {
   gpus: GpuState[];
   freeCpus: number;
   freeMemoryMiB: number;
+  /** The node has an InfiniBand interface (absent: no). */
+  infiniband?: boolean;
 }
 
 export interface WorkspaceShare {

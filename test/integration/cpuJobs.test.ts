@@ -82,6 +82,12 @@ for (const target of STORE_TARGETS) {
       ["more memory than the workspace shares", { memoryMiB: 2048 }, "memoryMiB", /1024 MiB of memory/],
       ["negative CPUs", { cpus: -1 }, "cpus", /0 \(no limit\)/],
       ["negative GPUs", { gpus: -1 }, "gpus", /0 \(CPU only\)/],
+      [
+        "RDMA on a cluster without InfiniBand",
+        { gpuOptions: ["rdma-infiniband"] },
+        "gpuOptions",
+        /rdma-infiniband needs a node with an InfiniBand interface; none of the cluster's nodes has one/,
+      ],
     ])("refused: %s", async (_name, extra, field, message) => {
       const res = await submit({ name: "bad", command: "true", ...extra });
       expect(res.status).toBe(400);

@@ -1,12 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import { buildCreateOptions } from "../../src/executor/dockerOptions";
-import { commandLine, jobContainers, type NodeNet, paramEnvName, shellQuote } from "../../src/jobs/spec";
+import {
+  commandLine,
+  jobContainers,
+  type NodeNet,
+  paramEnvName,
+  rdmaDevices,
+  rdmaProblem,
+  shellQuote,
+} from "../../src/jobs/spec";
 
 const nets: Record<string, NodeNet> = {
   a: {
     address: "10.1.0.1",
     dataInterface: "ens2f0",
     infinibandInterface: "ibp65s0",
+    infinibandPorts: 2,
     gpuMemoryMiB: { "GPU-a0": 81920 },
   },
   b: { address: "10.1.0.2", dataInterface: "ens2f0", infinibandInterface: null, gpuMemoryMiB: {} },
@@ -122,5 +131,57 @@ describe("job container specs", () => {
     const { options } = buildCreateOptions(spec as NonNullable<typeof spec>, { nvidiaRuntime: true });
     expect(options.HostConfig?.NanoCpus).toBeUndefined();
     expect(options.HostConfig?.Memory).toBeUndefined();
+  });
+
+  test("RDMA: the InfiniBand devices, IPC_LOCK and unlimited memlock, through to Docker", () => {
+    const [spec] = jobContainers(
+      { ...job, gpuOptions: ["rdma-infiniband"] },
+      [{ nodeId: "a", gpuUuids: ["GPU-a0"] }],
+      nets,
+    );
+    expect(spec).toMatchObject({
+      devices: ["/dev/infiniband/rdma_cm", "/dev/infiniband/uverbs0", "/dev/infiniband/uverbs1"],
+      capAdd: ["IPC_LOCK"],
+      ulimits: [{ name: "memlock", soft: -1, hard: -1 }],
+    });
+    const { options } = buildCreateOptions(spec as NonNullable<typeof spec>, { nvidiaRuntime: true });
+    expect(options.HostConfig?.Devices).toEqual([
+      { PathOnHost: "/dev/infiniband/rdma_cm", PathInContainer: "/dev/infiniband/rdma_cm", CgroupPermissions: "rwm" },
+      { PathOnHost: "/dev/infiniband/uverbs0", PathInContainer: "/dev/infiniband/uverbs0", CgroupPermissions: "rwm" },
+      { PathOnHost: "/dev/infiniband/uverbs1", PathInContainer: "/dev/infiniband/uverbs1", CgroupPermissions: "rwm" },
+    ]);
+    expect(options.HostConfig?.CapAdd).toEqual(["IPC_LOCK"]);
+    expect(options.HostConfig?.Ulimits).toEqual([{ Name: "memlock", Soft: -1, Hard: -1 }]);
+  });
+
+  test("RDMA: none of it without the option, nor on a node without InfiniBand", () => {
+    const [plain] = jobContainers(job, [{ nodeId: "a", gpuUuids: ["GPU-a0"] }], nets);
+    const [noIb] = jobContainers({ ...job, gpuOptions: ["rdma-infiniband"] }, [{ nodeId: "b", gpuUuids: ["x"] }], nets);
+    for (const spec of [plain, noIb]) {
+      expect([spec?.devices, spec?.capAdd, spec?.ulimits]).toEqual([undefined, undefined, undefined]);
+      const { options } = buildCreateOptions(spec as NonNullable<typeof spec>, { nvidiaRuntime: true });
+      expect([options.HostConfig?.Devices, options.HostConfig?.CapAdd, options.HostConfig?.Ulimits]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    }
+  });
+
+  test.each<[string, number, string[]]>([
+    ["no port, no devices", 0, []],
+    ["one port", 1, ["/dev/infiniband/rdma_cm", "/dev/infiniband/uverbs0"]],
+  ])("RDMA devices: %s", (_name, ports, expected) => {
+    expect(rdmaDevices(ports)).toEqual(expected);
+  });
+
+  test("RDMA is refused on nodes without InfiniBand, naming them", () => {
+    expect(rdmaProblem([{ name: "gpu1", infinibandPorts: 1 }])).toBeNull();
+    expect(
+      rdmaProblem([
+        { name: "gpu1", infinibandPorts: 1 },
+        { name: "gpu2", infinibandPorts: 0 },
+      ]),
+    ).toBe("rdma-infiniband needs an InfiniBand interface; node gpu2 has none");
   });
 });

@@ -25,6 +25,7 @@ const job = (id: string, extra: Partial<ActiveJob> = {}): ActiveJob => ({
   gpus: 1,
   cpus: 0,
   memoryMiB: 0,
+  infiniband: false,
   nodeCount: 1,
   createdAt: NOW - 10 * MIN,
   queuedAt: NOW - 10 * MIN,
@@ -55,6 +56,7 @@ const node = (id: string, gpus: number, extra: Partial<SchedulerNode> = {}): Sch
   gpuUuids: Array.from({ length: gpus }, (_, i) => `${id}-g${i}`),
   cpus: 64,
   memoryMiB: 512_000,
+  infiniband: false,
   ...extra,
 });
 const ws = (name: string, extra: Partial<SchedulerWorkspace> = {}): SchedulerWorkspace => ({
@@ -407,6 +409,14 @@ describe("decide: CPU and memory", () => {
         attempts: 0,
       },
     ]);
+  });
+
+  test("an RDMA job goes to the node whose facts have InfiniBand", () => {
+    const s = snapshot({
+      nodes: [node("eth", 4), node("ib", 4, { infiniband: true })],
+      jobs: [job("j1", { infiniband: true, gpus: 1 })],
+    });
+    expect(actionsOf(s)).toEqual([start("j1", "ib", ["ib-g0"])]);
   });
 
   test("a job that asks for no CPUs is placed as before", () => {

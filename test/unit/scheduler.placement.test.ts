@@ -201,6 +201,24 @@ describe("placement", () => {
       "invalid request: GPUs must be 0 (CPU-only) or a positive count, not -1",
     ],
     [
+      "RDMA: only a node with InfiniBand",
+      job(2, { infiniband: true }),
+      [whole("eth", 2), whole("ib", 4, { infiniband: true })],
+      ["ib:2"],
+    ],
+    [
+      "RDMA: multi-node on InfiniBand nodes only",
+      job(2, { nodes: 2, infiniband: true }),
+      [whole("eth", 1), whole("ib1", 1, { infiniband: true }), whole("ib2", 1, { infiniband: true })],
+      ["ib1:1", "ib2:1"],
+    ],
+    [
+      "RDMA: the reason names InfiniBand",
+      job(1, { infiniband: true }),
+      [whole("eth", 8)],
+      "1 node has 1 free GPU, but none also has an InfiniBand interface",
+    ],
+    [
       "CPU-only skips unschedulable nodes",
       job(0, { cpus: 1 }),
       [whole("off", 0, { schedulable: false }), whole("on", 4)],
@@ -208,6 +226,14 @@ describe("placement", () => {
     ],
   ])("%s", (_name, j, nodes, expected) => {
     expect(summary(place(j, nodes))).toEqual(expected);
+  });
+
+  test("a failed RDMA shape does not stand for the same shape without RDMA", () => {
+    const cap = new FreeCapacity([whole("eth", 2)]);
+    expect(summary(cap.place(job(1, { infiniband: true })))).toBe(
+      "1 node has 1 free GPU, but none also has an InfiniBand interface",
+    );
+    expect(summary(cap.place(job(1)))).toEqual(["eth:1"]);
   });
 
   test("CPU-only placements take CPUs and memory and no device", () => {
