@@ -51,6 +51,7 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
           ? spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: "rwm" }))
           : undefined,
         CapAdd: spec.capAdd?.length ? spec.capAdd : undefined,
+        IpcMode: spec.ipcHost ? "host" : undefined,
         Ulimits: spec.ulimits?.length
           ? spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
           : undefined,

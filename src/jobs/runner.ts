@@ -11,7 +11,8 @@ import { EngineError, type Executor, engineMessage } from "../executor/port";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { ensureImageOnNode } from "../images/service";
 import { type DataLayout, dataLayout } from "../lib/layout";
-import { nodeExecutor } from "../nodes/service";
+import { fractionalGpus, withMps } from "../nodes/mps";
+import { nodeExecutor, startMps } from "../nodes/service";
 import { jobKind } from "./kinds";
 import { jobContainers, jobMounts, type MountSources, type NodeNet, rdmaProblem } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
@@ -140,8 +141,14 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
     );
     for (const [i, a] of assignments.entries()) {
       const exec = await nodeExecutor(deps, a.nodeId);
-      const spec = specs[i];
+      let spec = specs[i];
       if (!spec) continue;
+      // A fractional GPU's limits hold only with its node's MPS daemon running: start it first.
+      for (const gpu of fractionalGpus([a])) {
+        const mps = await startMps(deps, job.id, gpu);
+        if (mps.enforced) spec = withMps(spec, gpu.uuid);
+        else say(mps.note);
+      }
       // Started detached: followJob reads the output from Docker's log, from the first line.
       const port = servicePortOf(job);
       const run = await startContainer(exec, port ? { ...spec, ports: [port] } : spec, () =>

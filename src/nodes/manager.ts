@@ -11,6 +11,7 @@ import type { Logger } from "../lib/logger";
 import type { MasterKey } from "../ssh/keys";
 import { SshSession } from "../ssh/session";
 import { type NodeFacts, parseProbeOutput } from "./facts";
+import { MpsDaemons } from "./mpsDaemons";
 import { PROBE_SCRIPT, shCommand } from "./probeScript";
 
 export const LOCAL_NODE_ID = "local";
@@ -47,6 +48,8 @@ export class NodeManager {
   private conns = new Map<string, Conn>();
   private failures = new Map<string, number>();
   private images: ImageEngine | null = null;
+  /** The MPS control daemons of fractional GPUs, run through `run`. */
+  readonly mps = new MpsDaemons((address, script) => this.run(address, script));
 
   constructor(
     private readonly config: Config,
@@ -64,6 +67,27 @@ export class NodeManager {
     } finally {
       session.close();
     }
+  }
+
+  /**
+   * Runs a POSIX sh script on a node: locally on the master, through the node's pooled SSH
+   * session on a worker. Resolves with the exit code and output (stdout, then stderr).
+   */
+  async run(address: NodeAddress, script: string, timeoutMs = 30_000): Promise<{ code: number; output: string }> {
+    if (address.id === LOCAL_NODE_ID) {
+      const proc = Bun.spawn(["sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+      const timer = setTimeout(() => proc.kill(), timeoutMs);
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
+      clearTimeout(timer);
+      return { code, output: stdout + stderr };
+    }
+    const session = await this.session(address);
+    const out = await session.exec(shCommand(script), { timeoutMs });
+    return { code: out.code, output: out.stdout + out.stderr };
   }
 
   /** Probes a known node through its pooled connection (or locally for the master). */

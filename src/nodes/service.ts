@@ -21,6 +21,8 @@ import type {
   ProbeNodeBody,
   ProbeResult,
 } from "./model";
+import type { MpsKey } from "./mps";
+import type { MpsStart } from "./mpsDaemons";
 import { toNodeView } from "./view";
 
 type NodeRow = Tables["nodes"]["$inferSelect"];
@@ -299,6 +301,11 @@ export async function probeAllNodes(deps: Deps): Promise<void> {
 /** The executor of a node (with its Docker channel ready): what jobs run their containers through. */
 export async function nodeExecutor(deps: Deps, id: string): Promise<Executor> {
   return deps.nodes.executor(toAddress(await findRow(deps, id)));
+}
+
+/** Makes the MPS control daemon of a fractional job's GPU run on its node (see nodes/mps.ts). */
+export async function startMps(deps: Deps, jobId: string, key: MpsKey): Promise<MpsStart> {
+  return deps.nodes.mps.ensure(jobId, key, toAddress(await findRow(deps, key.nodeId)));
 }
 
 /** On start: the master registers itself as node `local` (attached when its Docker answers). */

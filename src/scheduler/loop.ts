@@ -75,6 +75,7 @@ export class SchedulerLoop {
         this.again = false;
         await this.pass().catch((err) => this.deps.logger.error("scheduler pass failed", { err }));
         await this.sweepOrphans().catch((err) => this.deps.logger.warn("orphan sweep failed", { err }));
+        await this.releaseMps().catch((err) => this.deps.logger.warn("stopping MPS daemons failed", { err }));
         await this.afterPass().catch((err) => this.deps.logger.error("after scheduler pass", { err }));
       } while (this.again);
       this.running = null;
@@ -104,6 +105,16 @@ export class SchedulerLoop {
     const predecessors = await this.store.jobStates(waitFor);
     const workspaces = await this.store.workspaces();
     return { jobs, nodes, workspaces, predecessors, nodeErrorSince: this.nodeErrorSince };
+  }
+
+  /** Stops the MPS daemons of GPUs that no live fractional job uses any more (nodes/mpsDaemons). */
+  private async releaseMps(): Promise<void> {
+    const mps = this.deps.nodes.mps;
+    if (mps.running().length === 0) return;
+    const mark = mps.mark();
+    const live = new Set((await this.store.liveJobs()).map((j) => j.id));
+    for (const key of await mps.release(live, mark))
+      this.deps.logger.info("stopped an MPS control daemon", { node: key.nodeId, gpu: key.uuid });
   }
 
   /** GPUs counted from live jobs only: a job that ended frees its GPUs at once. */
