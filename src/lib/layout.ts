@@ -32,6 +32,8 @@ export interface DataLayout {
   readonly gatewayHostKeyFile: string;
   dockerForward(nodeId: string): string;
   readonly localAdminTokenFile: string;
+  /** The file a node must read at the same path for shared storage (domain/storage.ts). */
+  storageProbe(nodeId: string): string;
   readonly staging: string;
   jobLogDir(jobId: string): string;
   jobLog(jobId: string): string;
@@ -62,6 +64,7 @@ export function dataLayout(root: string): DataLayout {
     gatewayHostKeyFile: join(sshDir, "gateway_host_ed25519"),
     dockerForward: (nodeId) => join(root, "run", `docker-${nodeId}.sock`),
     localAdminTokenFile: join(root, "run", "local-admin.token"),
+    storageProbe: (nodeId) => join(root, "storage-probe", nodeId),
     staging: join(root, "tmp"),
     jobLogDir,
     jobLog: (jobId) => join(jobLogDir(jobId), "log"),

@@ -1,6 +1,7 @@
 // Request and response shapes of /api/nodes.
 import { type Static, t } from "elysia";
 import { NODE_STATUSES } from "../domain/nodeHealth";
+import { STORAGE_MODES } from "../domain/storage";
 import { Literals, NAME_MAX, Page, Time } from "../http/schemas";
 
 export const INTERFACE_KINDS = [
@@ -54,6 +55,8 @@ export const Node = t.Object({
   dockerVersion: t.Nullable(t.String()),
   nvidiaRuntime: t.Boolean(),
   hostname: t.Nullable(t.String()),
+  /** shared: reads the master's data dir at the same path; staged: no shared filesystem; none: not detected. */
+  storage: Literals(STORAGE_MODES),
   hostKeyFingerprint: t.Nullable(t.String()),
   lastSeenAt: t.Nullable(Time),
   createdAt: Time,

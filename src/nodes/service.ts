@@ -1,12 +1,16 @@
 // Nodes (SPEC §3): the master as node `local`, workers added over SSH, connect/disconnect,
 // and the periodic health probe. Decisions are in domain/nodeHealth; effects in manager.ts.
+import { mkdir, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
+import { dirname } from "node:path";
 import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import type { ProbeOutcome } from "../domain/nodeHealth";
 import { nameProblem } from "../domain/rules";
+import { checkStorage, type StorageMode, storageMode, storageProbeScript } from "../domain/storage";
 import type { Executor } from "../executor/port";
+import { dataLayout } from "../lib/layout";
 import { SshError } from "../ssh/session";
 import type { Tables } from "../store/store";
 import { gpuSummary, type NetInterface, type NodeFacts } from "./facts";
@@ -263,10 +267,44 @@ export async function refreshNode(deps: Deps, id: string): Promise<Node> {
   const row = await findRow(deps, id);
   if (row.desired === "detached") return view(deps, row);
   const { outcome, report } = await deps.nodes.check(toAddress(row));
-  return applyCheck(deps, row, outcome, report?.facts ?? null);
+  if (!outcome.ok) return applyCheck(deps, row, outcome, report?.facts ?? null);
+  // Reachable: is the data dir the master's there? (chosen at connect, checked every round)
+  const storage = checkStorage({
+    chosen: row.storage,
+    detected: await detectStorage(deps, row),
+    connecting: row.status === "attaching",
+    dataDir: deps.config.dataDir,
+  });
+  const checked: ProbeOutcome = storage.problem ? { ok: false, reason: storage.problem } : outcome;
+  return applyCheck(deps, row, checked, report?.facts ?? null, storage.storage);
 }
 
-async function applyCheck(deps: Deps, row: NodeRow, outcome: ProbeOutcome, facts: NodeFacts | null) {
+/**
+ * The master writes a fresh token in its data dir; the node must read it at the same path. The
+ * master itself shares its own filesystem.
+ */
+async function detectStorage(deps: Deps, row: NodeRow): Promise<StorageMode> {
+  if (row.id === LOCAL_NODE_ID) return "shared";
+  const path = dataLayout(deps.config.dataDir).storageProbe(row.id);
+  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${token}\n`);
+  } catch (err) {
+    deps.logger.warn("writing the storage probe failed", { node: row.id, err: reasonOf(err, "") });
+    return "none";
+  }
+  const read = await deps.nodes.run(toAddress(row), storageProbeScript(path), 15_000).catch(() => null);
+  return storageMode(token, read);
+}
+
+async function applyCheck(
+  deps: Deps,
+  row: NodeRow,
+  outcome: ProbeOutcome,
+  facts: NodeFacts | null,
+  storage?: StorageMode,
+) {
   const health = deps.nodes.health(
     {
       id: row.id,
@@ -281,6 +319,7 @@ async function applyCheck(deps: Deps, row: NodeRow, outcome: ProbeOutcome, facts
     status: health.status,
     statusMessage: health.statusMessage,
     ...(facts ? { ...factColumns(facts), lastSeenAt: now } : {}),
+    ...(storage ? { storage } : {}),
   });
 }
 

@@ -29,6 +29,7 @@ export function toNodeView(row: NodeRow, gpusInUse: number, gpuSummary: (g: Gpu[
     dockerVersion: row.dockerVersion,
     nvidiaRuntime: row.nvidiaRuntime,
     hostname: row.hostname,
+    storage: row.storage,
     hostKeyFingerprint: row.hostKeyFingerprint,
     lastSeenAt: row.lastSeenAt,
     createdAt: row.createdAt,

@@ -26,6 +26,7 @@ import { JOB_KINDS, JOB_REASON_CODES, JOB_STATES } from "../domain/jobState";
 import type { Gpu, InterfaceChoice, NetInterface } from "../domain/nodeFacts";
 import { NODE_DESIRED, NODE_STATUSES } from "../domain/nodeHealth";
 import { ROLES } from "../domain/rules";
+import { STORAGE_MODES } from "../domain/storage";
 
 export const users = pgTable("users", {
   userId: text("user_id").primaryKey(),
@@ -86,6 +87,8 @@ export const nodes = pgTable("nodes", {
   dockerVersion: text("docker_version"),
   nvidiaRuntime: boolean("nvidia_runtime").notNull().default(false),
   hostname: text("hostname"),
+  /** shared | staged | none: how jobs on it see the data dir, chosen at connect (nodes/storage.ts). */
+  storage: text("storage", { enum: STORAGE_MODES }).notNull().default("none"),
   lastSeenAt: text("last_seen_at"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),

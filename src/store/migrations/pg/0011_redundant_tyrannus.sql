@@ -1,0 +1,1 @@
+ALTER TABLE "nodes" ADD COLUMN "storage" text DEFAULT 'none' NOT NULL;

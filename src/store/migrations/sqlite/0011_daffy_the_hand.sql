@@ -1,0 +1,1 @@
+ALTER TABLE `nodes` ADD `storage` text DEFAULT 'none' NOT NULL;
