@@ -82,6 +82,9 @@ export function Nodes() {
               <>
                 <Status value={n.status} title={`last seen ${dateTime(n.lastSeenAt)}`} />
                 {n.statusMessage ? <div className="reason">{n.statusMessage}</div> : null}
+                <div className="reason" title="how jobs on it see the master's data dir">
+                  storage: {n.storage}
+                </div>
               </>
             ),
           },
