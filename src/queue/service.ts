@@ -33,14 +33,19 @@ export async function queueOrder(deps: Deps): Promise<QueuePage> {
     user: j.createdBy,
     gpus: j.gpus,
     ...(j.nodeCount > 1 ? { nodes: j.nodeCount } : {}),
+    // As the scheduler's pass sees them (decide.ts), so DRF orders the same.
+    ...(j.cpus > 0 ? { cpus: j.cpus } : {}),
+    ...(j.memoryMiB > 0 ? { memoryMiB: j.memoryMiB } : {}),
     submittedAt: Date.parse(j.queuedAt as string),
     attempts: j.attempts,
   }));
   const held = new Map<string, Holding>();
   for (const j of live) {
     const key = `${poolOf(j)}\u0000${j.createdBy}`;
-    const h = held.get(key) ?? { workspace: poolOf(j), user: j.createdBy, gpus: 0 };
+    const h = held.get(key) ?? { workspace: poolOf(j), user: j.createdBy, gpus: 0, cpus: 0, memoryMiB: 0 };
     h.gpus += j.gpus;
+    h.cpus = (h.cpus ?? 0) + j.cpus;
+    h.memoryMiB = (h.memoryMiB ?? 0) + j.memoryMiB;
     held.set(key, h);
   }
   const order = orderQueue(requests, policy, {
