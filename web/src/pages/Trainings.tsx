@@ -108,6 +108,8 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
     name: "",
     description: "",
     gpus: "1",
+    cpus: "",
+    memoryMiB: "",
     access: "public",
     owner: s.me.userId,
     users: [] as string[],
@@ -131,6 +133,8 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
           description: form.description || undefined,
           type: form.type as TrainingType,
           gpus: form.type === "notebook" ? Math.min(Number(form.gpus), 1) : Number(form.gpus),
+          cpus: form.cpus ? Number(form.cpus) : undefined,
+          memoryMiB: form.memoryMiB ? Number(form.memoryMiB) : undefined,
           access: form.access as TrainingAccess,
           owner: form.owner || undefined,
           users: form.access === "private" ? form.users : undefined,
@@ -141,7 +145,19 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
       props.onCreated(form.name);
     });
   };
-  const known = ["name", "description", "type", "gpus", "access", "owner", "users", "image", "builtinModel"];
+  const known = [
+    "name",
+    "description",
+    "type",
+    "gpus",
+    "cpus",
+    "memoryMiB",
+    "access",
+    "owner",
+    "users",
+    "image",
+    "builtinModel",
+  ];
   return (
     <Dialog title="Create Training" onClose={props.onClose} wide>
       <form onSubmit={submit}>
@@ -191,6 +207,30 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
               </option>
             ))}
           </Select>
+        </div>
+        <div className="row">
+          <Input
+            label="CPU Cores"
+            type="number"
+            min={0}
+            step={0.5}
+            optional
+            hint="For its jobs and notebook; with 0 GPUs, a CPU-only training."
+            placeholder="no limit"
+            value={form.cpus}
+            onChange={set("cpus")}
+            error={err("cpus")}
+          />
+          <Input
+            label="Memory (MiB)"
+            type="number"
+            min={0}
+            optional
+            placeholder="no limit"
+            value={form.memoryMiB}
+            onChange={set("memoryMiB")}
+            error={err("memoryMiB")}
+          />
         </div>
         {form.type === "builtin" ? (
           <>
