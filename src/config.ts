@@ -51,6 +51,17 @@ export interface Config {
   sshPorts: [number, number];
   /** Address the SSH gateway listens on. */
   sshHost: string;
+  /** HTTPS port of the web UI and API (Bun serves TLS itself); null: no HTTPS listener. */
+  frontPort: number | null;
+  /** Address the HTTPS listener binds. */
+  frontHost: string;
+  /** PEM certificate (chain) and private key files of the HTTPS listener. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** The address people and workers reach the master at (printed URLs, node `local`'s IP); unset: the first LAN address. */
+  advertiseHost: string | undefined;
+  /** The master's InfiniBand IP: the interface holding it is recorded as node `local`'s InfiniBand interface. */
+  ibIp: string | undefined;
 }
 
 interface Setting<K extends keyof Config> {
@@ -216,6 +227,17 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     },
   },
   sshHost: { key: "sshHost", env: "HANGAR_SSH_HOST", flag: "ssh-host", parse: str("0.0.0.0") },
+  frontPort: {
+    key: "frontPort",
+    env: "HANGAR_FRONT_PORT",
+    flag: "front-port",
+    parse: (r) => (r === undefined || r === "" ? null : int("HANGAR_FRONT_PORT", 0, 0, 65535)(r)),
+  },
+  frontHost: { key: "frontHost", env: "HANGAR_FRONT_HOST", flag: "front-host", parse: str("0.0.0.0") },
+  tlsCert: { key: "tlsCert", env: "HANGAR_TLS_CERT", flag: "tls-cert", parse: optional },
+  tlsKey: { key: "tlsKey", env: "HANGAR_TLS_KEY", flag: "tls-key", parse: optional },
+  advertiseHost: { key: "advertiseHost", env: "HANGAR_ADVERTISE_HOST", flag: "advertise-host", parse: optional },
+  ibIp: { key: "ibIp", env: "HANGAR_IB_IP", flag: "ib-ip", parse: optional },
   maxJsonBytes: {
     key: "maxJsonBytes",
     env: "HANGAR_MAX_JSON_BYTES",
@@ -238,7 +260,10 @@ export function loadConfig(
     out[s.key] = s.key in overrides ? overrides[s.key] : s.parse(raw);
   }
   if (flags.size > 0) throw new ConfigError(`unknown option --${[...flags.keys()][0]}`);
-  return out as Config;
+  const config = out as Config;
+  if (config.frontPort !== null && (!config.tlsCert || !config.tlsKey))
+    throw new ConfigError("HANGAR_FRONT_PORT needs HANGAR_TLS_CERT and HANGAR_TLS_KEY (PEM files)");
+  return config;
 }
 
 function parseFlags(argv: string[]): Map<string, string> {

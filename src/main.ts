@@ -6,6 +6,7 @@ try {
   const config = loadConfig(process.env, process.argv.slice(2));
   const master = await startMaster(config);
   console.log(`Hangar is running at ${master.url}  (API docs: ${master.url}/api/openapi.json)`);
+  if (master.frontUrl) console.log(`Web UI and API over HTTPS: ${master.frontUrl}`);
   if (master.generatedRootPassword)
     console.log(
       `First start: log in as root with password ${master.generatedRootPassword}  (shown once; you will be asked to change it)`,

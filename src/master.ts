@@ -2,13 +2,13 @@
 // composition root: the CLI's `start` and the tests' in-process master (test/helpers/testMaster)
 // both build on startMaster, the tests with the options below.
 import { mkdirSync } from "node:fs";
-import { networkInterfaces } from "node:os";
 import { createAccessLog } from "./accesslog/writer";
 import { createHandler, type Handler } from "./app";
 import { issueLocalAdminToken } from "./auth/localAdmin";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
 import { createDeps, type Deps } from "./deps";
+import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
 import { ensureDefaultImage } from "./images/service";
 import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
@@ -55,6 +55,8 @@ export interface Master {
   /** Null without `serve`. */
   url: string | null;
   port: number | null;
+  /** The HTTPS front URL (HANGAR_FRONT_PORT), null without one. */
+  frontUrl: string | null;
   scheduler: SchedulerLoop | null;
   generatedRootPassword?: string;
   stop(): Promise<void>;
@@ -83,9 +85,9 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
           return null;
         });
   if (options.localNode !== false)
-    await registerLocalNode(deps, displayHost(config.host)).catch((err) =>
-      logger.warn("registering the master as node local failed", { err }),
-    );
+    await registerLocalNode(deps, advertisedHost(config))
+      .then((node) => recordLocalInfiniband(deps, node.id))
+      .catch((err) => logger.warn("registering the master as node local failed", { err }));
   const healthLoop = startHealthLoop(deps, ticker);
   if (options.defaultImage !== false)
     await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
@@ -105,6 +107,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
     ),
   );
   const handler = createHandler(deps);
+  const sockets = notebookSockets(deps);
   const server =
     options.serve === false
       ? null
@@ -114,12 +117,14 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
           // Large uploads (datasets, image tars) are streamed; the limit is enforced per route.
           maxRequestBodySize: 1024 ** 4,
           fetch: handler,
-          websocket: notebookSockets(deps),
+          websocket: sockets,
         });
+  const front = options.serve === false ? null : serveFront(config, handler, sockets);
   const port = server ? (server.port ?? config.port) : null;
   const backups = options.backups === false ? null : scheduleBackups(config, deps.clock, logger);
-  const url = port === null ? null : `http://${displayHost(config.host)}:${port}`;
-  if (url) logger.info("master started", { url, dataDir: config.dataDir, store: store.kind });
+  const url = port === null ? null : `http://${advertisedHost(config)}:${port}`;
+  const frontUrl = front ? `https://${advertisedHost(config)}:${front.port}` : null;
+  if (url) logger.info("master started", { url, frontUrl, dataDir: config.dataDir, store: store.kind });
 
   let stopped = false;
   return {
@@ -127,6 +132,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
     handler,
     url,
     port,
+    frontUrl,
     scheduler,
     generatedRootPassword: root.generatedPassword,
     async stop() {
@@ -139,19 +145,13 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       await gateway.close();
       await deps.nodes.close();
       await server?.stop(true);
+      await front?.stop(true);
       await localAdmin?.revoke().catch((err) => logger.warn("revoking the local admin token failed", { err }));
       deps.accessLog.close();
       await store.close();
       releasePid();
     },
   };
-}
-
-function displayHost(host: string): string {
-  if (host !== "0.0.0.0" && host !== "::") return host;
-  for (const addrs of Object.values(networkInterfaces()))
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  return "127.0.0.1";
 }
 
 /** Probes every node that should be attached, every HANGAR_NODE_PROBE_SECONDS; rounds never overlap. */

@@ -20,10 +20,10 @@ const tags = ["nodes"];
 export const nodeRoutes = (deps: Deps) =>
   new Elysia()
     .use(authPlugin(deps))
+    // Public (a public key): the worker installer fetches it over HTTPS pinned to the master's certificate.
     .get("/api/nodes/master-key", () => masterPublicKey(deps), {
-      auth: "admin",
       response: { 200: MasterKey },
-      detail: { tags, summary: "The master's SSH public key, for workers' authorized_keys (admin)" },
+      detail: { tags, summary: "The master's SSH public key, for workers' authorized_keys (no login needed)" },
     })
     .get("/api/nodes", async ({ query }) => pageOf((await listNodes(deps)).items, query), {
       auth: "admin",

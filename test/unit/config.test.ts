@@ -25,6 +25,12 @@ describe("config", () => {
   ])("bad %p is refused naming %s", (env, name) => {
     expect(() => loadConfig(env, [])).toThrow(name);
   });
+  test("HTTPS front port: off by default, and refused without a certificate and key", () => {
+    expect(loadConfig({}, []).frontPort).toBeNull();
+    expect(() => loadConfig({ HANGAR_FRONT_PORT: "443" }, [])).toThrow("HANGAR_TLS_CERT");
+    const c = loadConfig({ HANGAR_FRONT_PORT: "8443", HANGAR_TLS_CERT: "/c.pem", HANGAR_TLS_KEY: "/k.pem" }, []);
+    expect([c.frontPort, c.tlsCert, c.tlsKey]).toEqual([8443, "/c.pem", "/k.pem"]);
+  });
   test("unknown flags are refused", () => {
     expect(() => loadConfig({}, ["--prot", "1"])).toThrow("unknown option --prot");
   });
