@@ -24,7 +24,7 @@ changed() {
 }
 warn() {
   WARNINGS=$((WARNINGS + 1))
-  printf '   WARNING: %s\n' "$*" >&2
+  printf '   WARNING: %s\n' "$*"
 }
 # die WHAT [FIX]: stop here, naming the step and the fix.
 die() {

@@ -329,9 +329,22 @@ cert_pin() {
   openssl x509 -in "$CERT" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 | sed 's|^|sha256//|'
 }
 
+# The master's password rule (src/domain/rules.ts), checked here so a bad one fails at this step.
+password_problem() {
+  pp_fix="a password of 8-20 letters, digits and ~!@#\$%^&*<>? with at least one of each kind"
+  pp_bad='*[!A-Za-z0-9~!@#$%^&*<>?]*'
+  # shellcheck disable=SC2254 # the pattern is meant to glob
+  case "$1" in $pp_bad) die "the root password has a character other than letters, digits and ~!@#\$%^&*<>?" "$pp_fix" ;; esac
+  if [ "${#1}" -lt 8 ] || [ "${#1}" -gt 20 ]; then die "the root password must be 8-20 characters long" "$pp_fix"; fi
+  case "$1" in *[A-Za-z]*) ;; *) die "the root password needs a letter" "$pp_fix" ;; esac
+  case "$1" in *[0-9]*) ;; *) die "the root password needs a digit" "$pp_fix" ;; esac
+  pp_special='*[~!@#$%^&*<>?]*'
+  # shellcheck disable=SC2254 # the pattern is meant to glob
+  case "$1" in $pp_special) ;; *) die "the root password needs one of ~!@#\$%^&*<>?" "$pp_fix" ;; esac
+}
+
 settings_file() {
   step "settings file $ENV_FILE" "check that $ETC is writable (a read-only /etc?), then run again"
-  ensure_dir "$ETC" 700
   api_host=0.0.0.0
   [ "$API_LOCAL_ONLY" = 1 ] && api_host=127.0.0.1
   settings="# Written by installer/install.sh; edit, then: systemctl restart hangar (README: Settings)
@@ -346,8 +359,12 @@ HANGAR_IB_IP=$IB_IP}"
   write_file "$ENV_FILE" 600 "$settings"
   [ "$WROTE" = 0 ] || RESTART=1
 
+  # First start: no database yet, or the last first start never answered (first-start.env is
+  # deleted once it did).
   FIRST_START=0
-  if [ "$DRY" = 1 ] || { [ ! -e "$DATA_DIR/hangar.db" ] && ! grep -q '^DATABASE_URL=' "$ENV_FILE"; }; then FIRST_START=1; fi
+  if [ "$DRY" = 1 ] || [ -f "$FIRST_ENV" ] || { [ ! -e "$DATA_DIR/hangar.db" ] && ! grep -q '^DATABASE_URL=' "$ENV_FILE"; }; then
+    FIRST_START=1
+  fi
   [ -n "$PASSWORD_FILE" ] || return 0
   if [ "$FIRST_START" = 0 ]; then
     warn "--root_password_file: root already exists, its password is unchanged (change it in the web UI: Users)"
@@ -358,9 +375,9 @@ HANGAR_IB_IP=$IB_IP}"
     return 0
   fi
   if [ "$PASSWORD_FILE" = - ]; then pw=$(head -n1); else pw=$(head -n1 "$PASSWORD_FILE" 2>/dev/null) || die "cannot read $PASSWORD_FILE"; fi
-  [ -n "$pw" ] || die "the root password read from $PASSWORD_FILE is empty"
-  pw=$(printf '%s' "$pw" | sed 's/\\/\\\\/g; s/"/\\"/g')
-  (umask 077 && printf 'HANGAR_ROOT_PASSWORD="%s"\n' "$pw" >"$FIRST_ENV") || die "cannot write $FIRST_ENV"
+  password_problem "$pw"
+  # Only letters, digits and ~!@#$%^&*<>? get here: single quotes keep them as they are.
+  (umask 077 && printf "HANGAR_ROOT_PASSWORD='%s'\n" "$pw" >"$FIRST_ENV") || die "cannot write $FIRST_ENV"
   unset pw
   ok "root's first password is in $FIRST_ENV (mode 600) until the master has started"
 }
@@ -414,7 +431,8 @@ WantedBy=multi-user.target"
     i=0
     until curl -ksf --max-time 3 "$health" >/dev/null 2>&1; do
       i=$((i + 1))
-      [ "$i" -lt 90 ] || die "the master did not answer $health within 90 s"
+      [ "$i" -lt 90 ] || die "the master did not answer $health within 90 s; its last log lines:
+$(journalctl -u hangar -n 5 -o cat --no-pager 2>/dev/null | sed 's/^/     | /')"
       sleep 1
     done
     ok "$health answers"
@@ -486,8 +504,9 @@ install_master() {
   docker_engine
   nvidia_check
   bun_and_deps
-  step "data directory" "check the file system holding $DATA_DIR, then run again"
+  step "data and settings directories" "check the file systems holding $DATA_DIR and $ETC, then run again"
   ensure_dir "$DATA_DIR" 700
+  ensure_dir "$ETC" 700
   tls_cert
   settings_file
   nfs_export

@@ -13,6 +13,7 @@ source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env"
 bash test/harness/extras.sh
 bash test/harness/python-image.sh
 bash test/harness/notebook-image.sh
+bash test/harness/systemd-image.sh
 # shellcheck disable=SC1091
 source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env.extras"
 

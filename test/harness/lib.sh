@@ -69,6 +69,7 @@ write_if_changed() {
 
 pg_bindir() {
   local d
+  # shellcheck disable=SC2012 # version-sorted folder names
   d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
   [ -n "$d" ] && [ -x "$d/initdb" ] && echo "$d"
 }
@@ -553,6 +554,7 @@ worker_prepare() {
   write_if_changed "$w/bin/nvidia-smi" <"$HARNESS_DIR/nvidia-smi/nvidia-smi" || true
   chmod 755 "$w/bin/nvidia-smi"
   for t in "$HARNESS_DIR/nvidia-smi/$set"/*; do
+    # shellcheck disable=SC2094 # reads the repo's file, writes the worker's
     write_if_changed "$w/gpus/$(basename "$t")" <"$t" || true
   done
   worker_session_script "$ip" | write_if_changed "$w/session" || true
