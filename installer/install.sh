@@ -479,7 +479,9 @@ print_master_summary() {
   if [ "$FIRST_START" = 0 ]; then
     pw_line="root's password is unchanged (set at the first install)"
   elif [ -n "$PASSWORD_FILE" ]; then
-    pw_line="log in as root with the password from ${PASSWORD_FILE}"
+    pw_from=$PASSWORD_FILE
+    [ "$pw_from" != - ] || pw_from="standard input"
+    pw_line="root with the password read from $pw_from"
   else
     pw_line="root's first password: journalctl -u hangar -o cat | grep 'First start'"
     if [ "$DRY" = 0 ]; then

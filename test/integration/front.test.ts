@@ -6,6 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { eq } from "drizzle-orm";
+import { recordLocalInfiniband } from "../../src/front";
+import { getNode } from "../../src/nodes/service";
+import { STORE_TARGETS } from "../helpers/stores";
+import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 
 const repo = join(import.meta.dir, "..", "..");
 let dir = "";
@@ -92,5 +97,49 @@ describe("HTTPS front port", () => {
     expect(JSON.parse((await curl(`${apiUrl}/api/health`)).out)).toMatchObject({ status: "ok" });
     const key = JSON.parse((await curl("-k", `${frontUrl}/api/nodes/master-key`)).out);
     expect(key.publicKey).toMatch(/^ssh-ed25519 \S+/);
+  });
+});
+
+describe.each(STORE_TARGETS)("HANGAR_IB_IP on node local (%s)", (target) => {
+  let m: TestMaster;
+  afterAll(() => m?.close());
+  test("the interface holding the IB IP becomes local's InfiniBand interface; a non-IB one is left alone", async () => {
+    m = await startTestMaster(target, { ibIp: "10.9.0.3" });
+    const now = m.clock.now().toISOString();
+    const iface = (name: string, address: string, kind: "InfiniBand" | "1GbE") => ({
+      name,
+      addresses: [address],
+      speedMbps: null,
+      kind,
+      up: true,
+      mac: null,
+    });
+    await m.deps.store.db.insert(m.deps.store.t.nodes).values({
+      id: "local",
+      name: "local",
+      ip: "10.0.0.3",
+      sshPort: 0,
+      sshUser: "",
+      desired: "attached",
+      status: "attached",
+      interfaces: { control: "eth0" },
+      networkInterfaces: [iface("eth0", "10.0.0.3/24", "1GbE"), iface("ib0", "10.9.0.3/16", "InfiniBand")],
+      gpus: [],
+      cpus: 1,
+      memoryMiB: 1024,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await recordLocalInfiniband(m.deps, "local");
+    expect((await getNode(m.deps, "local")).interfaces).toEqual({ control: "eth0", infiniband: "ib0" });
+
+    // An address on a plain Ethernet interface is not InfiniBand: nothing is recorded.
+    m.deps.config.ibIp = "10.0.0.3";
+    await m.deps.store.db
+      .update(m.deps.store.t.nodes)
+      .set({ interfaces: { control: "eth0" } })
+      .where(eq(m.deps.store.t.nodes.id, "local"));
+    await recordLocalInfiniband(m.deps, "local");
+    expect((await getNode(m.deps, "local")).interfaces.infiniband).toBeUndefined();
   });
 });
