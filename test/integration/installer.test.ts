@@ -356,4 +356,20 @@ describe("installer for real (systemd servers in containers)", () => {
     expect((await inMaster("test", "-e", "/etc/hangar")).code).toBe(1);
     expect((await un(names.master, "--flag", "MASTER", "--purge")).out).toContain("Nothing to remove");
   }, 60_000);
+
+  test("without --root_password_file the master generates root's password and the installer prints it", async () => {
+    const r = await install(names.master, masterArgs());
+    expect(r.code).toBe(0);
+    const password = /First start: log in as root with password (\S+)/.exec(r.out)?.[1];
+    expect(password).toBeDefined();
+    const login = await api("POST", "/api/auth/login", undefined, { userId: "root", password });
+    expect(login?.user?.mustChangePassword).toBe(true);
+    const again = await install(names.master, masterArgs());
+    expect(again.out).not.toContain(password as string);
+    expect(again.out).toContain("root's password is unchanged");
+    expect(
+      (await docker("exec", names.master, "sh", "/opt/hangar/installer/uninstall.sh", "--flag", "MASTER", "--purge"))
+        .code,
+    ).toBe(0);
+  }, 90_000);
 });
