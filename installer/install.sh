@@ -55,7 +55,11 @@ ETC=/etc/hangar
 ENV_FILE=$ETC/hangar.env
 FIRST_ENV=$ETC/first-start.env
 UNIT=/etc/systemd/system/hangar.service
-SHARED="workspaces builtin" # the data dir's parts every node sees (src/lib/layout.ts)
+# The data dir's parts every node must see at the same path (src/lib/layout.ts): what jobs mount,
+# and the probe by which the master detects the share (src/domain/storage.ts). Not the database,
+# the keys or the logs.
+SHARED="workspaces builtin storage-probe"
+shared_list() { for sl in $SHARED; do printf ' %s' "$DATA_DIR/$sl"; done; }
 
 need_value() {
   if [ -z "${2:-}" ] || [ "${2#--}" != "$2" ]; then
@@ -444,7 +448,7 @@ nfs_export() {
   step "NFS export of the shared data" "apt-get install nfs-kernel-server; systemctl status nfs-server; or --no-nfs when the lab shares $DATA_DIR another way"
   for sub in $SHARED; do ensure_dir "$DATA_DIR/$sub" 700; done
   if [ "$NFS" = 0 ]; then
-    ok "--no-nfs: workers must see $DATA_DIR/{${SHARED% *},${SHARED#* }} from the lab's own shared storage"
+    ok "--no-nfs: workers must see$(shared_list) at the same paths from the lab's own shared storage"
     [ "$DRY" = 1 ] || remove_lines /etc/exports '# hangar$'
     return 0
   fi
@@ -463,7 +467,7 @@ nfs_export() {
   ensure_service nfs-server
   if [ "$WROTE" = 1 ]; then
     run exportfs -ra
-    changed "exported $DATA_DIR/{${SHARED% *},${SHARED#* }} to $clients"
+    changed "exported$(shared_list) to $clients"
   fi
 }
 
@@ -559,11 +563,12 @@ nfs_mount() {
   step "shared data from the master (NFS)" "check the master exports it (exportfs -v there) and this server's address is in --nfs_clients; or --no-nfs"
   ensure_dir "$DATA_DIR" 700
   if [ "$NFS" = 0 ]; then
-    ok "--no-nfs: $DATA_DIR/{${SHARED% *},${SHARED#* }} must come from the lab's own shared storage"
+    ok "--no-nfs:$(shared_list) must come from the lab's own shared storage, at the same paths"
     return 0
   fi
   want=$(
-    awk -v d="$DATA_DIR" '!($2 == d "/workspaces" || $2 == d "/builtin")' /etc/fstab 2>/dev/null || true
+    awk -v d="$DATA_DIR" -v shared="$SHARED" 'BEGIN { n = split(shared, s, " "); for (i = 1; i <= n; i++) mine[d "/" s[i]] = 1 }
+      !($2 in mine)' /etc/fstab 2>/dev/null || true
     for sub in $SHARED; do printf '%s:%s %s nfs defaults,_netdev,nofail 0 0\n' "$MASTER_IP" "$DATA_DIR/$sub" "$DATA_DIR/$sub"; done
   )
   write_file /etc/fstab 644 "$want"

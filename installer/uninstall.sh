@@ -15,6 +15,7 @@ PURGE=0
 DATA_DIR=""
 ETC=/etc/hangar
 UNIT=/etc/systemd/system/hangar.service
+SHARED="workspaces builtin storage-probe" # as in install.sh
 
 usage() {
   echo "usage: $0 --flag MASTER|WORKER [--purge] [--data_dir DIR] [--dry-run]" >&2
@@ -91,14 +92,14 @@ remove_export() {
 }
 
 remove_mounts() {
-  step "NFS mounts of the shared data" "umount $DATA_DIR/workspaces $DATA_DIR/builtin (a job still using them?), delete their /etc/fstab lines"
-  for sub in workspaces builtin; do
+  step "NFS mounts of the shared data" "umount the folders under $DATA_DIR (a job still using them?), delete their /etc/fstab lines"
+  for sub in $SHARED; do
     if [ "$DRY" = 1 ] || mountpoint -q "$DATA_DIR/$sub" 2>/dev/null; then
       run umount "$DATA_DIR/$sub"
       changed "unmounted $DATA_DIR/$sub"
     fi
   done
-  fstab_re="^[^#[:space:]]+[[:space:]]+$DATA_DIR/(workspaces|builtin)[[:space:]]+nfs[[:space:]]"
+  fstab_re="^[^#[:space:]]+[[:space:]]+$DATA_DIR/(workspaces|builtin|storage-probe)[[:space:]]+nfs[[:space:]]"
   if [ "$DRY" = 0 ] && ! grep -qE "$fstab_re" /etc/fstab 2>/dev/null; then
     ok "no Hangar line in /etc/fstab"
     return 0
@@ -121,7 +122,7 @@ purge() {
     ok "kept $DATA_DIR and $ETC (--purge deletes them)"
     return 0
   fi
-  for sub in workspaces builtin; do
+  for sub in $SHARED; do
     if [ "$DRY" = 0 ] && mountpoint -q "$DATA_DIR/$sub" 2>/dev/null; then
       die "$DATA_DIR/$sub is still mounted: deleting would delete the master's data" "umount $DATA_DIR/$sub, then run again"
     fi

@@ -47,6 +47,7 @@ describe("installer --dry-run", () => {
       "HANGAR_IB_IP=10.9.0.3",
       "/var/lib/hangar/workspaces 10.1.2.0/24(rw,sync,no_subtree_check,no_root_squash) # hangar",
       "/var/lib/hangar/builtin 10.1.2.0/24(rw,sync,no_subtree_check,no_root_squash) # hangar",
+      "/var/lib/hangar/storage-probe 10.1.2.0/24(rw,sync,no_subtree_check,no_root_squash) # hangar",
       "systemctl enable --now nfs-server",
       "exportfs -ra",
       "write /etc/systemd/system/hangar.service",
@@ -84,6 +85,7 @@ describe("installer --dry-run", () => {
       "append master key to /root/.ssh/authorized_keys",
       "10.1.2.3:/var/lib/hangar/workspaces /var/lib/hangar/workspaces nfs defaults,_netdev,nofail 0 0",
       "10.1.2.3:/var/lib/hangar/builtin /var/lib/hangar/builtin nfs defaults,_netdev,nofail 0 0",
+      "10.1.2.3:/var/lib/hangar/storage-probe /var/lib/hangar/storage-probe nfs defaults,_netdev,nofail 0 0",
       "mount /var/lib/hangar/workspaces",
       "Add Node",
     ])
@@ -321,6 +323,8 @@ describe("installer for real (systemd servers in containers)", () => {
     expect(connected?.status).toBe("attached");
     expect(connected.gpus.length).toBe(2);
     expect(connected.dockerVersion).toMatch(/^\d+\./);
+    // --no-nfs and no share of the lab's: the master sees the worker does not share its data dir.
+    expect(connected.storage).toBe("staged");
     // Removed again so nothing gets scheduled on this host's Docker Engine.
     await api("DELETE", `/api/nodes/${node.id}`, token);
     expect((await api("GET", "/api/nodes", token)).items.map((n: { id: string }) => n.id)).not.toContain(node.id);
