@@ -23,7 +23,11 @@ export const nodeRoutes = (deps: Deps) =>
     // Public (a public key): the worker installer fetches it over HTTPS pinned to the master's certificate.
     .get("/api/nodes/master-key", () => masterPublicKey(deps), {
       response: { 200: MasterKey },
-      detail: { tags, summary: "The master's SSH public key, for workers' authorized_keys (no login needed)" },
+      detail: {
+        tags,
+        summary: "The master's SSH public key, for workers' authorized_keys (no login needed)",
+        security: [],
+      },
     })
     .get("/api/nodes", async ({ query }) => pageOf((await listNodes(deps)).items, query), {
       auth: "admin",
