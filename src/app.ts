@@ -13,8 +13,8 @@ import { datasetRoutes } from "./datasets/routes";
 import { proxyDeployment } from "./deployments/proxy";
 import { deploymentRoutes } from "./deployments/routes";
 import type { Deps } from "./deps";
+import { limitBody } from "./http/bodyLimit";
 import { toErrorResponse } from "./http/errors";
-import { limitJsonBody } from "./http/jsonLimit";
 import { imageRoutes } from "./images/routes";
 import { jobRoutes } from "./jobs/routes";
 import { nodeRoutes } from "./nodes/routes";
@@ -92,7 +92,7 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
           ? await proxyDeployment(deps, request)
           : null;
       if (!response) {
-        request = await limitJsonBody(incoming, maxJson);
+        request = await limitBody(incoming, path, maxJson);
         response = await app.fetch(request);
       }
       status = response.status;

@@ -7,6 +7,7 @@ export type ErrorKind =
   | "not_found"
   | "conflict"
   | "too_large"
+  | "unsupported_media_type"
   | "rate_limited";
 
 export class AppError extends Error {
@@ -32,5 +33,7 @@ export const notFound = (what: string) => new AppError("not_found", "not_found",
 export const conflict = (message: string, code = "conflict", field?: string) =>
   new AppError("conflict", code, message, field);
 export const tooLarge = (message: string, field?: string) => new AppError("too_large", "too_large", message, field);
+export const unsupportedType = (message: string, field: string) =>
+  new AppError("unsupported_media_type", "unsupported_type", message, field);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError("rate_limited", "rate_limited", message, undefined, retryAfterSeconds);

@@ -61,7 +61,8 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
     const headers = new Headers(request.headers);
     for (const h of ["host", "authorization", "cookie", "connection", "content-length"]) headers.delete(h);
     headers.set("authorization", `token ${r.target.token}`);
-    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+    // Streamed on, never held whole: a large POST costs the master no memory.
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : request.body;
     return await forwardHttp(`http://${r.target.origin}${r.path}`, request, headers, body);
   } catch (err) {
     if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "notebook proxy");
