@@ -27,6 +27,11 @@ export interface Config {
   loginMaxFailures: number;
   /** Largest JSON body accepted, in bytes. */
   maxJsonBytes: number;
+  /** Largest stored log of one job, in MiB (its head and tail are kept). */
+  jobLogMaxMiB: number;
+  /** Live log followers of one job, and across all jobs. */
+  logFollowersPerJob: number;
+  logFollowersTotal: number;
   /** Seconds between health probes of each node. */
   nodeProbeSeconds: number;
   /** Failed probes in a row after which a node turns `error`. */
@@ -243,6 +248,24 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_MAX_JSON_BYTES",
     flag: "max-json-bytes",
     parse: int("HANGAR_MAX_JSON_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  },
+  jobLogMaxMiB: {
+    key: "jobLogMaxMiB",
+    env: "HANGAR_JOB_LOG_MAX_MB",
+    flag: "job-log-max-mb",
+    parse: int("HANGAR_JOB_LOG_MAX_MB", 100, 1, 1024 * 1024),
+  },
+  logFollowersPerJob: {
+    key: "logFollowersPerJob",
+    env: "HANGAR_LOG_FOLLOWERS_PER_JOB",
+    flag: "log-followers-per-job",
+    parse: int("HANGAR_LOG_FOLLOWERS_PER_JOB", 10, 1, 10000),
+  },
+  logFollowersTotal: {
+    key: "logFollowersTotal",
+    env: "HANGAR_LOG_FOLLOWERS_TOTAL",
+    flag: "log-followers-total",
+    parse: int("HANGAR_LOG_FOLLOWERS_TOTAL", 200, 1, 100000),
   },
 };
 

@@ -68,7 +68,11 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     jobSignals: new ChangeSignal(),
     sshPorts: new SshPorts(),
     notebookUse: new NotebookUse(),
-    logs: new LogHub(base.config.dataDir),
+    logs: new LogHub(base.config.dataDir, {
+      maxBytes: base.config.jobLogMaxMiB * 1024 * 1024,
+      followersPerJob: base.config.logFollowersPerJob,
+      followersTotal: base.config.logFollowersTotal,
+    }),
     loginFailures: new FailureWindow(base.config.loginMaxFailures),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),

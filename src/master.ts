@@ -148,6 +148,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       await front?.stop(true);
       await localAdmin?.revoke().catch((err) => logger.warn("revoking the local admin token failed", { err }));
       deps.accessLog.close();
+      deps.logs.close();
       await store.close();
       releasePid();
     },

@@ -234,7 +234,7 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
       for await (const { ts, line } of exec.follow(a.containerId, last)) {
         deps.logs.append(job.id, `${prefix}${line}\n`);
         last = ts;
-        deps.logs.setLastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`, ts);
+        deps.logs.setLastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`, ts, job.id);
       }
       const exit = await exec.waitExit(a.containerId);
       await exec.remove(a.containerId);
