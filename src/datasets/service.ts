@@ -188,7 +188,7 @@ export async function uploadFiles(
   try {
     // Every target is checked before the first one is moved: all files land, or none.
     const targets = await Promise.all(staged.files.map((f) => resolveInside(ref.dir, f.path, "files")));
-    for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string);
+    for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
   } finally {
     await staged.cleanup();
   }

@@ -2,7 +2,7 @@
 // checked by domain/paths and then resolved here without following symlinks out of the root.
 import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { badRequest, notFound } from "../domain/errors";
+import { badRequest, conflict, notFound } from "../domain/errors";
 import { relativePathProblem } from "../domain/paths";
 
 export function checkRelative(field: string, path: string): string {
@@ -28,8 +28,12 @@ export async function resolveInside(root: string, rel: string, field = "path"): 
     const info = await lstat(current).catch(() => null);
     if (!info) break;
     if (info.isSymbolicLink()) throw badRequest(field, `${rel}: a symbolic link is in the way`, "invalid_path");
-    if (i < parts.length - 1 && !info.isDirectory())
-      throw badRequest(field, `${rel}: ${parts.slice(0, i + 1).join("/")} is a file, not a folder`, "invalid_path");
+    if (i < parts.length - 1 && !info.isDirectory()) {
+      const message = `${rel}: ${parts.slice(0, i + 1).join("/")} is a file, not a folder`;
+      // Uploading there is a name clash with a stored file (409); any other use is a bad path.
+      if (field === "files") throw conflict(message, "name_clash", field);
+      throw badRequest(field, message, "invalid_path");
+    }
   }
   const full = join(root, rel);
   if (!full.startsWith(root + sep)) throw badRequest(field, `${rel}: outside the dataset`, "invalid_path");
@@ -77,9 +81,17 @@ export async function existingFile(root: string, rel: string): Promise<string> {
 }
 
 /** Moves a staged file into place (same file system: a rename), making its folders. */
-export async function placeFile(staged: string, target: string): Promise<void> {
-  await mkdir(join(target, ".."), { recursive: true });
-  await rename(staged, target);
+export async function placeFile(staged: string, target: string, rel = target): Promise<void> {
+  try {
+    await mkdir(join(target, ".."), { recursive: true });
+    await rename(staged, target);
+  } catch (err) {
+    // A file where a folder must go (or the reverse) is the client's name clash, not a 500.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST" || code === "ENOTEMPTY")
+      throw conflict(`${rel}: a file and a folder would have the same name`, "name_clash", "files");
+    throw err;
+  }
 }
 
 /** Removes a tree by renaming it aside first, so a half-deleted dataset is never visible. */

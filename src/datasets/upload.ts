@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { AppError, badRequest, tooLarge } from "../domain/errors";
+import { AppError, badRequest, conflict, tooLarge } from "../domain/errors";
 import { joinRelative, relativePathProblem } from "../domain/paths";
 
 export interface StagedFile {
@@ -92,7 +92,7 @@ async function parse(
     if (failure) return stream.resume();
     const expected = limits.field ?? "files";
     if (field !== expected) return fail(badRequest(expected, `unexpected file field '${field}': use '${expected}'`));
-    const rel = joinRelative(prefix, info.filename ?? "");
+    const rel = joinRelative(prefix, decodeFormName(info.filename ?? ""));
     const problem = relativePathProblem(rel);
     if (problem) return fail(badRequest("files", `${rel.replace(/[^\x20-\x7e]/g, "?")}: ${problem}`, "invalid_path"));
     if (prefix !== undefined && relativePathProblem(prefix.replace(/^\/+|\/+$/g, "") || "x"))
@@ -135,6 +135,19 @@ async function parse(
   if (failure) {
     const err = failure as Error;
     if (err instanceof AppError) throw err;
+    const errno = err as NodeJS.ErrnoException;
+    if (errno.code === "ENOTDIR" || errno.code === "EISDIR" || errno.code === "EEXIST")
+      throw conflict("a file and a folder of this upload have the same name", "name_clash", "files");
+    // File-system errors name paths on the master: never echo them.
+    if (errno.code !== undefined) throw badRequest("files", "the upload could not be stored");
     throw badRequest("files", `the upload could not be read: ${err.message}`);
   }
+}
+
+/**
+ * Browsers send `"`, CR and LF in a multipart file name as %22, %0D and %0A (the HTML form
+ * encoding); decoded, the name rules see the real name.
+ */
+export function decodeFormName(name: string): string {
+  return name.replace(/%22/g, '"').replace(/%0D/gi, "\r").replace(/%0A/gi, "\n");
 }

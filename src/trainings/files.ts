@@ -34,7 +34,7 @@ export async function uploadCode(
   );
   try {
     const targets = await Promise.all(staged.files.map((f) => resolveInside(root, f.path, "files")));
-    for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string);
+    for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
   } finally {
     await staged.cleanup();
   }
