@@ -1,11 +1,13 @@
 // The front door the installer sets up: HTTPS on HANGAR_FRONT_PORT, served by Bun itself (no
 // proxy), with the same handler as the plain API port; the address the master advertises; and
 // the InfiniBand address recorded on node `local`.
+
 import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { Server, WebSocketHandler } from "bun";
 import type { Config } from "./config";
 import type { Deps } from "./deps";
+import { errorResponse } from "./http/errors";
 import { getNode, patchNode } from "./nodes/service";
 
 type Fetch = (request: Request, server: Server<never>) => Response | Promise<Response>;
@@ -32,6 +34,9 @@ export function serveFront(
     maxRequestBodySize: 1024 ** 4,
     fetch: fetch as Fetch,
     websocket,
+    // Never Bun's development error page (it shows source paths and stacks).
+    development: false,
+    error: () => errorResponse(500, "internal", "internal error; the master's log has the details"),
   });
 }
 

@@ -1,6 +1,7 @@
 // Starting and stopping the whole master: config → store → deps → app → loops. The one
 // composition root: the CLI's `start` and the tests' in-process master (test/helpers/testMaster)
 // both build on startMaster, the tests with the options below.
+
 import { mkdirSync } from "node:fs";
 import { createAccessLog } from "./accesslog/writer";
 import { createHandler, type Handler } from "./app";
@@ -9,6 +10,7 @@ import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
 import { createDeps, type Deps } from "./deps";
 import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
+import { errorResponse } from "./http/errors";
 import { ensureDefaultImage } from "./images/service";
 import { type Clock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/logger";
@@ -118,6 +120,9 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
           maxRequestBodySize: 1024 ** 4,
           fetch: handler,
           websocket: sockets,
+          // Never Bun's development error page (it shows source paths and stacks).
+          development: false,
+          error: () => errorResponse(500, "internal", "internal error; the master's log has the details"),
         });
   const front = options.serve === false ? null : serveFront(config, handler, sockets);
   const port = server ? (server.port ?? config.port) : null;

@@ -61,4 +61,25 @@ describe("upload names and web headers", () => {
       }
     });
   }
+
+  test("the web UI carries CSP, X-Frame-Options, nosniff and Referrer-Policy; its scripts are external", async () => {
+    for (const path of ["/", "/workspaces/names"]) {
+      const res = await m.request("GET", path);
+      expect(res.status).toBe(200);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
+      const html = await res.text();
+      // Every script is a file (allowed by script-src 'self'); none inline.
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      const script = /<script[^>]*src="([^"]+)"/.exec(html)?.[1] as string;
+      const asset = await m.request("GET", script);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+  }, 60_000);
 });
