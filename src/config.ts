@@ -27,6 +27,8 @@ export interface Config {
   loginMaxFailures: number;
   /** Largest JSON body accepted, in bytes. */
   maxJsonBytes: number;
+  /** Jobs one user may have pending at once. */
+  maxPendingJobsPerUser: number;
   /** Largest stored log of one job, in MiB (its head and tail are kept). */
   jobLogMaxMiB: number;
   /** Live log followers of one job, and across all jobs. */
@@ -248,6 +250,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_MAX_JSON_BYTES",
     flag: "max-json-bytes",
     parse: int("HANGAR_MAX_JSON_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  },
+  maxPendingJobsPerUser: {
+    key: "maxPendingJobsPerUser",
+    env: "HANGAR_MAX_PENDING_JOBS",
+    flag: "max-pending-jobs",
+    parse: int("HANGAR_MAX_PENDING_JOBS", 1000, 1, 1_000_000),
   },
   jobLogMaxMiB: {
     key: "jobLogMaxMiB",

@@ -35,5 +35,5 @@ export const conflict = (message: string, code = "conflict", field?: string) =>
 export const tooLarge = (message: string, field?: string) => new AppError("too_large", "too_large", message, field);
 export const unsupportedType = (message: string, field: string) =>
   new AppError("unsupported_media_type", "unsupported_type", message, field);
-export const rateLimited = (message: string, retryAfterSeconds: number) =>
-  new AppError("rate_limited", "rate_limited", message, undefined, retryAfterSeconds);
+export const rateLimited = (message: string, retryAfterSeconds: number, code = "rate_limited") =>
+  new AppError("rate_limited", code, message, undefined, retryAfterSeconds);

@@ -1,11 +1,12 @@
 // Jobs (SPEC §7): one job per parameter set, run one after another; cancel; logs.
-import { and, asc, eq, or } from "drizzle-orm";
+import { and, asc, count, eq, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import { builtinParameters, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
-import { badRequest, conflict, notFound } from "../domain/errors";
+import { badRequest, conflict, notFound, rateLimited } from "../domain/errors";
 import { isFinal } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
+import { Mutex } from "../lib/mutex";
 import { checkGpus, checkJobResources, checkResources, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import { JOB_KINDS } from "./kinds";
@@ -39,6 +40,8 @@ export async function resolveImage(deps: Deps, ref: string | undefined | null): 
   // A reference Hangar does not manage is allowed: the node pulls it (or the master has it).
   return row?.reference ?? ref;
 }
+
+const submitLock = new Mutex();
 
 export async function createJobs(
   deps: Deps,
@@ -130,7 +133,23 @@ export async function createJobs(
     queuedAt: i > 0 ? null : now,
     updatedAt: now,
   }));
-  await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, rows));
+  // Counting and inserting under one lock: concurrent submits cannot pass the cap together.
+  await submitLock.run(async () => {
+    const { jobs } = deps.store.t;
+    const [pending] = await deps.store.db
+      .select({ n: count() })
+      .from(jobs)
+      .where(and(eq(jobs.createdBy, principal.userId), eq(jobs.status, "pending")));
+    const have = Number(pending?.n ?? 0);
+    const max = deps.config.maxPendingJobsPerUser;
+    if (have + rows.length > max)
+      throw rateLimited(
+        `${principal.userId} already has ${have} pending jobs; at most ${max} may wait at once (HANGAR_MAX_PENDING_JOBS)`,
+        30,
+        "too_many_pending",
+      );
+    await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, rows));
+  });
   deps.jobSignals.changed();
   const items = await Promise.all(ids.map((id) => jobView(deps, id)));
   return { items, total: items.length };
