@@ -42,6 +42,8 @@ export interface Config {
   dockerSocket: string;
   /** Storage each workspace may use for datasets, in MiB. */
   workspaceQuotaMiB: number;
+  /** Storage each training's code folder may use, in MiB. */
+  codeQuotaMiB: number;
   /** The built-in image registered at first start (and by `hangar images reinit`). */
   defaultImage: string;
   /** Queue policy of the cluster: fifo, lifo or drf. */
@@ -178,6 +180,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_WORKSPACE_QUOTA_MB",
     flag: "workspace-quota-mb",
     parse: int("HANGAR_WORKSPACE_QUOTA_MB", 500 * 1024, 1, 1024 ** 3),
+  },
+  codeQuotaMiB: {
+    key: "codeQuotaMiB",
+    env: "HANGAR_CODE_QUOTA_MB",
+    flag: "code-quota-mb",
+    parse: int("HANGAR_CODE_QUOTA_MB", 10 * 1024, 1, 1024 ** 3),
   },
   defaultImage: {
     key: "defaultImage",

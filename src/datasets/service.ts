@@ -9,6 +9,7 @@ import { DATASET_ACCESS, isOneOf } from "../domain/enums";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { nameProblem } from "../domain/rules";
 import { dataLayout } from "../lib/layout";
+import { reserveSpace } from "../lib/quota";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 import type { CreateDatasetBody, Dataset, DatasetFilePage, DatasetPage, UploadedFiles } from "./model";
@@ -178,18 +179,34 @@ export async function uploadFiles(
   if (prefix !== undefined && prefix.replace(/^\/+|\/+$/g, "") !== "")
     checkRelative("path", prefix.replace(/^\/+|\/+$/g, ""));
   const quota = deps.config.workspaceQuotaMiB * 1024 * 1024;
-  const used = await bytesUnder(dataLayout(deps.config.dataDir).workspaceDatasets(ws));
-  const staged = await stageUpload(
-    request,
-    dataLayout(deps.config.dataDir).staging,
-    { maxBytes: Math.max(0, quota - used), maxFiles: MAX_FILES_PER_UPLOAD },
-    prefix,
-  );
+  const folder = dataLayout(deps.config.dataDir).workspaceDatasets(ws);
+  // Reserved as the bytes stream in: concurrent uploads share the quota, never each take it all.
+  const room = await reserveSpace(folder, quota, () => bytesUnder(folder));
+  let staged: Awaited<ReturnType<typeof stageUpload>>;
+  try {
+    staged = await stageUpload(
+      request,
+      dataLayout(deps.config.dataDir).staging,
+      {
+        maxBytes: quota,
+        maxFiles: MAX_FILES_PER_UPLOAD,
+        take: (n) => room.take(n),
+        quotaMessage: `the upload exceeds the workspace's storage quota (HANGAR_WORKSPACE_QUOTA_MB: ${deps.config.workspaceQuotaMiB} MiB)`,
+      },
+      prefix,
+    );
+  } catch (err) {
+    room.release();
+    throw err;
+  }
   try {
     // Every target is checked before the first one is moved: all files land, or none.
     const targets = await Promise.all(staged.files.map((f) => resolveInside(ref.dir, f.path, "files")));
-    for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
+    await room.land(async () => {
+      for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
+    });
   } finally {
+    room.release();
     await staged.cleanup();
   }
   const now = deps.clock.now().toISOString();

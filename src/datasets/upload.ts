@@ -25,6 +25,10 @@ export interface StagedUpload {
 export interface UploadLimits {
   /** Bytes the request may add in total (the workspace's remaining quota). */
   maxBytes: number;
+  /** Reserves each chunk's bytes against a shared quota (src/lib/quota.ts); false refuses the upload. */
+  take?: (bytes: number) => boolean;
+  /** What the 413 says when `maxBytes` or `take` refuses. */
+  quotaMessage?: string;
   maxFiles: number;
   /** The multipart field that carries files (default `files`). */
   field?: string;
@@ -106,8 +110,13 @@ async function parse(
       transform(chunk: Buffer, _enc, done) {
         entry.size += chunk.length;
         total += chunk.length;
-        if (total > limits.maxBytes) {
-          done(tooLarge(`the upload exceeds the workspace's storage quota (${limits.maxBytes} bytes left)`, "files"));
+        if (total > limits.maxBytes || (limits.take && !limits.take(chunk.length))) {
+          done(
+            tooLarge(
+              limits.quotaMessage ?? `the upload exceeds the workspace's storage quota (${limits.maxBytes} bytes left)`,
+              "files",
+            ),
+          );
           return;
         }
         done(null, chunk);

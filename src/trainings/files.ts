@@ -3,15 +3,14 @@
 import { rm } from "node:fs/promises";
 import type { Principal } from "../auth/cache";
 import type { UploadedFiles } from "../datasets/model";
-import { checkRelative, existingFile, placeFile, resolveInside, walkFiles } from "../datasets/storage";
+import { bytesUnder, checkRelative, existingFile, placeFile, resolveInside, walkFiles } from "../datasets/storage";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
 import { dataLayout } from "../lib/layout";
+import { reserveSpace } from "../lib/quota";
 import { requireNotExpired } from "../workspaces/access";
 import type { CodeFilePage } from "./model";
 import { trainingFor } from "./service";
-
-const MAX_CODE_BYTES = 10 * 1024 ** 3;
 
 export async function uploadCode(
   deps: Deps,
@@ -26,16 +25,33 @@ export async function uploadCode(
   const root = dataLayout(deps.config.dataDir).code(ws, tr);
   const folder = prefix?.replace(/^\/+|\/+$/g, "");
   if (folder) checkRelative("path", folder);
-  const staged = await stageUpload(
-    request,
-    dataLayout(deps.config.dataDir).staging,
-    { maxBytes: MAX_CODE_BYTES, maxFiles: 10_000 },
-    prefix,
-  );
+  const quotaMiB = deps.config.codeQuotaMiB;
+  // Reserved as the bytes stream in: concurrent uploads share the quota, never each take it all.
+  const room = await reserveSpace(root, quotaMiB * 1024 * 1024, () => bytesUnder(root));
+  let staged: Awaited<ReturnType<typeof stageUpload>>;
+  try {
+    staged = await stageUpload(
+      request,
+      dataLayout(deps.config.dataDir).staging,
+      {
+        maxBytes: quotaMiB * 1024 * 1024,
+        maxFiles: 10_000,
+        take: (n) => room.take(n),
+        quotaMessage: `the upload exceeds the training's code folder quota (HANGAR_CODE_QUOTA_MB: ${quotaMiB} MiB)`,
+      },
+      prefix,
+    );
+  } catch (err) {
+    room.release();
+    throw err;
+  }
   try {
     const targets = await Promise.all(staged.files.map((f) => resolveInside(root, f.path, "files")));
-    for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
+    await room.land(async () => {
+      for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
+    });
   } finally {
+    room.release();
     await staged.cleanup();
   }
   const items = staged.files.map((f) => ({ path: f.path, size: f.size }));

@@ -1,0 +1,77 @@
+// Quotas under concurrent uploads (issue 10, item 8): uploads reserve bytes as they stream, so
+// together they never store more than the quota, and each refused one leaves nothing behind.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { dataLayout } from "../../src/lib/layout";
+import { makeTraining, makeWorkspace } from "../helpers/factories";
+import { multipart } from "../helpers/multipart";
+import { startTestMaster, type TestMaster } from "../helpers/testMaster";
+
+const KIB = 1024;
+
+function bytesUnder(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let sum = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) sum += statSync(join(e.parentPath, e.name)).size;
+  return sum;
+}
+
+describe("quotas under concurrent uploads", () => {
+  let m: TestMaster;
+  let root: string;
+  beforeAll(async () => {
+    m = await startTestMaster("sqlite", { workspaceQuotaMiB: 1, codeQuotaMiB: 1 });
+    root = await m.rootToken();
+    await makeWorkspace(m, root, "quota", { trainingGpus: 0 });
+    await makeTraining(m, root, "quota", "t1", { gpus: 0 });
+    for (const name of ["a", "b"])
+      expect((await m.json("POST", "/api/workspaces/quota/datasets", { token: root, body: { name } })).status).toBe(
+        201,
+      );
+  });
+  afterAll(() => m.close());
+
+  const cases = [
+    [
+      "datasets (two datasets, one workspace quota)",
+      (i: number) => `/api/workspaces/quota/datasets/${"ab"[i % 2]}/files`,
+      () => join(m.config.dataDir, "workspaces/quota/datasets"),
+    ],
+    [
+      "a code folder",
+      () => "/api/workspaces/quota/trainings/t1/files",
+      () => dataLayout(m.config.dataDir).code("quota", "t1"),
+    ],
+  ] as const;
+  for (const [what, url, folder] of cases) {
+    test(`${what}: 8 concurrent 300 KiB uploads under 1 MiB: at most 3 land, the rest 413 and leave nothing`, async () => {
+      const data = new Uint8Array(300 * KIB).fill(7);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const { body, contentType } = multipart([{ name: `part-${i}.bin`, data }]);
+          const res = await m.request("POST", url(i), {
+            token: root,
+            raw: body,
+            headers: { "content-type": contentType },
+          });
+          return { i, status: res.status, body: await res.json() };
+        }),
+      );
+      const landed = results.filter((r) => r.status === 201);
+      const refused = results.filter((r) => r.status !== 201);
+      console.log(`${what}: ${landed.length} landed, ${refused.length} refused, ${bytesUnder(folder())} bytes stored`);
+      expect(landed.length).toBeGreaterThanOrEqual(1);
+      expect(landed.length).toBeLessThanOrEqual(3);
+      for (const r of refused) {
+        expect(r.status).toBe(413);
+        expect(r.body.error.field).toBe("files");
+      }
+      expect(bytesUnder(folder())).toBeLessThanOrEqual(1024 * KIB);
+      const stored = readdirSync(folder(), { recursive: true }).map(String);
+      for (const r of refused) expect(stored.some((p) => p.endsWith(`part-${r.i}.bin`))).toBe(false);
+      expect(bytesUnder(dataLayout(m.config.dataDir).staging)).toBe(0);
+    });
+  }
+});
