@@ -44,6 +44,8 @@ export interface Config {
   workspaceQuotaMiB: number;
   /** Storage each training's code folder may use, in MiB. */
   codeQuotaMiB: number;
+  /** Bytes all uploads in flight may hold in the staging folder together, in MiB. */
+  stagingMiB: number;
   /** The built-in image registered at first start (and by `hangar images reinit`). */
   defaultImage: string;
   /** Queue policy of the cluster: fifo, lifo or drf. */
@@ -186,6 +188,12 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_CODE_QUOTA_MB",
     flag: "code-quota-mb",
     parse: int("HANGAR_CODE_QUOTA_MB", 10 * 1024, 1, 1024 ** 3),
+  },
+  stagingMiB: {
+    key: "stagingMiB",
+    env: "HANGAR_STAGING_MB",
+    flag: "staging-mb",
+    parse: int("HANGAR_STAGING_MB", 400 * 1024, 1, 1024 ** 3),
   },
   defaultImage: {
     key: "defaultImage",

@@ -190,6 +190,7 @@ export async function uploadFiles(
       {
         maxBytes: quota,
         maxFiles: MAX_FILES_PER_UPLOAD,
+        stagingMaxBytes: deps.config.stagingMiB * 1024 * 1024,
         take: (n) => room.take(n),
         quotaMessage: `the upload exceeds the workspace's storage quota (HANGAR_WORKSPACE_QUOTA_MB: ${deps.config.workspaceQuotaMiB} MiB)`,
       },

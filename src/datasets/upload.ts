@@ -7,8 +7,9 @@ import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { AppError, badRequest, conflict, tooLarge } from "../domain/errors";
+import { AppError, badRequest, conflict, rateLimited, tooLarge } from "../domain/errors";
 import { joinRelative, relativePathProblem } from "../domain/paths";
+import { type Reservation, reserveSpace } from "../lib/quota";
 
 export interface StagedFile {
   path: string;
@@ -29,6 +30,8 @@ export interface UploadLimits {
   take?: (bytes: number) => boolean;
   /** What the 413 says when `maxBytes` or `take` refuses. */
   quotaMessage?: string;
+  /** Bytes all uploads in flight may hold in the staging folder together (HANGAR_STAGING_MB). */
+  stagingMaxBytes?: number;
   maxFiles: number;
   /** The multipart field that carries files (default `files`). */
   field?: string;
@@ -45,11 +48,28 @@ export async function stageUpload(
     throw badRequest("files", "send the files as multipart/form-data in the field 'files'");
   if (!request.body) throw badRequest("files", "the request has no body");
   const dir = join(stagingRoot, `upload-${crypto.randomUUID()}`);
+  // Staged bytes are only in flight: reserved from 0, given back when the staging folder goes.
+  const staging =
+    limits.stagingMaxBytes === undefined
+      ? null
+      : await reserveSpace(stagingRoot, limits.stagingMaxBytes, async () => 0);
   await mkdir(dir, { recursive: true });
   const files: StagedFile[] = [];
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const cleanup = async () => {
+    await rm(dir, { recursive: true, force: true });
+    staging?.release();
+  };
   try {
-    await parse(request, contentType, dir, files, limits, prefixFromQuery);
+    // A declared length is reserved whole before reading: first come, first served, instead of
+    // concurrent uploads each taking part of the room and all failing.
+    const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+    const prepaid = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
+    if (prepaid > 0) {
+      if (staging && !staging.take(prepaid)) throw stagingFull(staging);
+      if (prepaid > limits.maxBytes * 1.01 + 64 * 1024 || (limits.take && !limits.take(prepaid)))
+        throw quotaExceeded(limits);
+    }
+    await parse(request, contentType, dir, files, { ...limits, staging, prepaid }, prefixFromQuery);
     if (files.length === 0) throw badRequest("files", "no file in the field 'files'");
     return { dir, files, cleanup };
   } catch (err) {
@@ -63,7 +83,7 @@ async function parse(
   contentType: string,
   dir: string,
   files: StagedFile[],
-  limits: UploadLimits,
+  limits: UploadLimits & { staging: Reservation | null; prepaid: number },
   prefixFromQuery: string | undefined,
 ): Promise<void> {
   let prefix = prefixFromQuery;
@@ -110,13 +130,14 @@ async function parse(
       transform(chunk: Buffer, _enc, done) {
         entry.size += chunk.length;
         total += chunk.length;
-        if (total > limits.maxBytes || (limits.take && !limits.take(chunk.length))) {
-          done(
-            tooLarge(
-              limits.quotaMessage ?? `the upload exceeds the workspace's storage quota (${limits.maxBytes} bytes left)`,
-              "files",
-            ),
-          );
+        // Bytes past the reserved declared length are reserved as they come.
+        const extra = Math.max(0, total - limits.prepaid) - Math.max(0, total - chunk.length - limits.prepaid);
+        if (extra > 0 && limits.staging && !limits.staging.take(extra)) {
+          done(stagingFull(limits.staging));
+          return;
+        }
+        if (total > limits.maxBytes || (extra > 0 && limits.take && !limits.take(extra))) {
+          done(quotaExceeded(limits));
           return;
         }
         done(null, chunk);
@@ -152,6 +173,19 @@ async function parse(
     throw badRequest("files", `the upload could not be read: ${err.message}`);
   }
 }
+
+const stagingFull = (staging: Reservation) =>
+  rateLimited(
+    `the master's upload staging is full (HANGAR_STAGING_MB: ${Math.round(staging.quota / 1024 / 1024)} MiB); try again later`,
+    30,
+    "staging_full",
+  );
+
+const quotaExceeded = (limits: UploadLimits) =>
+  tooLarge(
+    limits.quotaMessage ?? `the upload exceeds the workspace's storage quota (${limits.maxBytes} bytes left)`,
+    "files",
+  );
 
 /**
  * Browsers send `"`, CR and LF in a multipart file name as %22, %0D and %0A (the HTML form

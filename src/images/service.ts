@@ -170,6 +170,7 @@ export async function uploadImageFile(deps: Deps, principal: Principal, id: stri
   const staged = await stageUpload(request, dataLayout(deps.config.dataDir).staging, {
     maxBytes: MAX_TAR_BYTES,
     maxFiles: 1,
+    stagingMaxBytes: deps.config.stagingMiB * 1024 * 1024,
     field: "file",
   });
   try {

@@ -36,6 +36,7 @@ export async function uploadCode(
       {
         maxBytes: quotaMiB * 1024 * 1024,
         maxFiles: 10_000,
+        stagingMaxBytes: deps.config.stagingMiB * 1024 * 1024,
         take: (n) => room.take(n),
         quotaMessage: `the upload exceeds the training's code folder quota (HANGAR_CODE_QUOTA_MB: ${quotaMiB} MiB)`,
       },

@@ -75,3 +75,50 @@ describe("quotas under concurrent uploads", () => {
     });
   }
 });
+
+describe("the staging folder under concurrent uploads", () => {
+  let m: TestMaster;
+  let root: string;
+  beforeAll(async () => {
+    m = await startTestMaster("sqlite", { stagingMiB: 1 });
+    root = await m.rootToken();
+    await makeWorkspace(m, root, "stage", { trainingGpus: 0 });
+    expect((await m.json("POST", "/api/workspaces/stage/datasets", { token: root, body: { name: "d" } })).status).toBe(
+      201,
+    );
+  });
+  afterAll(() => m.close());
+
+  test("8 concurrent 300 KiB uploads with HANGAR_STAGING_MB=1: the overflow gets 429 staging_full, nothing left", async () => {
+    const data = new Uint8Array(300 * KIB).fill(3);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const { body, contentType } = multipart([{ name: `s-${i}.bin`, data }]);
+        const res = await m.request("POST", "/api/workspaces/stage/datasets/d/files", {
+          token: root,
+          raw: body,
+          headers: { "content-type": contentType },
+        });
+        return { i, status: res.status, body: await res.json() };
+      }),
+    );
+    const refused = results.filter((r) => r.status !== 201);
+    console.log(`staging: ${8 - refused.length} landed, ${refused.length} refused`);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      expect(r.body.error.code).toBe("staging_full");
+    }
+    const stored = readdirSync(join(m.config.dataDir, "workspaces/stage/datasets"), { recursive: true }).map(String);
+    for (const r of results) expect(stored.some((p) => p.endsWith(`s-${r.i}.bin`))).toBe(r.status === 201);
+    expect(bytesUnder(dataLayout(m.config.dataDir).staging)).toBe(0);
+    // With the staging folder empty again, an upload goes through.
+    const { body, contentType } = multipart([{ name: "after.bin", data }]);
+    const after = await m.request("POST", "/api/workspaces/stage/datasets/d/files", {
+      token: root,
+      raw: body,
+      headers: { "content-type": contentType },
+    });
+    expect(after.status).toBe(201);
+  });
+});
