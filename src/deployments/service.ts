@@ -45,7 +45,7 @@ export async function createDeployment(
   const gpus = checkGpus("gpus", input.gpus ?? 1, training.ws.row.deploymentGpus, "deployment");
   const resources = checkJobResources(training.ws.row, checkResources(input));
   const sourceJobId = await sourceJob(deps, training.row.id, input.job);
-  const image = await resolveImage(deps, input.image ?? training.row.image);
+  const image = await resolveImage(deps, input.image ?? training.row.image, ws);
   const { store } = deps;
   const [clash] = await store.db
     .select({ id: store.t.deployments.id })

@@ -320,8 +320,9 @@ class DockerImages implements ImageEngine {
     await this.progress(stream);
   }
 
-  async loadFile(tarPath: string): Promise<string> {
-    const out = await this.progress(await engine(this.docker.loadImage(createReadStream(tarPath))));
+  async loadFile(tar: string | Readable): Promise<string> {
+    const stream = typeof tar === "string" ? createReadStream(tar) : tar;
+    const out = await this.progress(await engine(this.docker.loadImage(stream)));
     const text = out.map((e) => e.stream ?? "").join("");
     const named = /Loaded image: (\S+)/.exec(text)?.[1] ?? /Loaded image ID: (\S+)/.exec(text)?.[1];
     if (!named) throw new EngineError(`docker load named no image: ${text.trim() || "empty output"}`, "other");

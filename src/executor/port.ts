@@ -56,8 +56,8 @@ export interface ImageEngine {
   pull(ref: string): Promise<void>;
   /** Builds `files` (relative to `contextDir`, the Dockerfile among them) as `tag`. */
   build(contextDir: string, files: string[], tag: string): Promise<void>;
-  /** Loads a `docker save` tar file; returns the first image it names. */
-  loadFile(tarPath: string): Promise<string>;
+  /** Loads a `docker save` tar (file or stream); returns the first image it names (or its ID). */
+  loadFile(tar: string | Readable): Promise<string>;
   /** Loads a `docker save` stream (from another engine's `save`). */
   load(tar: Readable): Promise<void>;
   /** The image as a `docker save` tar stream; the caller destroys it when done. */

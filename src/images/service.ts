@@ -2,7 +2,7 @@
 // (global, admins only) or to chosen workspaces; status pending → ready | failed.
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { and, eq, inArray, or } from "drizzle-orm";
+import { and, desc, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
@@ -13,6 +13,7 @@ import type { Tables } from "../store/store";
 import { workspaceFor } from "../workspaces/access";
 import { ensureOnNode } from "./copy";
 import type { CreateImageBody, Image, ImagePage } from "./model";
+import { untaggedTar } from "./tarTags";
 
 type ImageRow = Tables["images"]["$inferSelect"];
 type ImageInsert = Tables["images"]["$inferInsert"];
@@ -41,6 +42,8 @@ function parseSource(s: CreateImageBody["source"]): ImageSource {
         !REFERENCE.test(ref.replace(/^([^/]+\.[^/]+|localhost(:\d+)?|[\d.]+(:\d+)?)\//, "x/"))
       )
         throw badRequest("source.ref", "source.ref must be an image reference like registry:5000/team/image:tag");
+      // Hangar's own tags name uploaded/built images: a pull must not move them.
+      if (ref.startsWith("hangar-image/")) throw badRequest("source.ref", "hangar-image/ references are Hangar's own");
       return { type: "pull", ref };
     }
     case "build":
@@ -118,7 +121,9 @@ export async function prepare(deps: Deps, id: string, uploadedTar: string | null
     if (row.sourceType === "pull") await images.pull(row.reference);
     else if (row.sourceType === "build") await buildFrom(deps, images, row, uploadedTar);
     else {
-      const loaded = await images.loadFile(uploadedTar as string);
+      // No tag from the tar may land (it could name another tenant's image): strip, load, tag by ID.
+      const loaded = await images.loadFile(await untaggedTar(uploadedTar as string));
+      if (!loaded.startsWith("sha256:")) throw new Error(`docker load applied a tag (${loaded}) to a stripped tar`);
       await images.tag(loaded, ownRepo(row.id), "latest");
     }
     const info = await images.inspect(row.reference);
@@ -379,20 +384,30 @@ export async function ensureDefaultImage(
   return { created: true, id };
 }
 
-/** Makes an image present on a node before a container starts there (pull, or copy from the master). */
+/**
+ * Makes an image present on a node before a container starts there (pull, or copy from the
+ * master). `image` is what a job runs: a Hangar image's Docker ID (sha256:…), or a reference.
+ */
 export async function ensureImageOnNode(
   deps: Deps,
-  reference: string,
+  image: string,
   node: Executor,
   say: (line: string) => void = () => {},
 ): Promise<"present" | "pulled" | "copied"> {
-  const [row] = await deps.store.db
+  const { store } = deps;
+  const [row] = await store.db
     .select()
-    .from(deps.store.t.images)
-    .where(eq(deps.store.t.images.reference, reference))
+    .from(store.t.images)
+    .where(or(eq(store.t.images.dockerId, image), eq(store.t.images.reference, image)))
+    .orderBy(desc(eq(store.t.images.dockerId, image)))
     .limit(1);
-  const pullable = row ? row.sourceType === "pull" : !reference.startsWith("hangar-image/");
-  return ensureOnNode(masterImages(deps), node.images, reference, pullable, say);
+  const pullable = row ? row.sourceType === "pull" : !image.startsWith("hangar-image/");
+  return ensureOnNode(masterImages(deps), node.images, {
+    ref: row?.reference ?? image,
+    id: row?.dockerId ?? (image.startsWith("sha256:") ? image : null),
+    pullable,
+    say,
+  });
 }
 
 /** Images usable in a workspace: global ones and those released to it. */

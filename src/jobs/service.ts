@@ -1,5 +1,5 @@
 // Jobs (SPEC §7): one job per parameter set, run one after another; cancel; logs.
-import { and, asc, count, eq, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import { builtinParameters, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
@@ -24,21 +24,45 @@ import { insertPendingJobs, type JobInsert, type JobRow, moveJob, newJobId } fro
 
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
-export async function resolveImage(deps: Deps, ref: string | undefined | null): Promise<string> {
+/**
+ * The image a job in `workspace` runs, as its immutable Docker ID (a tag can be moved, the ID
+ * cannot). `ref` names a Hangar image by its ID, its name (as the Images list shows it) or its
+ * reference; only images released to the workspace or globally are usable. A reference Hangar
+ * does not manage passes through (the node pulls it, or the master has it).
+ */
+export async function resolveImage(deps: Deps, ref: string | undefined | null, workspace: string): Promise<string> {
   const { store } = deps;
+  const { images, imageWorkspaces } = store.t;
+  const runs = (row: typeof images.$inferSelect) => {
+    if (row.status !== "ready") throw badRequest("image", `image ${row.name} is ${row.status}, not ready`);
+    return row.dockerId ?? row.reference;
+  };
   if (!ref) {
-    const [def] = await store.db.select().from(store.t.images).where(eq(store.t.images.builtin, true)).limit(1);
+    const [def] = await store.db.select().from(images).where(eq(images.builtin, true)).limit(1);
     if (!def) throw badRequest("image", "name an image (no default image is registered)");
-    return def.reference;
+    return def.dockerId ?? def.reference;
   }
-  const [row] = await store.db
+  const released = store.db
+    .select({ id: imageWorkspaces.imageId })
+    .from(imageWorkspaces)
+    .where(eq(imageWorkspaces.workspace, workspace));
+  const named = or(eq(images.id, ref), eq(images.name, ref), eq(images.reference, ref));
+  const visible = await store.db
     .select()
-    .from(store.t.images)
-    .where(or(eq(store.t.images.id, ref), eq(store.t.images.reference, ref)))
-    .limit(1);
-  if (row && row.status !== "ready") throw badRequest("image", `image ${row.name} is ${row.status}, not ready`);
-  // A reference Hangar does not manage is allowed: the node pulls it (or the master has it).
-  return row?.reference ?? ref;
+    .from(images)
+    .where(and(named, or(eq(images.release, "global"), inArray(images.id, released))))
+    .orderBy(desc(images.createdAt));
+  // An exact ID first, then a ready image (workspace releases before global ones), newest first.
+  const ranked = [...visible].sort(
+    (a, b) =>
+      Number(b.id === ref) - Number(a.id === ref) ||
+      Number(b.status === "ready") - Number(a.status === "ready") ||
+      Number(b.release === "workspace") - Number(a.release === "workspace"),
+  );
+  if (ranked[0]) return runs(ranked[0]);
+  const [hidden] = await store.db.select({ id: images.id }).from(images).where(named).limit(1);
+  if (hidden) throw badRequest("image", `image ${ref} is not released to workspace ${workspace}`);
+  return ref;
 }
 
 const submitLock = new Mutex();
@@ -106,7 +130,7 @@ export async function createJobs(
       .where(and(eq(deps.store.t.datasets.workspace, ws), eq(deps.store.t.datasets.name, input.dataset)));
     if (!ds) throw badRequest("dataset", `no dataset ${input.dataset} in ${ws}`);
   }
-  const image = await resolveImage(deps, input.image ?? training.row.image ?? model?.image);
+  const image = await resolveImage(deps, input.image ?? training.row.image ?? model?.image, ws);
   const now = deps.clock.now().toISOString();
   const ids = parameters.map(() => newJobId());
   const rows: JobInsert[] = parameters.map((p, i) => ({

@@ -8,7 +8,7 @@ import { badRequest, conflict } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { JOB_KINDS } from "../jobs/kinds";
 import { serviceOrigin } from "../jobs/runner";
-import { cancelJob } from "../jobs/service";
+import { cancelJob, resolveImage } from "../jobs/service";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import { checkJobResources, getTraining, type TrainingRef, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
@@ -60,7 +60,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
     trainingId: ref.row.id,
     workspace: ws,
     name: "notebook",
-    image: ref.row.image,
+    image: await resolveImage(deps, ref.row.image, ws),
     command: notebookCommand(ws, tr, token),
     gpus: ref.row.gpus,
     ...resources,
