@@ -315,7 +315,11 @@ class DockerImages implements ImageEngine {
 
   async build(contextDir: string, files: string[], tag: string): Promise<void> {
     const stream = await engine(
-      this.docker.buildImage({ context: contextDir, src: files }, { t: tag, rm: true, forcerm: true }),
+      // No network for RUN steps: a member's build must not reach the master's services.
+      this.docker.buildImage(
+        { context: contextDir, src: files },
+        { t: tag, rm: true, forcerm: true, networkmode: "none" },
+      ),
     );
     await this.progress(stream);
   }

@@ -32,6 +32,22 @@ const masterImages = (deps: Deps): ImageEngine => deps.nodes.masterImages();
 const ownRepo = (id: string) => `hangar-image/${id}`;
 const ownTag = (id: string) => `${ownRepo(id)}:latest`;
 
+/**
+ * Whether an ADD (or ONBUILD ADD) names a URL: Docker's daemon fetches those itself, on the
+ * master's host network, where `networkmode: none` does not reach. Continuation lines are joined
+ * (either escape character; comment and blank lines dropped) and the test is deliberately broad:
+ * any "://" in an ADD's arguments.
+ */
+function fetchesUrl(dockerfile: string): boolean {
+  // Comment and blank lines may sit inside a continuation: drop them before joining.
+  const lines = dockerfile.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
+  const joined = lines.join("\n").replace(/[\\`]\s*\n/g, " ");
+  // A variable may hold a URL (ENV U=http://…, ADD $U /x): an ADD with one is refused too.
+  return joined
+    .split(/\r?\n/)
+    .some((line) => /^\s*(onbuild\s+)?add\s/i.test(line) && (line.includes("://") || line.includes("$")));
+}
+
 function parseSource(s: CreateImageBody["source"]): ImageSource {
   switch (s.type) {
     case "pull": {
@@ -49,6 +65,11 @@ function parseSource(s: CreateImageBody["source"]): ImageSource {
     case "build":
       if (!s.dockerfile?.trim()) throw badRequest("source.dockerfile", "a build needs the Dockerfile text");
       if (s.dockerfile.length > 100_000) throw badRequest("source.dockerfile", "the Dockerfile is longer than 100 kB");
+      if (fetchesUrl(s.dockerfile))
+        throw badRequest(
+          "source.dockerfile",
+          "ADD of a URL (or of a $variable) is not allowed: Docker would fetch it on the master's network; upload the file as build context and COPY it",
+        );
       if (s.context !== undefined && s.context !== "upload")
         throw badRequest(
           "source.context",

@@ -177,6 +177,51 @@ for (const target of STORE_TARGETS) {
       expect(failed.statusReason).toContain("non-zero code: 3");
     });
 
+    test("a build has no network: ADD of a loopback URL is refused, RUN steps see only lo", async () => {
+      let hits = 0;
+      const server = Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: () => {
+          hits++;
+          return new Response("loopback secret\n");
+        },
+      });
+      try {
+        const url = `http://127.0.0.1:${server.port}/secret`;
+        for (const dockerfile of [
+          `FROM ${IMAGE}\nADD ${url} /secret\n`,
+          `FROM ${IMAGE}\nadd \\\n# a comment\n  ${url} /secret\n`,
+          `FROM ${IMAGE}\nENV U=${url}\nADD $U /secret\n`,
+          `FROM ${IMAGE}\nONBUILD ADD ${url} /secret\n`,
+        ]) {
+          const res = await m.json("POST", "/api/images", {
+            token: alice,
+            body: { name: "fetch", source: { type: "build", dockerfile }, release: "workspace", workspaces: ["ws-a"] },
+          });
+          expect(`${res.status} ${res.body.error?.field}`).toBe("400 source.dockerfile");
+        }
+        const nets = await m.json("POST", "/api/images", {
+          token: alice,
+          body: {
+            name: "nets",
+            source: {
+              type: "build",
+              dockerfile: `FROM ${IMAGE}\nRUN ls /sys/class/net > /nets && echo ${Date.now()} > /nonce\n`,
+            },
+            release: "workspace",
+            workspaces: ["ws-a"],
+          },
+        });
+        const done = await waitDone(alice, nets.body.id);
+        expect(done.status).toBe("ready");
+        expect((await $`docker run --rm ${done.reference} cat /nets`.text()).trim()).toBe("lo");
+        expect(hits).toBe(0);
+      } finally {
+        server.stop(true);
+      }
+    });
+
     test("load a docker-save tar uploaded as multipart", async () => {
       await $`docker save -o ${join(dir, "bb.tar")} ${IMAGE}`;
       const res = await m.json("POST", "/api/images", {
