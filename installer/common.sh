@@ -135,10 +135,18 @@ remove_hangar_containers() {
     ok "no Docker Engine answers here: no containers to remove"
     return 0
   fi
-  rc_ids=$({
-    docker ps -aq --filter label=hangar.node
-    docker ps -aq --filter label=hangar.job
-  } | sort -u)
+  # The master labels its containers with its cluster id (DATA_DIR/cluster-id): a master's
+  # uninstall removes only its own, not those of another master sharing this Docker Engine.
+  rc_cluster=""
+  [ -n "${DATA_DIR:-}" ] && [ -r "$DATA_DIR/cluster-id" ] && rc_cluster=$(head -n1 "$DATA_DIR/cluster-id")
+  if [ -n "$rc_cluster" ]; then
+    rc_ids=$(docker ps -aq --filter "label=hangar.cluster=$rc_cluster" | sort -u)
+  else
+    rc_ids=$({
+      docker ps -aq --filter label=hangar.node
+      docker ps -aq --filter label=hangar.job
+    } | sort -u)
+  fi
   if [ -z "$rc_ids" ]; then
     ok "none"
     return 0

@@ -8,6 +8,18 @@ export interface BuiltSpec {
   notes: string[];
 }
 
+/** Capabilities every container keeps: enough for root in an image to pip/apt install and manage files. */
+export const DEFAULT_CAPABILITIES = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "NET_BIND_SERVICE",
+] as const;
+
 export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): BuiltSpec {
   const notes: string[] = [];
   const env: Record<string, string> = { ...(spec.env ?? {}) };
@@ -50,7 +62,11 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
         Devices: spec.devices?.length
           ? spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: "rwm" }))
           : undefined,
-        CapAdd: spec.capAdd?.length ? spec.capAdd : undefined,
+        // Least privilege by default: Docker's default set minus what training images do not
+        // need (raw sockets, mknod, chroot, audit, file capabilities), and no setuid escalation.
+        CapDrop: ["ALL"],
+        CapAdd: [...new Set([...DEFAULT_CAPABILITIES, ...(spec.capAdd ?? [])])],
+        SecurityOpt: ["no-new-privileges"],
         IpcMode: spec.ipcHost ? "host" : undefined,
         Ulimits: spec.ulimits?.length
           ? spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))

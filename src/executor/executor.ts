@@ -15,16 +15,21 @@ import {
   type ManagedContainer,
   type RunningContainer,
 } from "./port";
-import { type ContainerSpec, MANAGED_LABEL, NODE_LABEL, type NodeRuntime } from "./spec";
+import { CLUSTER_LABEL, type ContainerSpec, MANAGED_LABEL, NODE_LABEL, type NodeRuntime } from "./spec";
 
 /** The executor of a node whose Docker Engine answers on `socketPath`. */
-export function dockerExecutor(nodeId: string, socketPath: string, runtime: () => NodeRuntime): Executor {
-  return new DockerExecutor(nodeId, new Docker({ socketPath }), runtime);
+export function dockerExecutor(
+  nodeId: string,
+  socketPath: string,
+  runtime: () => NodeRuntime,
+  cluster: string,
+): Executor {
+  return new DockerExecutor(nodeId, new Docker({ socketPath }), runtime, cluster);
 }
 
 /** Image work on the Docker Engine at `socketPath` (the master's, where images are prepared). */
-export function dockerImages(socketPath: string): ImageEngine {
-  return new DockerImages(new Docker({ socketPath }));
+export function dockerImages(socketPath: string, cluster: string): ImageEngine {
+  return new DockerImages(new Docker({ socketPath }), cluster);
 }
 
 /** Docker's error (dockerode's shape) in the port's terms, with Docker's own message. */
@@ -62,8 +67,9 @@ class DockerExecutor implements Executor {
     readonly nodeId: string,
     private readonly docker: Docker,
     private readonly runtime: () => NodeRuntime,
+    private readonly cluster: string,
   ) {
-    this.images = new DockerImages(docker);
+    this.images = new DockerImages(docker, cluster);
   }
 
   async ping(): Promise<void> {
@@ -120,7 +126,7 @@ class DockerExecutor implements Executor {
   /** Creates the container with this node's label and runtime (GPU devices or not). */
   private async create(spec: ContainerSpec) {
     const { options, notes } = buildCreateOptions(
-      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId } },
+      { ...spec, labels: { ...(spec.labels ?? {}), [NODE_LABEL]: this.nodeId, [CLUSTER_LABEL]: this.cluster } },
       this.runtime(),
     );
     return { container: await engine(this.docker.createContainer(options)), notes };
@@ -213,6 +219,7 @@ class DockerExecutor implements Executor {
     const filters = [
       `${MANAGED_LABEL}=true`,
       `${NODE_LABEL}=${this.nodeId}`,
+      `${CLUSTER_LABEL}=${this.cluster}`,
       ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
     ];
     const items = await engine(this.docker.listContainers({ all: true, filters: { label: filters } }));
@@ -292,7 +299,10 @@ interface ProgressEvent {
 }
 
 class DockerImages implements ImageEngine {
-  constructor(private readonly docker: Docker) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly cluster: string,
+  ) {}
 
   /** Waits for a Docker progress stream; rejects with Docker's own message on an error event. */
   private progress(stream: NodeJS.ReadableStream): Promise<ProgressEvent[]> {
@@ -318,7 +328,7 @@ class DockerImages implements ImageEngine {
       // No network for RUN steps: a member's build must not reach the master's services.
       this.docker.buildImage(
         { context: contextDir, src: files },
-        { t: tag, rm: true, forcerm: true, networkmode: "none" },
+        { t: tag, rm: true, forcerm: true, networkmode: "none", labels: { [CLUSTER_LABEL]: this.cluster } },
       ),
     );
     await this.progress(stream);

@@ -47,6 +47,8 @@ export interface NodeRuntime {
 
 /** Every container Hangar creates carries it (`true`). */
 export const MANAGED_LABEL = "hangar.managed";
+/** The master (cluster) that made a container or image: two masters on one engine leave each other be. */
+export const CLUSTER_LABEL = "hangar.cluster";
 /** The node a container was created for. */
 export const NODE_LABEL = "hangar.node";
 /** The job a container belongs to. */

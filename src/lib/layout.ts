@@ -3,6 +3,7 @@
 //
 //   hangar.db                                      SQLite store
 //   hangar.pid                                     the running master
+//   cluster-id                                     this master's id: the hangar.cluster label of its containers
 //   log/YYYYMMDD.log                               access log, one file per UTC day
 //   backup/                                        database backups
 //   ssh/id_ed25519(.pub)                           the master's key (workers authorize it)
@@ -24,6 +25,7 @@ export interface DataLayout {
   readonly root: string;
   readonly sqliteFile: string;
   readonly pidFile: string;
+  readonly clusterIdFile: string;
   readonly accessLogs: string;
   accessLogFile(day: string): string;
   readonly backups: string;
@@ -56,6 +58,7 @@ export function dataLayout(root: string): DataLayout {
     root,
     sqliteFile: join(root, "hangar.db"),
     pidFile: join(root, "hangar.pid"),
+    clusterIdFile: join(root, "cluster-id"),
     accessLogs,
     accessLogFile: (day) => join(accessLogs, `${day}.log`),
     backups: join(root, "backup"),

@@ -6,6 +6,7 @@ import { dockerExecutor, dockerImages } from "../executor/executor";
 import type { Executor, ImageEngine } from "../executor/port";
 import { forwardUnixSocket, type SocketForward } from "../executor/socketForward";
 import type { Clock } from "../lib/clock";
+import { clusterId } from "../lib/cluster";
 import { dataLayout } from "../lib/layout";
 import type { Logger } from "../lib/logger";
 import type { MasterKey } from "../ssh/keys";
@@ -188,7 +189,7 @@ export class NodeManager {
       connecting: null,
       forward: null,
       runtime,
-      executor: dockerExecutor(address.id, socketPath, () => runtime),
+      executor: dockerExecutor(address.id, socketPath, () => runtime, this.cluster()),
     };
     this.conns.set(address.id, conn);
     return conn;
@@ -203,8 +204,15 @@ export class NodeManager {
 
   /** The master's own engine (HANGAR_DOCKER_SOCKET), where images are pulled, built and loaded. */
   masterImages(): ImageEngine {
-    this.images ??= dockerImages(this.config.dockerSocket);
+    this.images ??= dockerImages(this.config.dockerSocket, this.cluster());
     return this.images;
+  }
+
+  private clusterIdValue: string | null = null;
+  /** This master's cluster id (the hangar.cluster label), made once in the data dir. */
+  cluster(): string {
+    this.clusterIdValue ??= clusterId(this.config.dataDir);
+    return this.clusterIdValue;
   }
 
   private forwardPath(id: string): string {

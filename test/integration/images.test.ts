@@ -216,6 +216,13 @@ for (const target of STORE_TARGETS) {
         const done = await waitDone(alice, nets.body.id);
         expect(done.status).toBe("ready");
         expect((await $`docker run --rm ${done.reference} cat /nets`.text()).trim()).toBe("lo");
+        // Built images carry this master's cluster label.
+        const cluster = (await Bun.file(join(m.config.dataDir, "cluster-id")).text()).trim();
+        expect(
+          (
+            await $`docker image inspect -f ${'{{index .Config.Labels "hangar.cluster"}}'} ${done.reference}`.text()
+          ).trim(),
+        ).toBe(cluster);
         expect(hits).toBe(0);
       } finally {
         server.stop(true);

@@ -2,6 +2,8 @@
 // in order, workspace GPU shares hold jobs pending with the reason, a job too big for any node
 // does not block a small one, logs are stored and followed, cancel frees the GPUs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { $ } from "bun";
 import { nodeExecutor } from "../../src/nodes/service";
 import { BUSYBOX_IMAGE } from "../helpers/env";
 import { eventSeq } from "../helpers/events";
@@ -147,6 +149,31 @@ for (const target of STORE_TARGETS) {
       const removed = (await m.scheduler?.sweepOrphans(true)) ?? [];
       expect(removed).toContain(run.id);
       expect((await exec.list()).some((c) => c.id === run.id)).toBe(false);
+    });
+
+    test("the orphan sweep leaves another master's containers on the same engine alone", async () => {
+      const node = (await m.json("GET", "/api/nodes", { token: root })).body.items[0];
+      const cluster = (await Bun.file(join(m.config.dataDir, "cluster-id")).text()).trim();
+      expect(cluster).toMatch(/^[0-9a-f-]{36}$/);
+      const labels = { "hangar.managed": "true", "hangar.node": node.id, "hangar.job": "gone" };
+      const name = `hangar-foreign-${target}-${Date.now()}`;
+      const foreign = (
+        await $`docker run -d --name ${name} ${Object.entries({
+          ...labels,
+          "hangar.cluster": "another-master",
+        }).flatMap(([k, v]) => ["--label", `${k}=${v}`])} ${IMAGE} sleep 600`.text()
+      ).trim();
+      try {
+        const exec = await nodeExecutor(m.deps, node.id);
+        const own = await exec.run({ name: `${name}-own`, image: IMAGE, command: ["sleep", "600"], labels });
+        expect((await exec.inspect(own.id))?.labels["hangar.cluster"]).toBe(cluster);
+        const removed = (await m.scheduler?.sweepOrphans(true)) ?? [];
+        expect(removed).toContain(own.id);
+        expect(removed).not.toContain(foreign);
+        expect((await $`docker inspect -f {{.State.Running}} ${foreign}`.text()).trim()).toBe("true");
+      } finally {
+        await $`docker rm -f ${foreign}`.quiet().nothrow();
+      }
     });
 
     test("bad job input names the field", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildCreateOptions } from "../../src/executor/dockerOptions";
+import { buildCreateOptions, DEFAULT_CAPABILITIES } from "../../src/executor/dockerOptions";
 import {
   commandLine,
   jobContainers,
@@ -150,7 +150,8 @@ describe("job container specs", () => {
       { PathOnHost: "/dev/infiniband/uverbs0", PathInContainer: "/dev/infiniband/uverbs0", CgroupPermissions: "rwm" },
       { PathOnHost: "/dev/infiniband/uverbs1", PathInContainer: "/dev/infiniband/uverbs1", CgroupPermissions: "rwm" },
     ]);
-    expect(options.HostConfig?.CapAdd).toEqual(["IPC_LOCK"]);
+    expect(options.HostConfig?.CapAdd).toEqual([...DEFAULT_CAPABILITIES, "IPC_LOCK"]);
+    expect(options.HostConfig?.CapDrop).toEqual(["ALL"]);
     expect(options.HostConfig?.Ulimits).toEqual([{ Name: "memlock", Soft: -1, Hard: -1 }]);
   });
 
@@ -162,9 +163,13 @@ describe("job container specs", () => {
       const { options } = buildCreateOptions(spec as NonNullable<typeof spec>, { nvidiaRuntime: true });
       expect([options.HostConfig?.Devices, options.HostConfig?.CapAdd, options.HostConfig?.Ulimits]).toEqual([
         undefined,
-        undefined,
+        [...DEFAULT_CAPABILITIES],
         undefined,
       ]);
+      // Least privilege by default: every capability dropped but a small set, no setuid escalation.
+      expect(options.HostConfig?.CapDrop).toEqual(["ALL"]);
+      expect(options.HostConfig?.SecurityOpt).toEqual(["no-new-privileges"]);
+      expect(options.HostConfig?.CapAdd).not.toContain("NET_RAW");
     }
   });
 
