@@ -73,7 +73,7 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
           : undefined,
         Init: true,
         PortBindings: spec.ports?.length
-          ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "0.0.0.0", HostPort: "" }]]))
+          ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]]))
           : undefined,
       },
     },

@@ -19,6 +19,54 @@ export async function forwardUnixSocket(
 ): Promise<SocketForward> {
   mkdirSync(dirname(localPath), { recursive: true, mode: 0o700 });
   rmSync(localPath, { force: true });
+  const { server, sockets } = forwardingServer(openRemote, onError);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(localPath, () => resolve());
+  });
+  return {
+    path: localPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+        rmSync(localPath, { force: true });
+      }),
+  };
+}
+
+export interface TcpForward {
+  /** The local port on 127.0.0.1 whose connections reach the remote end. */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A port on the master's loopback whose every connection becomes a channel opened by
+ * `openRemote` (e.g. an SSH direct-tcpip channel to a worker's 127.0.0.1:PORT).
+ */
+export async function forwardTcpPort(
+  openRemote: () => Promise<Duplex>,
+  onError: (err: Error) => void = () => {},
+): Promise<TcpForward> {
+  const { server, sockets } = forwardingServer(openRemote, onError);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("the forwarded port has no TCP address");
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function forwardingServer(openRemote: () => Promise<Duplex>, onError: (err: Error) => void) {
   const sockets = new Set<Socket>();
   // Half-open: a client that ends its request (EOF on stdin) must still read the reply.
   const server: Server = createServer({ allowHalfOpen: true }, (local) => {
@@ -43,17 +91,5 @@ export async function forwardUnixSocket(
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(localPath, () => resolve());
-  });
-  return {
-    path: localPath,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-        rmSync(localPath, { force: true });
-      }),
-  };
+  return { server, sockets };
 }

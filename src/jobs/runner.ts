@@ -12,7 +12,7 @@ import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { ensureImageOnNode } from "../images/service";
 import { type DataLayout, dataLayout } from "../lib/layout";
 import { fractionalGpus, withMps } from "../nodes/mps";
-import { nodeExecutor, startMps } from "../nodes/service";
+import { nodeExecutor, nodeServicePort, startMps } from "../nodes/service";
 import { jobKind } from "./kinds";
 import { jobContainers, jobMounts, type MountSources, type NodeNet, rdmaProblem } from "./spec";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
@@ -31,7 +31,8 @@ export async function serviceOrigin(deps: Deps, job: JobRow | undefined): Promis
   if (!a || !hostPort) return null;
   const [node] = await deps.store.db.select().from(deps.store.t.nodes).where(eq(deps.store.t.nodes.id, a.nodeId));
   if (!node) return null;
-  return `${node.id === "local" ? "127.0.0.1" : node.ip}:${hostPort}`;
+  // Containers publish on the node's loopback only: a worker's is reached over its SSH session.
+  return `127.0.0.1:${await nodeServicePort(deps, node.id, hostPort)}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import { type NodeStatus, nextHealth, type ProbeOutcome } from "../domain/nodeHealth";
 import { dockerExecutor, dockerImages } from "../executor/executor";
 import type { Executor, ImageEngine } from "../executor/port";
-import { forwardUnixSocket, type SocketForward } from "../executor/socketForward";
+import { forwardTcpPort, forwardUnixSocket, type SocketForward, type TcpForward } from "../executor/socketForward";
 import type { Clock } from "../lib/clock";
 import { clusterId } from "../lib/cluster";
 import { dataLayout } from "../lib/layout";
@@ -41,6 +41,8 @@ interface Conn {
   connecting: Promise<SshSession> | null;
   /** Shared by concurrent first users, so the socket is made once. */
   forward: Promise<SocketForward> | null;
+  /** Published container ports on the worker's loopback → local forwarded ports, by host port. */
+  ports: Map<number, Promise<TcpForward>>;
   executor: Executor;
   runtime: { nvidiaRuntime: boolean };
 }
@@ -166,6 +168,26 @@ export class NodeManager {
     if (!conn) return;
     conn.session?.close();
     await (await conn.forward?.catch(() => null))?.close();
+    for (const port of conn.ports.values()) await (await port.catch(() => null))?.close();
+  }
+
+  /**
+   * A local port reaching `hostPort` on the node's loopback (where containers publish): the port
+   * itself on the master's own node, else a port forwarded over the node's SSH session.
+   */
+  async servicePort(address: NodeAddress, hostPort: number): Promise<number> {
+    if (address.id === LOCAL_NODE_ID) return hostPort;
+    const conn = this.connFor(address);
+    let forward = conn.ports.get(hostPort);
+    if (!forward) {
+      forward = forwardTcpPort(
+        async () => (await this.session(conn.address)).openTcp("127.0.0.1", hostPort),
+        (err) => this.logger.debug("service channel error", { node: conn.address.id, err: err.message }),
+      );
+      conn.ports.set(hostPort, forward);
+      forward.catch(() => conn.ports.delete(hostPort));
+    }
+    return (await forward).port;
   }
 
   async close(): Promise<void> {
@@ -188,6 +210,7 @@ export class NodeManager {
       session: null,
       connecting: null,
       forward: null,
+      ports: new Map(),
       runtime,
       executor: dockerExecutor(address.id, socketPath, () => runtime, this.cluster()),
     };

@@ -342,6 +342,11 @@ export async function nodeExecutor(deps: Deps, id: string): Promise<Executor> {
   return deps.nodes.executor(toAddress(await findRow(deps, id)));
 }
 
+/** A port on the master's loopback reaching `hostPort` published on the node's loopback. */
+export async function nodeServicePort(deps: Deps, id: string, hostPort: number): Promise<number> {
+  return deps.nodes.servicePort(toAddress(await findRow(deps, id)), hostPort);
+}
+
 /** Makes the MPS control daemon of a fractional job's GPU run on its node (see nodes/mps.ts). */
 export async function startMps(deps: Deps, jobId: string, key: MpsKey): Promise<MpsStart> {
   return deps.nodes.mps.ensure(jobId, key, toAddress(await findRow(deps, key.nodeId)));

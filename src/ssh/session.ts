@@ -164,6 +164,17 @@ export class SshSession {
     });
   }
 
+  /** A direct-tcpip channel to `host:port` as the worker sees it (e.g. its loopback). */
+  openTcp(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new SshError(`ssh ${this.target.host}: connection closed`, "closed"));
+      this.client.forwardOut("127.0.0.1", 0, host, port, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) reject(new SshError(`ssh ${this.target.host}: cannot open ${host}:${port}: ${err.message}`, "closed"));
+        else resolve(channel);
+      });
+    });
+  }
+
   close(): void {
     this.closed = true;
     this.client.end();

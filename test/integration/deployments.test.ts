@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { $ } from "bun";
+import { eq } from "drizzle-orm";
 import { dayOf } from "../../src/accesslog/writer";
 import { pythonImage } from "../helpers/env";
 import { multipart } from "../helpers/multipart";
@@ -138,6 +140,28 @@ for (const target of STORE_TARGETS)
       expect(await hello.json()).toEqual({ path: "/hello?q=1", w: 3, prefix: "/deployments/dep-ws/svc" });
       const predict = await call("/deployments/dep-ws/svc/predict", alice, { method: "POST", body: { x: 7 } });
       expect(await predict.json()).toEqual({ y: 21 });
+      // The port is published on the worker's loopback only: the LAN cannot reach it, the
+      // master's proxy goes through the node's SSH connection.
+      const [job] = await m.deps.store.db
+        .select()
+        .from(m.deps.store.t.jobs)
+        .where(eq(m.deps.store.t.jobs.id, running.jobId));
+      const a = job?.assignments[0];
+      const hostPort = a?.hostPorts?.["8080"];
+      expect(hostPort).toBeNumber();
+      const bindings = JSON.parse(
+        await $`docker inspect -f ${"{{json .HostConfig.PortBindings}}"} ${a?.containerId}`.text(),
+      );
+      expect(bindings["8080/tcp"][0].HostIp).toBe("127.0.0.1");
+      const node = (await m.json("GET", "/api/nodes", { token: root })).body.items.find(
+        (n: { id: string }) => n.id === a?.nodeId,
+      );
+      expect(node.ip).not.toBe("127.0.0.1");
+      const direct = await fetch(`http://${node.ip}:${hostPort}/hello`).then(
+        (r) => r.status,
+        () => "refused",
+      );
+      expect(direct).toBe("refused");
       // The access log names the caller of proxied requests too.
       m.deps.accessLog.flush();
       const accessLog = readFileSync(join(m.config.dataDir, "log", `${dayOf(m.clock.now())}.log`), "utf8");
