@@ -422,7 +422,8 @@ export async function ensureImageOnNode(
     .where(or(eq(store.t.images.dockerId, image), eq(store.t.images.reference, image)))
     .orderBy(desc(eq(store.t.images.dockerId, image)))
     .limit(1);
-  const pullable = row ? row.sourceType === "pull" : !image.startsWith("hangar-image/");
+  // An image Hangar does not manage is copied from the master, never pulled from a registry.
+  const pullable = row ? row.sourceType === "pull" : false;
   return ensureOnNode(masterImages(deps), node.images, {
     ref: row?.reference ?? image,
     id: row?.dockerId ?? (image.startsWith("sha256:") ? image : null),

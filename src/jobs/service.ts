@@ -28,7 +28,7 @@ const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
  * The image a job in `workspace` runs, as its immutable Docker ID (a tag can be moved, the ID
  * cannot). `ref` names a Hangar image by its ID, its name (as the Images list shows it) or its
  * reference; only images released to the workspace or globally are usable. A reference Hangar
- * does not manage passes through (the node pulls it, or the master has it).
+ * does not manage is taken only when the master's engine has it (nothing is pulled for it).
  */
 export async function resolveImage(deps: Deps, ref: string | undefined | null, workspace: string): Promise<string> {
   const { store } = deps;
@@ -62,6 +62,14 @@ export async function resolveImage(deps: Deps, ref: string | undefined | null, w
   if (ranked[0]) return runs(ranked[0]);
   const [hidden] = await store.db.select({ id: images.id }).from(images).where(named).limit(1);
   if (hidden) throw badRequest("image", `image ${ref} is not released to workspace ${workspace}`);
+  // Not a Hangar image: only one the admin put on the master's engine, never a registry pull.
+  const local =
+    !ref.startsWith("hangar-image/") &&
+    (await deps.nodes
+      .masterImages()
+      .inspect(ref)
+      .catch(() => null));
+  if (!local) throw badRequest("image", `no image ${ref}: name one of the Images list (its name, ID or reference)`);
   return ref;
 }
 

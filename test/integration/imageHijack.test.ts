@@ -155,6 +155,12 @@ for (const target of STORE_TARGETS) {
         const res = await runJob(mallory, "evil-ws", { name: "steal", image, command: "true" });
         expect(`${res.status} ${res.body.error?.field}`).toBe("400 image");
       }
+      // A name Hangar does not know is refused, not pulled from a public registry.
+      for (const image of ["no-such-image", "library/hello-world:latest"]) {
+        const res = await runJob(mallory, "evil-ws", { name: "unknown", image, command: "true" });
+        expect(`${res.status} ${res.body.error?.field}`).toBe("400 image");
+        expect(res.body.error.message).toContain(image);
+      }
       const own = await runJob(mallory, "evil-ws", { name: "own", image: "evil", command: "cat /who" });
       expect(own.log).toContain("attacker");
       const global = await runJob(mallory, "evil-ws", { name: "glob", image: "default", command: "true" });

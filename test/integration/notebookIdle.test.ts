@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { NOTEBOOK_IDLE_TIMER } from "../../src/master";
 import { stopIdleNotebooks } from "../../src/notebooks/service";
+import { BUSYBOX_IMAGE } from "../helpers/env";
 import { makeWorkspace } from "../helpers/factories";
 import { STORE_TARGETS } from "../helpers/stores";
 import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
@@ -26,7 +27,7 @@ describe.each(STORE_TARGETS)("notebook idle timeout on %s", (target) => {
         type: "notebook",
         gpus: 1,
         access: "public",
-        image: "any/jupyter:1",
+        image: BUSYBOX_IMAGE,
         idleTimeoutSeconds: 600,
       },
     });
@@ -60,7 +61,7 @@ describe.each(STORE_TARGETS)("notebook idle timeout on %s", (target) => {
         type: "notebook",
         gpus: 1,
         access: "public",
-        image: "any/jupyter:1",
+        image: BUSYBOX_IMAGE,
         idleTimeoutSeconds: 600,
       },
     });

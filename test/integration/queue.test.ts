@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { issueLocalAdminToken, readToken } from "../../src/auth/localAdmin";
 import { dataLayout } from "../../src/lib/layout";
+import { BUSYBOX_IMAGE } from "../helpers/env";
 import { makeTraining, makeWorkspace } from "../helpers/factories";
 import { STORE_TARGETS } from "../helpers/stores";
 import { seedAttachedNodes, startTestMaster, type TestMaster } from "../helpers/testMaster";
@@ -30,7 +31,7 @@ describe.each(STORE_TARGETS)("queue and jobs across workspaces on %s", (target) 
     ] as const) {
       const res = await m.json("POST", `/api/workspaces/${ws}/trainings/t/jobs`, {
         token: root,
-        body: { name, image: "busybox", command: "true" },
+        body: { name, image: BUSYBOX_IMAGE, command: "true" },
       });
       expect(res.status).toBe(201);
       ids.push(res.body.items[0].id);
