@@ -86,6 +86,10 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
     let status = 500;
     try {
       // Only notebook and deployment paths go to the proxies; everything else straight to the app.
+      // A proxied request may wait on its container longer than Bun.serve's 10 s idle timeout
+      // (a slow answer, a stream that pauses): it carries its own, the server's is off for it.
+      const proxied = path.startsWith("/notebooks/") || path.startsWith("/deployments/");
+      if (proxied) server?.timeout(incoming, 0);
       let response = path.startsWith("/notebooks/")
         ? await proxyNotebook(deps, request, server)
         : path.startsWith("/deployments/")

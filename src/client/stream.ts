@@ -24,12 +24,15 @@ export function parseSse(buffer: string): { messages: SseMessage[]; rest: string
     rest = rest.slice(cut + 2);
     let event = "message";
     const data: string[] = [];
+    let fields = 0;
     for (const line of block.split("\n")) {
       if (line.startsWith("event: ")) event = line.slice(7);
       else if (line.startsWith("data: ")) data.push(line.slice(6));
       else if (line === "data:") data.push("");
+      else continue; // a `: comment` (the server's keepalive) or an unknown field
+      fields++;
     }
-    messages.push({ event, data: data.join("\n") });
+    if (fields) messages.push({ event, data: data.join("\n") });
   }
   return { messages, rest };
 }

@@ -336,6 +336,12 @@ function frameLines(bytes: Buffer): Buffer {
   return out;
 }
 
+/**
+ * Milliseconds between SSE keepalive comments: under Bun.serve's 10 s idle timeout (and the idle
+ * timeouts of proxies in front), so a job that prints nothing for a while keeps its followers.
+ */
+export const SSE_KEEPALIVE_MS = 4000;
+
 export async function followJobLog(deps: Deps, principal: Principal, id: string): Promise<Response> {
   const row = await visibleJob(deps, principal, id);
   const enc = new TextEncoder();
@@ -350,6 +356,7 @@ export async function followJobLog(deps: Deps, principal: Principal, id: string)
   let sinceGc = 0;
   let closed = false;
   let cancelled = false;
+  let keepalive: ReturnType<typeof setInterval> | undefined;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const event = (name: string, text: string) =>
@@ -371,6 +378,7 @@ export async function followJobLog(deps: Deps, principal: Principal, id: string)
         closed = true;
         const [now] = await deps.store.db.select().from(deps.store.t.jobs).where(eq(deps.store.t.jobs.id, id));
         send("end", JSON.stringify({ status: now?.status, exitCode: now?.exitCode ?? null }));
+        clearInterval(keepalive);
         unsubscribe();
         if (!cancelled) controller.close();
       };
@@ -399,11 +407,21 @@ export async function followJobLog(deps: Deps, principal: Principal, id: string)
       }
       if (partial.length) lines(partial.toString("utf8"));
       live = handle;
+      // A comment line: SSE clients ignore it; it only keeps the connection from going idle.
+      keepalive = setInterval(() => {
+        if (closed || cancelled) return clearInterval(keepalive);
+        try {
+          controller.enqueue(enc.encode(": keepalive\n\n"));
+        } catch {
+          clearInterval(keepalive);
+        }
+      }, SSE_KEEPALIVE_MS);
       for (const ev of queued.splice(0)) handle(ev);
       if (isFinal(row.status)) void finish();
     },
     cancel() {
       cancelled = true;
+      clearInterval(keepalive);
       unsubscribe();
       void reader.cancel();
     },

@@ -385,7 +385,7 @@ describe("web UI in Chromium", () => {
     await visible(page.getByRole("heading", { name: "tr1", exact: true }));
 
     // A job quiet for longer than the server's 10 s idle timeout: the page follows on and
-    // still shows its late line (the stream is opened again after the cut).
+    // shows its late line (the server's keepalive comments hold the stream open).
     await page.getByRole("button", { name: "Create Job" }).click();
     const q = dialog("Create Job");
     await q.getByLabel("Job Name").fill("quiet");

@@ -167,6 +167,12 @@ describe("URLs and the client's parsing", () => {
     expect(rest).toBe('event: end\ndata: {"st');
   });
 
+  test("SSE keepalive comments are not messages", () => {
+    const { messages, rest } = parseSse(": keepalive\n\nevent: line\ndata: late\n\n: keepalive\n\n");
+    expect(messages).toEqual([{ event: "line", data: "late" }]);
+    expect(rest).toBe("");
+  });
+
   test("the API's error body becomes message and field; anything else a plain message", () => {
     expect(problemOf(400, { error: { code: "invalid_field", message: "bad name", field: "name" } })).toEqual({
       status: 400,
