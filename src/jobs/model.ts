@@ -86,3 +86,6 @@ export type JobEventPage = Static<typeof JobEventPage>;
 export const LogQuery = t.Object({
   follow: t.Optional(t.String({ description: "1 or true: stream (SSE) until the job ends" })),
 });
+
+/** A job's /output as a tar stream; the handler returns a Response. */
+export const TarBody = t.String({ format: "binary", description: "application/x-tar" });

@@ -3,8 +3,8 @@ import { authPlugin } from "../auth/plugin";
 import type { Deps } from "../deps";
 import { page, pageQuery, TextBody } from "../http/schemas";
 import { memberPlugin } from "../workspaces/plugin";
-import { CreateJobsBody, Job, JobEventPage, JobPage, LogQuery } from "./model";
-import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, listJobs } from "./service";
+import { CreateJobsBody, Job, JobEventPage, JobPage, LogQuery, TarBody } from "./model";
+import { cancelJob, createJobs, followJobLog, getJob, jobEvents, jobLog, jobOutputTar, listJobs } from "./service";
 
 const tags = ["jobs"];
 const trainingJobs = "/api/workspaces/:ws/trainings/:tr/jobs";
@@ -59,4 +59,9 @@ export const jobRoutes = (deps: Deps) =>
         response: { 200: TextBody },
         detail: { tags, summary: "The whole log as text; ?follow=1 streams it (SSE) until the job ends" },
       },
-    );
+    )
+    .get("/api/jobs/:id/output.tar", ({ principal, params }) => jobOutputTar(deps, principal, params.id), {
+      auth: true,
+      response: { 200: TarBody },
+      detail: { tags, summary: "The job's /output folder as a tar archive, streamed" },
+    });

@@ -6,7 +6,9 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, notFound, rateLimited } from "../domain/errors";
 import { isFinal } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
+import { dataLayout } from "../lib/layout";
 import { Mutex } from "../lib/mutex";
+import { tarDirectory } from "../lib/tar";
 import { checkGpus, checkJobResources, checkResources, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
 import { JOB_KINDS } from "./kinds";
@@ -428,5 +430,24 @@ export async function followJobLog(deps: Deps, principal: Principal, id: string)
   });
   return new Response(stream, {
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+  });
+}
+
+/**
+ * The job's /output folder as a tar (`<job name>/…`), streamed as it is read: the archive is
+ * never whole in memory. A job still running gives what it wrote so far.
+ */
+export async function jobOutputTar(deps: Deps, principal: Principal, id: string): Promise<Response> {
+  const row = await visibleJob(deps, principal, id);
+  const [training] = await deps.store.db
+    .select({ name: deps.store.t.trainings.name })
+    .from(deps.store.t.trainings)
+    .where(eq(deps.store.t.trainings.id, row.trainingId));
+  const dir = dataLayout(deps.config.dataDir).jobOutput(row.workspace, training?.name ?? "", row.id);
+  return new Response(tarDirectory(dir, row.name), {
+    headers: {
+      "content-type": "application/x-tar",
+      "content-disposition": `attachment; filename="${row.name}-output.tar"`,
+    },
   });
 }

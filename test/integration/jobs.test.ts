@@ -2,6 +2,8 @@
 // in order, workspace GPU shares hold jobs pending with the reason, a job too big for any node
 // does not block a small one, logs are stored and followed, cancel frees the GPUs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
 import { createHandler } from "../../src/app";
@@ -136,6 +138,34 @@ for (const target of STORE_TARGETS) {
       }
       expect(left).toBe(0);
       expect((await m.json("POST", `/api/jobs/${long?.id}/cancel`, { token: alice })).status).toBe(409);
+    });
+
+    test("a job's /output downloads as a tar listing the files it wrote; others get 404", async () => {
+      const [j] = await submit("sweep-ws", "t1", {
+        name: "writer",
+        command: `sh -c 'mkdir -p /output/sub; echo 42 > /output/sub/answer.txt; echo done > /output/result.txt'`,
+      });
+      await until(j?.id as string, (x) => x.status === "succeeded");
+      const res = await m.request("GET", `/api/jobs/${j?.id}/output.tar`, { token: alice });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/x-tar");
+      expect(res.headers.get("content-disposition")).toContain('filename="writer-output.tar"');
+      const dir = mkdtempSync(join(tmpdir(), "hangar-out-"));
+      try {
+        writeFileSync(join(dir, "out.tar"), new Uint8Array(await res.arrayBuffer()));
+        const list = Bun.spawnSync(["tar", "-tf", join(dir, "out.tar")])
+          .stdout.toString()
+          .trim()
+          .split("\n");
+        expect(list.sort()).toEqual(["writer/result.txt", "writer/sub/", "writer/sub/answer.txt"]);
+        expect(Bun.spawnSync(["tar", "-xOf", join(dir, "out.tar"), "writer/sub/answer.txt"]).stdout.toString()).toBe(
+          "42\n",
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const bob = await m.userWithToken(`bob-${target.slice(0, 2)}`);
+      expect((await m.request("GET", `/api/jobs/${j?.id}/output.tar`, { token: bob })).status).toBe(404);
     });
 
     // Through Bun.serve, whose idle timeout (10 s) cuts a silent response: the keepalive

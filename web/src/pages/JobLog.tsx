@@ -134,6 +134,17 @@ export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
         >
           Download
         </button>
+        <button
+          type="button"
+          title="The job's /output folder as a tar archive"
+          onClick={() =>
+            void act.run(() =>
+              download(`${baseUrl}/api/jobs/${id}/output.tar`, currentToken(), `${j?.name ?? id}-output.tar`),
+            )
+          }
+        >
+          Download Output
+        </button>
         {open ? (
           <button type="button" className="danger" onClick={() => void cancel()}>
             Cancel job

@@ -227,6 +227,19 @@ function Jobs(props: { ws: string; tr: string; type: string; builtinModel: strin
                 >
                   Download
                 </button>
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Download output of ${j.name}`}
+                  title="The job's /output folder as a tar archive"
+                  onClick={() =>
+                    void act.run(() =>
+                      download(`${baseUrl}/api/jobs/${j.id}/output.tar`, currentToken(), `${j.name}-output.tar`),
+                    )
+                  }
+                >
+                  Output
+                </button>
                 {OPEN.includes(j.status) ? (
                   <button
                     type="button"
