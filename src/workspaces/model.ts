@@ -71,3 +71,25 @@ export const WorkspaceDetail = t.Object({
   recentTasks: t.Array(RecentTask),
 });
 export type WorkspaceDetail = Static<typeof WorkspaceDetail>;
+
+export const GpuUsageQuery = t.Object({
+  from: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 (default: 24 hours before `to`)" })),
+  to: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 (default: now)" })),
+  step: t.Optional(t.String({ maxLength: 12, description: "seconds per point (default 900; at most 2000 points)" })),
+});
+export type GpuUsageQuery = Static<typeof GpuUsageQuery>;
+
+export const GpuUsagePoint = t.Object({
+  at: Time,
+  training: t.Number({ description: "average training GPUs held over [at, at + step)" }),
+  deployment: t.Number({ description: "average deployment GPUs held over [at, at + step)" }),
+});
+export type GpuUsagePoint = Static<typeof GpuUsagePoint>;
+
+export const GpuUsageSeries = t.Object({
+  from: Time,
+  to: Time,
+  step: t.Integer({ description: "seconds" }),
+  points: t.Array(GpuUsagePoint),
+});
+export type GpuUsageSeries = Static<typeof GpuUsageSeries>;

@@ -2,7 +2,16 @@ import { Elysia } from "elysia";
 import { authPlugin } from "../auth/plugin";
 import type { Deps } from "../deps";
 import { page, pageQuery } from "../http/schemas";
-import { CreateWorkspaceBody, PatchWorkspaceBody, Workspace, WorkspaceDetail, WorkspacePage } from "./model";
+import { workspaceGpuUsage } from "./gpuUsage";
+import {
+  CreateWorkspaceBody,
+  GpuUsageQuery,
+  GpuUsageSeries,
+  PatchWorkspaceBody,
+  Workspace,
+  WorkspaceDetail,
+  WorkspacePage,
+} from "./model";
 import { memberPlugin } from "./plugin";
 import { createWorkspace, getWorkspace, listWorkspaces, patchWorkspace } from "./service";
 
@@ -34,4 +43,13 @@ export const workspaceRoutes = (deps: Deps) =>
       body: PatchWorkspaceBody,
       response: { 200: WorkspaceDetail },
       detail: { tags, summary: "Edit a workspace (admin: all; its manager: description and users)" },
+    })
+    .get("/api/workspaces/:ws/gpu-usage", ({ params, query }) => workspaceGpuUsage(deps, params.ws, query), {
+      member: true,
+      query: GpuUsageQuery,
+      response: { 200: GpuUsageSeries },
+      detail: {
+        tags,
+        summary: "GPUs in use over time (training, deployment), from the recorded job moves",
+      },
     });

@@ -1,5 +1,5 @@
 // Workspace Home and detail (manual §3 Step 9, §4 Step 2): info, counts, GPU use, recent tasks.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ok } from "../../../src/client/api";
 import { useSession } from "../context";
 import { dateMinute, dateTime, percent, plural } from "../format";
@@ -69,6 +69,7 @@ export function WorkspaceHome({ ws }: { ws: string }) {
           <Link href={path("workspaces", ws, "datasets")}>Open Datasets</Link>
         </Card>
       </div>
+      <GpuUsageChart ws={ws} />
       <h2>Recent Tasks History</h2>
       <Table
         label="Recent tasks"
@@ -112,4 +113,39 @@ export function WorkspaceHome({ ws }: { ws: string }) {
 
 export function Meter(props: { used: number; total: number; label: string }) {
   return <meter aria-label={props.label} min={0} max={Math.max(props.total, 1)} value={props.used} className="meter" />;
+}
+
+/** GPUs in use over the last 24 hours (15-minute averages), from the API's recorded series. */
+function GpuUsageChart({ ws }: { ws: string }) {
+  const d = usePoll(() => ok(api.api.workspaces({ ws })["gpu-usage"].get({ query: { step: "900" } })), [ws], 60_000);
+  const box = useRef<HTMLDivElement>(null);
+  const points = d.data?.points;
+  useEffect(() => {
+    const el = box.current;
+    if (!el || !points) return;
+    let undraw: (() => void) | undefined;
+    let live = true;
+    void import("../chart").then(({ drawUsage }) => {
+      if (live) undraw = drawUsage(el, points, Math.max(320, el.clientWidth));
+    });
+    return () => {
+      live = false;
+      undraw?.();
+    };
+  }, [points]);
+  const peak = points?.reduce((a, p) => Math.max(a, p.training + p.deployment), 0) ?? 0;
+  return (
+    <>
+      <h2>GPU Usage</h2>
+      <ErrorText>{d.error}</ErrorText>
+      <figure className="chart" aria-label="GPU usage chart">
+        <div ref={box} />
+        <figcaption className="muted">
+          {points
+            ? `GPUs in use, last 24 hours, 15-minute averages (peak ${peak}).${peak === 0 ? " No GPUs were used in this period." : ""}`
+            : "Loading…"}
+        </figcaption>
+      </figure>
+    </>
+  );
 }
