@@ -9,6 +9,7 @@ import { requestUser } from "./auth/context";
 import { authRoutes } from "./auth/routes";
 import { backupRoutes } from "./backup/routes";
 import { builtinRoutes } from "./builtin/routes";
+import { dashboardRoutes } from "./dashboard/routes";
 import { datasetRoutes } from "./datasets/routes";
 import { proxyDeployment } from "./deployments/proxy";
 import { deploymentRoutes } from "./deployments/routes";
@@ -55,6 +56,7 @@ export function createApp(deps: Deps) {
     .use(userRoutes(deps))
     .use(accessLogRoutes(deps))
     .use(backupRoutes(deps))
+    .use(dashboardRoutes(deps))
     .use(nodeRoutes(deps))
     .use(workspaceRoutes(deps))
     .use(datasetRoutes(deps))

@@ -168,6 +168,47 @@ for (const target of STORE_TARGETS) {
       expect((await m.request("GET", `/api/jobs/${j?.id}/output.tar`, { token: bob })).status).toBe(404);
     });
 
+    test("gpu-usage and the dashboard: a 1-GPU job held for 10 minutes shows in the steps it ran", async () => {
+      const t0 = m.clock.now().getTime();
+      const [j] = await submit("sweep-ws", "t1", { name: "usage", command: "sleep 60" });
+      await until(j?.id as string, (x) => x.status === "running");
+      // The admin Dashboard counts it, from the API (alice, no admin, may not read it).
+      const dash = (await m.json("GET", "/api/dashboard", { token: root })).body;
+      expect(dash.nodes).toMatchObject({ total: testWorkers().length, attached: testWorkers().length, error: 0 });
+      expect(dash.gpus.total).toBeGreaterThanOrEqual(dash.gpus.inUse);
+      expect(dash.gpus).toMatchObject({ inUse: 1, training: 1, deployment: 0 });
+      expect(dash.workspaces).toEqual({ total: 2, active: 2 });
+      expect(dash.jobs).toEqual({ running: 1, pending: 0 });
+      expect(dash.storage.dataDirBytes).toBeGreaterThan(0);
+      const backup = await m.json("POST", "/api/backups", { token: root });
+      expect(backup.status).toBe(201);
+      const after = (await m.json("GET", "/api/dashboard", { token: root })).body;
+      expect(after.backups.last).toEqual({
+        name: backup.body.name,
+        takenAt: backup.body.takenAt,
+        bytes: backup.body.bytes,
+      });
+      expect((await m.json("GET", "/api/dashboard", { token: alice })).status).toBe(403);
+      m.clock.advance(10 * 60_000); // the job runs for 10 minutes of the master's clock
+      expect((await m.json("POST", `/api/jobs/${j?.id}/cancel`, { token: alice })).status).toBe(200);
+      m.clock.advance(10 * 60_000);
+      const from = new Date(t0 - 5 * 60_000).toISOString();
+      const to = new Date(t0 + 20 * 60_000).toISOString();
+      const res = await m.json("GET", `/api/workspaces/sweep-ws/gpu-usage?from=${from}&to=${to}&step=300`, {
+        token: alice,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.step).toBe(300);
+      // 5-minute steps from t0-5min: before the job, its two steps, then after it ended.
+      expect(res.body.points.map((p: { training: number }) => p.training)).toEqual([0, 1, 1, 0, 0]);
+      expect(res.body.points.every((p: { deployment: number }) => p.deployment === 0)).toBe(true);
+      const bad = await m.json("GET", "/api/workspaces/sweep-ws/gpu-usage?step=0", { token: alice });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.field).toBe("step");
+      const bob = await m.userWithToken(`carol-${target.slice(0, 2)}`);
+      expect((await m.json("GET", "/api/workspaces/sweep-ws/gpu-usage", { token: bob })).status).toBe(404);
+    });
+
     // Through Bun.serve, whose idle timeout (10 s) cuts a silent response: the keepalive
     // comments keep the follow open, and the late line arrives while the job still runs.
     test.if(target === "sqlite")(

@@ -276,6 +276,8 @@ describe("web UI in Chromium", () => {
     await shot("workspaces");
     await menu("Dashboard").click();
     await visible(page.getByText("1/1 attached"));
+    await visible(page.getByText("Storage used"));
+    await visible(page.getByText("none in error"));
     await shot("dashboard");
     await logout();
   });

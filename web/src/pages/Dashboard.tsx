@@ -6,64 +6,61 @@ import { api } from "../session";
 import { ErrorText, PageHead, Status, Table, usePoll } from "../ui";
 
 async function load() {
-  const [nodes, workspaces, backups] = await Promise.all([
-    ok(api.api.nodes.get({ query: { limit: "500" } })),
+  const [counts, workspaces] = await Promise.all([
+    ok(api.api.dashboard.get()),
     ok(api.api.workspaces.get({ query: { limit: "500" } })),
-    ok(api.api.backups.get({ query: { limit: "500" } })),
   ]);
+  // Recent tasks: the newest of each active workspace's own list.
   const active = workspaces.items.filter((w) => w.status === "active");
   const details = await Promise.all(active.map((w) => ok(api.api.workspaces({ ws: w.name }).get())));
-  return { nodes: nodes.items, workspaces: workspaces.items, details, backups: backups.items };
+  return { counts, details };
 }
 
 export function Dashboard() {
   const d = usePoll(load, [], 5000);
-  const data = d.data;
-  const nodes = data?.nodes ?? [];
-  const attached = nodes.filter((n) => n.status === "attached").length;
-  const errors = nodes.filter((n) => n.status === "error");
-  const gpuTotal = nodes.reduce((a, n) => a + n.gpuTotal, 0);
-  const gpuUsed = nodes.reduce((a, n) => a + n.gpusInUse, 0);
-  const training = data?.details.reduce((a, w) => a + w.gpusInUse.training, 0) ?? 0;
-  const deployment = data?.details.reduce((a, w) => a + w.gpusInUse.deployment, 0) ?? 0;
-  const recent = (data?.details ?? [])
+  const c = d.data?.counts;
+  const recent = (d.data?.details ?? [])
     .flatMap((w) => w.recentTasks.map((t) => ({ ...t, workspace: w.name })))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  const running = recent.filter((t) => t.status === "running").length;
-  const pending = recent.filter((t) => t.status === "pending" || t.status === "starting").length;
-  const lastBackup = [...(data?.backups ?? [])].sort((a, b) => b.takenAt.localeCompare(a.takenAt))[0];
-  const backupBytes = (data?.backups ?? []).reduce((a, b) => a + b.bytes, 0);
+  const last = c?.backups.last;
   return (
     <section>
       <PageHead title="Dashboard" />
       <ErrorText>{d.error}</ErrorText>
       <div className="cards">
-        <Card title="Nodes" value={`${attached}/${nodes.length} attached`}>
-          {errors.length ? (
+        <Card title="Nodes" value={c ? `${c.nodes.attached}/${c.nodes.total} attached` : "…"}>
+          {c?.nodes.error ? (
             <span className="error-text">
-              {errors.length} in error: {errors.map((n) => n.name).join(", ")}
+              {c.nodes.error} in error:{" "}
+              {c.nodes.errors.map((n) => `${n.name}${n.message ? ` (${n.message})` : ""}`).join(", ")}
             </span>
           ) : (
             <span className="muted">none in error</span>
           )}
         </Card>
-        <Card title="GPUs in use" value={gpuUse(gpuUsed, gpuTotal)}>
-          {training} training, {deployment} deployment
+        <Card title="GPUs in use" value={c ? gpuUse(c.gpus.inUse, c.gpus.total) : "…"}>
+          {c?.gpus.training ?? 0} training, {c?.gpus.deployment ?? 0} deployment
         </Card>
-        <Card title="Active workspaces" value={String(data?.details.length ?? 0)}>
-          of {data?.workspaces.length ?? 0} workspaces
+        <Card title="Active workspaces" value={String(c?.workspaces.active ?? "…")}>
+          of {c?.workspaces.total ?? 0} workspaces
         </Card>
-        <Card title="Jobs" value={`${running} running`}>
-          {pending} pending (recent tasks)
+        <Card title="Jobs" value={`${c?.jobs.running ?? 0} running`}>
+          {c?.jobs.pending ?? 0} pending
         </Card>
-        <Card title="Last backup" value={lastBackup ? dateTime(lastBackup.takenAt) : "none yet"}>
-          {data?.backups.length ?? 0} backups, {bytes(backupBytes)}
+        <Card title="Storage used" value={c ? bytes(c.storage.dataDirBytes) : "…"}>
+          {c?.storage.diskFreeBytes != null && c.storage.diskTotalBytes != null
+            ? `data dir; ${bytes(c.storage.diskFreeBytes)} free of ${bytes(c.storage.diskTotalBytes)}`
+            : "data dir"}
+        </Card>
+        <Card title="Last backup" value={last ? dateTime(last.takenAt) : "none yet"}>
+          {last ? `${last.name}; ` : ""}
+          {c?.backups.count ?? 0} backups, {bytes(c?.backups.bytes ?? 0)}
         </Card>
       </div>
       <h2>Recent tasks</h2>
       <Table
         label="Recent tasks"
-        rows={data ? recent.slice(0, 15) : null}
+        rows={d.data ? recent.slice(0, 15) : null}
         rowKey={(t) => t.id}
         empty="No jobs yet. Researchers run them from a workspace's Trainings."
         columns={[
