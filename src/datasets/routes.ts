@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { authPlugin } from "../auth/plugin";
 import type { Deps } from "../deps";
 import { page, pageQuery, wildcardPath } from "../http/schemas";
 import { memberPlugin } from "../workspaces/plugin";
@@ -9,6 +10,7 @@ import {
   deleteFile,
   downloadFile,
   getDataset,
+  listAllDatasets,
   listDatasets,
   listFiles,
   uploadFiles,
@@ -19,7 +21,14 @@ const base = "/api/workspaces/:ws/datasets";
 
 export const datasetRoutes = (deps: Deps) =>
   new Elysia()
+    .use(authPlugin(deps))
     .use(memberPlugin(deps))
+    .get("/api/datasets", ({ query }) => listAllDatasets(deps, page(query)), {
+      auth: "admin",
+      query: pageQuery,
+      response: { 200: DatasetPage },
+      detail: { tags, summary: "Every workspace's datasets (admin)" },
+    })
     .get(base, ({ principal, params, query }) => listDatasets(deps, principal, params.ws, page(query)), {
       member: true,
       query: pageQuery,

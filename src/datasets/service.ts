@@ -113,6 +113,21 @@ export async function listDatasets(
   return { items, total: rows.length };
 }
 
+/** Every workspace's datasets, by workspace then name (admins: the Datasets page). */
+export async function listAllDatasets(deps: Deps, page: { limit: number; offset: number }): Promise<DatasetPage> {
+  const { store } = deps;
+  const rows = await store.db
+    .select()
+    .from(store.t.datasets)
+    .orderBy(store.t.datasets.workspace, store.t.datasets.name);
+  const layout = dataLayout(deps.config.dataDir);
+  const slice = rows.slice(page.offset, page.offset + page.limit);
+  const items = await Promise.all(
+    slice.map(async (r) => view(r, await walkFiles(layout.dataset(r.workspace, r.name)))),
+  );
+  return { items, total: rows.length };
+}
+
 export async function getDataset(deps: Deps, principal: Principal, ws: string, ds: string): Promise<Dataset> {
   const ref = await datasetFor(deps, principal, ws, ds);
   return view(ref.row, await walkFiles(ref.dir));

@@ -41,6 +41,8 @@ const summary = {
   users: t.Array(t.String()),
   createdAt: Time,
   updatedAt: Time,
+  /** GPUs its live jobs hold now, per pool (the Workspaces table's "GPUs in Use"). */
+  gpusInUse: t.Object({ training: t.Number(), deployment: t.Number() }),
 };
 
 export const Workspace = t.Object(summary);

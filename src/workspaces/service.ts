@@ -157,6 +157,10 @@ async function summary(deps: Deps, row: WorkspaceRow, users?: string[]): Promise
     users: members,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    gpusInUse: {
+      training: deps.gpuUsage.ofPool(row.name),
+      deployment: deps.gpuUsage.ofPool(deploymentPool(row.name)),
+    },
   };
 }
 

@@ -213,6 +213,20 @@ for (const target of STORE_TARGETS) {
       );
     });
 
+    test("GET /api/datasets: an admin sees every workspace's datasets; others get 403", async () => {
+      const root = await m.rootToken();
+      const all = await m.json("GET", "/api/datasets?limit=500", { token: root });
+      expect(all.status).toBe(200);
+      const names = all.body.items.map((d: { workspace: string; name: string }) => `${d.workspace}/${d.name}`);
+      expect(names).toContain("team-a/mnist");
+      expect(names).toContain("team-b/secret");
+      expect(all.body.total).toBe(all.body.items.length);
+      const paged = await m.json("GET", "/api/datasets?limit=1&offset=1", { token: root });
+      expect(paged.body.items).toHaveLength(1);
+      expect(paged.body.items[0].name).toBe(all.body.items[1].name);
+      expect((await m.json("GET", "/api/datasets", { token: alice })).status).toBe(403);
+    });
+
     test("delete a file, then the dataset", async () => {
       expect(
         (await m.request("DELETE", "/api/workspaces/team-a/datasets/mnist/files/raw/b.csv", { token: alice })).status,

@@ -94,6 +94,12 @@ for (const target of STORE_TARGETS) {
       expect(waiting.reasonCode).toBe("workspace");
       const detail = (await m.json("GET", "/api/workspaces/tight-ws", { token: alice })).body;
       expect(detail.gpusInUse.training).toBe(2);
+      // The list (the Workspaces table) carries the same figure.
+      const listed = (await m.json("GET", "/api/workspaces", { token: alice })).body.items;
+      expect(listed.find((w: { name: string }) => w.name === "tight-ws").gpusInUse).toEqual({
+        training: 2,
+        deployment: 0,
+      });
       await until(big?.id as string, (j) => j.status === "succeeded");
       const ran = await until(small?.id as string, (j) => j.status === "succeeded");
       expect(ran.status).toBe("succeeded");

@@ -4,7 +4,7 @@ import { type Session, SessionContext, type User, useSession, type WorkspaceSumm
 import { roleLabel } from "./format";
 import { Account } from "./pages/Account";
 import { Dashboard } from "./pages/Dashboard";
-import { DatasetDetail, Datasets } from "./pages/Datasets";
+import { AllDatasets, DatasetDetail, Datasets } from "./pages/Datasets";
 import { Deployments } from "./pages/Deployments";
 import { Images } from "./pages/Images";
 import { JobLog } from "./pages/JobLog";
@@ -141,7 +141,7 @@ function route(here: string, s: Session): ReactNode {
   if (here === "/docker-images") return <Images />;
   if (here === "/account") return <Account />;
   if (here === "/trainings") return inWs("trainings");
-  if (here === "/datasets") return inWs("datasets");
+  if (here === "/datasets") return s.isAdmin ? <AllDatasets /> : inWs("datasets");
   if (here === "/deployments") return inWs("deployments");
   for (const [pattern, page] of WORKSPACE_PAGES) {
     const p = match(pattern, here);
@@ -191,7 +191,7 @@ interface MenuItem {
   admin?: boolean;
 }
 
-function menu(ws: string | null): MenuItem[] {
+function menu(ws: string | null, isAdmin = false): MenuItem[] {
   const wsPath = (page: string) => (ws ? path("workspaces", ws, page) : `/${page}`);
   return [
     { label: "Dashboard", href: "/", active: (p) => p === "/" || (ws !== null && p === path("workspaces", ws)) },
@@ -203,7 +203,12 @@ function menu(ws: string | null): MenuItem[] {
       active: (p) => /^\/(workspaces\/[^/]+\/)?deployments/.test(p),
     },
     { label: "Docker Images", href: "/docker-images", active: (p) => p === "/docker-images" },
-    { label: "Datasets", href: wsPath("datasets"), active: (p) => /^\/(workspaces\/[^/]+\/)?datasets/.test(p) },
+    // Admins see every workspace's datasets at /datasets.
+    {
+      label: "Datasets",
+      href: isAdmin ? "/datasets" : wsPath("datasets"),
+      active: (p) => /^\/(workspaces\/[^/]+\/)?datasets/.test(p),
+    },
     { label: "Nodes", href: "/nodes", active: (p) => p === "/nodes", admin: true },
     { label: "Users", href: "/users", active: (p) => p === "/users", admin: true },
   ];
@@ -218,7 +223,7 @@ function Shell({ children }: { children: ReactNode }) {
         <div className="brand">Hangar</div>
         <nav aria-label="Main menu">
           <ul>
-            {menu(s.workspace)
+            {menu(s.workspace, s.isAdmin)
               .filter((i) => !i.admin || s.isAdmin)
               .map((i) => (
                 <li key={i.label}>

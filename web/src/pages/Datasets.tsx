@@ -30,6 +30,46 @@ const enc = encodeURIComponent;
 const filesUrl = (ws: string, ds: string) => `${baseUrl}/api/workspaces/${enc(ws)}/datasets/${enc(ds)}/files`;
 const fileUrl = (ws: string, ds: string, p: string) => `${filesUrl(ws, ds)}/${p.split("/").map(enc).join("/")}`;
 
+/** Admins: every workspace's datasets (`GET /api/datasets`). */
+export function AllDatasets() {
+  const paging = usePaging();
+  const list = usePoll(
+    () => ok(api.api.datasets.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } })),
+    [paging.limit, paging.offset],
+  );
+  return (
+    <section>
+      <PageHead title="Datasets" />
+      <p className="muted">Every workspace's datasets. Create one from its workspace's Datasets page.</p>
+      <Table
+        error={list.error}
+        label="Datasets"
+        rows={list.data?.items ?? null}
+        rowKey={(d) => `${d.workspace}/${d.name}`}
+        empty="No datasets in any workspace yet."
+        columns={[
+          {
+            header: "Dataset Name",
+            cell: (d) => <Link href={path("workspaces", d.workspace, "datasets", d.name)}>{d.name}</Link>,
+          },
+          {
+            header: "Workspace",
+            cell: (d) => <Link href={path("workspaces", d.workspace, "datasets")}>{d.workspace}</Link>,
+          },
+          { header: "Access Type", cell: (d) => ACCESS[d.access] ?? d.access },
+          { header: "Files", cell: (d) => plural(d.files, "file") },
+          { header: "Size", cell: (d) => bytes(d.totalBytes) },
+          { header: "Creator", cell: (d) => d.createdBy },
+          { header: "Updated", cell: (d) => dateTime(d.updatedAt) },
+        ]}
+      />
+      {list.data ? (
+        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Datasets" />
+      ) : null}
+    </section>
+  );
+}
+
 export function Datasets({ ws }: { ws: string }) {
   const paging = usePaging();
   const list = usePoll(

@@ -62,7 +62,11 @@ export function Workspaces() {
           { header: "Name", cell: (w) => <Link href={path("workspaces", w.name)}>{w.name}</Link> },
           { header: "Start", cell: (w) => dateMinute(w.startsAt) },
           { header: "End", cell: (w) => dateMinute(w.endsAt) },
-          { header: "GPUs", cell: (w) => `${w.trainingGpus} training, ${w.deploymentGpus} deployment` },
+          {
+            header: "GPUs in Use",
+            cell: (w) =>
+              `${w.gpusInUse.training}/${w.trainingGpus} training, ${w.gpusInUse.deployment}/${w.deploymentGpus} deployment`,
+          },
           { header: "Manager", cell: (w) => w.manager },
           { header: "Users", cell: (w) => <span title={w.users.join(", ")}>{w.users.length}</span> },
           { header: "Created", cell: (w) => dateTime(w.createdAt) },
