@@ -1,7 +1,7 @@
 // Request and response shapes of /api/users (and the user object /api/me and login return).
 import { type Static, t } from "elysia";
 import { ROLES } from "../domain/rules";
-import { Literals, PASSWORD_MAX, Page, Time, USER_ID_MAX } from "../http/schemas";
+import { Literals, PASSWORD_MAX, Page, pageQuery, Time, USER_ID_MAX } from "../http/schemas";
 
 export const RoleName = Literals(ROLES);
 
@@ -33,3 +33,12 @@ export const PatchUserBody = t.Object({
   active: t.Optional(t.Boolean()),
 });
 export type PatchUserBody = Static<typeof PatchUserBody>;
+
+/** A user as a workspace manager may see them: the ID only (roles, keys, 2FA stay admin-only). */
+export const UserIdPage = Page(t.Object({ userId: t.String() }));
+export type UserIdPage = Static<typeof UserIdPage>;
+
+export const UserIdQuery = t.Object({
+  ...pageQuery.properties,
+  q: t.Optional(t.String({ maxLength: 40, description: "only IDs starting with this" })),
+});

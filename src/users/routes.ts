@@ -2,8 +2,8 @@ import { Elysia } from "elysia";
 import { authPlugin } from "../auth/plugin";
 import type { Deps } from "../deps";
 import { page, pageQuery } from "../http/schemas";
-import { CreateUserBody, PatchUserBody, User, UserPage } from "./model";
-import { createUser, getUser, listUsersJson, patchUser } from "./service";
+import { CreateUserBody, PatchUserBody, User, UserIdPage, UserIdQuery, UserPage } from "./model";
+import { createUser, getUser, listUserIds, listUsersJson, patchUser } from "./service";
 
 const tags = ["users"];
 
@@ -21,6 +21,15 @@ export const userRoutes = (deps: Deps) =>
         detail: { tags, summary: "List users (admin)" },
       },
     )
+    .get("/api/user-ids", ({ principal, query }) => listUserIds(deps, principal, page(query), query.q), {
+      auth: true,
+      query: UserIdQuery,
+      response: { 200: UserIdPage },
+      detail: {
+        tags,
+        summary: "IDs of active users, for a workspace's Users picker (admins and workspace managers)",
+      },
+    })
     .post("/api/users", async ({ body, status }) => status(201, await createUser(deps, body)), {
       auth: "admin",
       body: CreateUserBody,

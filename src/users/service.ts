@@ -5,10 +5,10 @@ import type { Principal } from "../auth/cache";
 import type { TotpSetup } from "../auth/model";
 import { newTotpSecret, totpUri, verifyTotp } from "../auth/totp";
 import type { Deps } from "../deps";
-import { badRequest, conflict, notFound, unauthorized } from "../domain/errors";
+import { badRequest, conflict, forbidden, notFound, unauthorized } from "../domain/errors";
 import { isRole, passwordProblem, ROLES, type Role, userIdProblem } from "../domain/rules";
 import { generatePassword } from "../lib/secrets";
-import type { CreateUserBody, PatchUserBody, User, UserPage } from "./model";
+import type { CreateUserBody, PatchUserBody, User, UserIdPage, UserPage } from "./model";
 import { toUserView } from "./view";
 
 export const ROOT_USER = "root";
@@ -212,4 +212,31 @@ export async function disableTotp(deps: Deps, principal: Principal, code: string
   if (!verifyTotp(row.totpSecret, code, deps.clock.now()))
     throw unauthorized("wrong one-time code", "invalid_otp", "code");
   return updateSelf(deps, principal, { totpSecret: null, totpEnabled: false });
+}
+
+/**
+ * The IDs of active users, for the Users picker of Edit Workspace: admins, users with the
+ * manager role and managers of a workspace may read them; nothing else about a user is shown.
+ */
+export async function listUserIds(
+  deps: Deps,
+  principal: Principal,
+  page: { limit: number; offset: number },
+  prefix = "",
+): Promise<UserIdPage> {
+  const { store } = deps;
+  if (principal.role !== "admin" && principal.role !== "manager") {
+    const [managed] = await store.db
+      .select({ n: count() })
+      .from(store.t.workspaces)
+      .where(eq(store.t.workspaces.manager, principal.userId));
+    if (!Number(managed?.n ?? 0)) throw forbidden("only admins and workspace managers can list users");
+  }
+  const rows = await store.db
+    .select({ userId: store.t.users.userId })
+    .from(store.t.users)
+    .where(eq(store.t.users.active, true))
+    .orderBy(store.t.users.userId);
+  const ids = rows.filter((r) => r.userId.startsWith(prefix));
+  return { items: ids.slice(page.offset, page.offset + page.limit), total: ids.length };
 }

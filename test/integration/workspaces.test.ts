@@ -165,5 +165,28 @@ for (const target of STORE_TARGETS) {
       expect(body.error.message).toContain("uploading files is not possible");
       expect((await m.json("GET", "/api/workspaces/nlp/datasets/early/files", { token: alice })).body.total).toBe(0);
     });
+
+    test("user IDs for the Users picker: admins and workspace managers read IDs only; others 403", async () => {
+      const ids = async (token: string, query = "limit=500") => m.json("GET", `/api/user-ids?${query}`, { token });
+      // bob manages no workspace yet and has the plain user role.
+      expect((await ids(bob)).status).toBe(403);
+      expect((await ids(alice)).status).toBe(403);
+      const created = await m.json("POST", "/api/workspaces", {
+        token: root,
+        body: ws("bobs", { trainingGpus: 0, manager: "bob", users: [] }),
+      });
+      expect(created.status).toBe(201);
+      await m.userWithToken("zed");
+      expect((await m.json("PATCH", "/api/users/zed", { token: root, body: { active: false } })).status).toBe(200);
+      for (const token of [root, boss, bob]) {
+        const res = await ids(token);
+        expect(res.status).toBe(200);
+        const got = res.body.items.map((u: { userId: string }) => u.userId);
+        expect(got).toEqual(["alice", "bob", "boss", "root"]); // zed is deactivated
+        for (const u of res.body.items) expect(Object.keys(u)).toEqual(["userId"]);
+      }
+      expect((await ids(bob, "q=bo")).body.items).toEqual([{ userId: "bob" }, { userId: "boss" }]);
+      expect((await ids(bob, "limit=1&offset=1")).body).toEqual({ items: [{ userId: "bob" }], total: 4 });
+    });
   });
 }

@@ -2,7 +2,7 @@
 // edits description and users), a reservation clash (409) shown in the dialog.
 import { type FormEvent, useState } from "react";
 import { ok } from "../../../src/client/api";
-import { type User, useSession, type WorkspaceSummary } from "../context";
+import { useSession, type WorkspaceSummary } from "../context";
 import { dateMinute, dateTime, fromLocalInput, toLocalInput } from "../format";
 import { Link, navigate, path } from "../router";
 import { nameProblem } from "../rules";
@@ -23,10 +23,9 @@ import {
   usePoll,
 } from "../ui";
 
-const listUsers = async (): Promise<User[]> => {
-  const res = await ok(api.api.users.get({ query: { limit: "500" } }));
-  return ((res instanceof Response ? await res.json() : res) as { items: User[] }).items;
-};
+/** Active users' IDs (admins and workspace managers may read them: the Users picker). */
+const listUserIds = async (): Promise<string[]> =>
+  (await ok(api.api["user-ids"].get({ query: { limit: "500" } }))).items.map((u) => u.userId);
 
 export function Workspaces() {
   const s = useSession();
@@ -129,13 +128,13 @@ export function WorkspaceDialog(props: {
     manager: w?.manager ?? "",
     users: w?.users ?? [],
   });
-  const users = usePoll(() => (s.isAdmin ? listUsers() : Promise.resolve([] as User[])), [], 0);
+  const users = usePoll(listUserIds, [], 0);
   const save = useAction();
   const adminFields = s.isAdmin;
   const nameErr = !w && form.name ? nameProblem(form.name, "workspace name") : null;
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const err = (f: string) => (save.field === f ? save.error : null);
-  const userIds = (users.data ?? []).filter((u) => u.active).map((u) => u.userId);
+  const userIds = users.data ?? [];
   const memberOptions = [...new Set([...userIds, ...form.users])].sort();
 
   const submit = (e: FormEvent) => {
