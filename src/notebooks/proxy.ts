@@ -24,7 +24,10 @@ export interface NotebookSocketData {
 export function bearerOf(request: Request, url: URL): string | null {
   const header = request.headers.get("authorization");
   if (header?.toLowerCase().startsWith("bearer ")) return header;
-  const cookie = /(?:^|;\s*)hangar_token=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
+  const cookies = request.headers.get("cookie") ?? "";
+  // hangar_nb: Open Editor's HttpOnly cookie, sent only under its notebook's path.
+  const cookie =
+    /(?:^|;\s*)hangar_nb=([^;]+)/.exec(cookies)?.[1] ?? /(?:^|;\s*)hangar_token=([^;]+)/.exec(cookies)?.[1];
   const token = cookie ?? url.searchParams.get("hangar_token");
   return token ? `Bearer ${decodeURIComponent(token)}` : null;
 }
@@ -36,7 +39,12 @@ async function resolve(deps: Deps, request: Request) {
   const principal: Principal = await principalFrom(deps, request, bearerOf(request, url));
   const ref = await trainingFor(deps, principal, m[1] as string, m[2] as string);
   const target = await notebookTarget(deps, ref.row.id);
-  if (!target) throw notFound(`notebook ${m[2]} is not running`);
+  if (!target) {
+    // A browser tab opened by Open Editor may come before Jupyter answers: it waits here.
+    if (request.method === "GET" && request.headers.get("accept")?.includes("text/html"))
+      return { waiting: waitingPage(m[2] as string) };
+    throw notFound(`notebook ${m[2]} is not running`);
+  }
   url.searchParams.delete("hangar_token");
   return { target, path: `${url.pathname}${url.search}` };
 }
@@ -46,6 +54,8 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
   try {
     const r = await resolve(deps, request);
     if (!r) return null;
+    if (r.waiting) return r.waiting;
+    if (!r.target) return null;
     deps.notebookUse.used(r.target.jobId, deps.clock.now().getTime());
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const data: NotebookSocketData = {
@@ -101,4 +111,16 @@ export function notebookSockets(deps: Deps) {
       ws.data.upstream?.close();
     },
   };
+}
+
+/** A page that reloads itself every 2 seconds until the notebook answers. */
+function waitingPage(name: string): Response {
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>Starting ${name}…</title></head><body style="font-family:system-ui,sans-serif;margin:3em">
+<h1>Starting notebook ${name}…</h1><p>This page opens Jupyter as soon as it answers. If the notebook
+was stopped, start it again from its training page.</p></body></html>`;
+  return new Response(html, {
+    status: 503,
+    headers: { "content-type": "text/html; charset=utf-8", "retry-after": "2", "cache-control": "no-store" },
+  });
 }

@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { memberPlugin } from "../workspaces/plugin";
-import { NotebookState } from "./model";
-import { startNotebook, stopNotebook } from "./service";
+import { NotebookSession, NotebookState } from "./model";
+import { notebookSession, startNotebook, stopNotebook } from "./service";
 
 const base = "/api/workspaces/:ws/trainings/:tr";
 const tags = ["trainings"];
@@ -19,4 +19,27 @@ export const notebookRoutes = (deps: Deps) =>
       member: true,
       response: { 200: NotebookState },
       detail: { tags, summary: "Stop a notebook training (frees its GPU)" },
-    });
+    })
+    .post(
+      `${base}/notebook-session`,
+      async ({ principal, params, request, set }) => {
+        const { session, cookie } = await notebookSession(
+          deps,
+          principal,
+          params.ws,
+          params.tr,
+          request.headers.get("authorization"),
+        );
+        set.headers["set-cookie"] = cookie;
+        return session;
+      },
+      {
+        member: true,
+        response: { 200: NotebookSession },
+        detail: {
+          tags,
+          summary:
+            "Open Editor: set an HttpOnly cookie, scoped to /notebooks/<ws>/<training>/, that lets a new browser tab through the notebook proxy",
+        },
+      },
+    );

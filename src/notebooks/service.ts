@@ -12,7 +12,7 @@ import { cancelJob, resolveImage } from "../jobs/service";
 import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import { checkJobResources, getTraining, type TrainingRef, trainingFor } from "../trainings/service";
 import { requireNotExpired } from "../workspaces/access";
-import type { NotebookState } from "./model";
+import type { NotebookSession, NotebookState } from "./model";
 
 export const notebookBase = (ws: string, tr: string) => `/notebooks/${ws}/${tr}/`;
 
@@ -113,4 +113,34 @@ export async function stopIdleNotebooks(
     stopped.push(job.id);
   }
   return stopped;
+}
+
+/** The cookie the notebook proxy reads for a browser tab (HttpOnly: the notebook's pages cannot read it). */
+export const NOTEBOOK_COOKIE = "hangar_nb";
+/** The longest a notebook cookie lives (less when the caller's session ends sooner). */
+export const NOTEBOOK_COOKIE_HOURS = 12;
+
+/**
+ * Open Editor's credential for a new browser tab: the caller's own bearer token in an
+ * HttpOnly, SameSite=Strict cookie sent only under /notebooks/<ws>/<tr>/, so the tab needs
+ * no token in its URL and the notebook's pages (same origin, running user code) cannot read
+ * it. It ends with the session (logout stops it at once) and after 12 hours at most.
+ */
+export async function notebookSession(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  tr: string,
+  authorization: string | null,
+): Promise<{ session: NotebookSession; cookie: string }> {
+  await notebookTraining(deps, principal, ws, tr);
+  const token = authorization?.replace(/^bearer\s+/i, "") ?? "";
+  const now = deps.clock.now().getTime();
+  const expiresAt = Math.min(now + NOTEBOOK_COOKIE_HOURS * 3600_000, principal.expiresAt);
+  const path = `/notebooks/${ws}/${tr}/`;
+  const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
+  return {
+    session: { path, expiresAt: new Date(expiresAt).toISOString() },
+    cookie: `${NOTEBOOK_COOKIE}=${encodeURIComponent(token)}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict`,
+  };
 }

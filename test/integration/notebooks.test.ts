@@ -69,6 +69,32 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
     await store?.drop();
   });
 
+  let nbCookie = "";
+  test("Open Editor's cookie: HttpOnly, scoped to the notebook's path; a tab waits on a Starting page", async () => {
+    const res = await fetch(`${master.url}/api/workspaces/lab/trainings/nb/notebook-session`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).path).toBe(base);
+    const setCookie = res.headers.get("set-cookie") ?? "";
+    expect(setCookie).toStartWith("hangar_nb=");
+    for (const attr of [`Path=${base}`, "HttpOnly", "SameSite=Strict", "Max-Age="]) expect(setCookie).toContain(attr);
+    nbCookie = setCookie.split(";")[0] as string;
+    // Not started yet: a browser (Accept: text/html) with only the cookie gets the waiting page.
+    const waiting = await fetch(`${master.url}${base}`, { headers: { cookie: nbCookie, accept: "text/html" } });
+    expect(waiting.status).toBe(503);
+    expect(await waiting.text()).toContain("Starting notebook nb");
+    // Without the cookie: no way in; bob may not have one.
+    expect((await fetch(`${master.url}${base}`, { headers: { accept: "text/html" } })).status).toBe(401);
+    const bobs = await fetch(`${master.url}/api/workspaces/lab/trainings/nb/notebook-session`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bob}` },
+    });
+    expect(bobs.status).toBe(404);
+    expect(bobs.headers.get("set-cookie")).toBeNull();
+  });
+
   test("Jupyter through the master: contents API and a cell run over the kernel WebSocket", async () => {
     const started = await api("POST", "/api/workspaces/lab/trainings/nb/start", alice);
     expect(started.status).toBe(200);
@@ -84,7 +110,8 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
     expect(ready).toBe(true);
     expect((await api("GET", "/api/workspaces/lab", alice)).body.gpusInUse.training).toBe(0.5);
 
-    const contents = await fetch(`${master.url}${base}api/contents`, { headers: { authorization: `Bearer ${alice}` } });
+    // Open Editor's cookie alone lets the browser's tab through.
+    const contents = await fetch(`${master.url}${base}api/contents`, { headers: { cookie: nbCookie } });
     expect(contents.status).toBe(200);
     expect((await contents.json()).type).toBe("directory");
 
@@ -95,9 +122,10 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
     });
     expect(kernel.status).toBe(201);
     const kernelId = (await kernel.json()).id as string;
-    const wsUrl = `${master.url.replace("http", "ws")}${base}api/kernels/${kernelId}/channels?hangar_token=${alice}`;
+    const wsUrl = `${master.url.replace("http", "ws")}${base}api/kernels/${kernelId}/channels`;
     const output = await new Promise<string>((resolve, reject) => {
-      const ws = new WebSocket(wsUrl);
+      // The cookie, as a browser tab sends it with the WebSocket.
+      const ws = new WebSocket(wsUrl, { headers: { cookie: nbCookie } } as unknown as string[]);
       const timer = setTimeout(() => reject(new Error("no output from the kernel")), 30_000);
       const msgId = crypto.randomUUID();
       ws.onopen = () =>

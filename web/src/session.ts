@@ -1,5 +1,7 @@
-// The browser's session: the token (sessionStorage, and a cookie that the notebook and
-// deployment proxies read when a new tab opens), and the one typed API client.
+// The browser's session: the token (sessionStorage, and a cookie that the deployment proxy
+// reads when a deployment's link opens in a new tab), and the one typed API client. The cookie
+// is sent under /deployments/ only: notebook pages (same origin, running user code) never see
+// it; Open Editor gets its own HttpOnly cookie from the API instead.
 import { makeApi } from "../../src/client/api";
 
 const KEY = "hangar.token";
@@ -16,11 +18,13 @@ export function setToken(next: string | null): void {
   token = next;
   if (next) {
     sessionStorage.setItem(KEY, next);
-    // biome-ignore lint/suspicious/noDocumentCookie: the notebook/deployment proxies read this cookie in new tabs
-    document.cookie = `hangar_token=${encodeURIComponent(next)}; path=/; SameSite=Strict`;
+    // biome-ignore lint/suspicious/noDocumentCookie: the deployment proxy reads this cookie in new tabs
+    document.cookie = `hangar_token=${encodeURIComponent(next)}; path=/deployments/; SameSite=Strict`;
   } else {
     sessionStorage.removeItem(KEY);
     // biome-ignore lint/suspicious/noDocumentCookie: as above, cleared on logout
+    document.cookie = "hangar_token=; path=/deployments/; max-age=0; SameSite=Strict";
+    // biome-ignore lint/suspicious/noDocumentCookie: the cookie older versions set on every path
     document.cookie = "hangar_token=; path=/; max-age=0; SameSite=Strict";
   }
 }

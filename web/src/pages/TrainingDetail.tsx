@@ -1,7 +1,7 @@
 // One training (manual §4 Steps 5–7): its info and SSH command, Open Editor for notebooks, the
 // code folder, the jobs with Create Job (parameter sets with Add), View, Download, Cancel.
 import { type FormEvent, useRef, useState } from "react";
-import { ok } from "../../../src/client/api";
+import { ApiError, ok } from "../../../src/client/api";
 import { deleteAt, download, upload } from "../../../src/client/stream";
 import type { GpuOption } from "../../../src/jobs/spec";
 import { useSession } from "../context";
@@ -100,30 +100,20 @@ export function TrainingDetail({ ws, tr }: { ws: string; tr: string }) {
 
 function NotebookButtons(props: { ws: string; tr: string; running: boolean; reload: () => void }) {
   const act = useAction();
-  const open = () => {
-    // Open the tab now (a click may open one), point it at Jupyter once it answers.
-    const tab = window.open("about:blank", "_blank");
-    void act.run(async () => {
-      try {
-        await ok(api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr }).start.post());
-        for (let i = 0; i < 120; i++) {
-          const t = (await ok(api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr }).get())) as {
-            notebookUrl?: string | null;
-          };
-          if (t.notebookUrl) {
-            if (tab) tab.location.href = t.notebookUrl;
-            props.reload();
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-        throw new Error("the notebook did not start within 2 minutes");
-      } catch (err) {
-        tab?.close();
-        throw err;
-      }
+  const open = () =>
+    act.run(async () => {
+      const training = api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr });
+      // Start it (already started is fine), then the tab's HttpOnly cookie for this notebook's
+      // path: no token in the URL, none the notebook's pages could read. The tab opens without
+      // an opener (nothing of this page's storage is copied into it) and waits on the master's
+      // "Starting…" page until Jupyter answers.
+      await ok(training.start.post()).catch((err) => {
+        if (!(err instanceof ApiError && err.status === 409)) throw err;
+      });
+      const { path: url } = await ok(training["notebook-session"].post());
+      window.open(url, "_blank", "noopener");
+      props.reload();
     });
-  };
   const stop = () =>
     act.run(async () => {
       await ok(api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr }).stop.post());
