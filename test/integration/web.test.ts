@@ -11,7 +11,9 @@ import { join } from "node:path";
 import type { Server } from "bun";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createHandler } from "../../src/app";
-import { requireEnv } from "../helpers/env";
+import { nodeExecutor } from "../../src/nodes/service";
+import { notebookImage, pythonImage, requireEnv } from "../helpers/env";
+import { multipart } from "../helpers/multipart";
 import { until } from "../helpers/poll";
 import { ROOT_PASSWORD, startTestMaster, type TestMaster } from "../helpers/testMaster";
 import { authorize, testWorkers } from "../helpers/workers";
@@ -76,6 +78,8 @@ describe("web UI in Chromium", () => {
     await page.getByLabel("Password", { exact: true }).fill(password);
     await page.getByRole("button", { name: "Log in" }).click();
   };
+  const aliceToken = async (): Promise<string> =>
+    (await m.json("POST", "/api/auth/login", { body: { userId: "alice", password: ALICE_PW } })).body.token;
   const logout = async () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("heading", { name: "Log in" }).waitFor();
@@ -240,6 +244,24 @@ describe("web UI in Chromium", () => {
     await seeCount(up, 0);
     await seeText(row("Docker Images", "busybox"), "Ready", 60_000);
     await seeText(row("Docker Images", "busybox"), "Pull");
+    // Dockerfile builds (offline: FROM the harness's local images), for the built-in model
+    // training and the notebook below.
+    for (const [name, from] of [
+      ["pyimg", pythonImage()],
+      ["nbimg", notebookImage()],
+    ] as const) {
+      await page.getByRole("button", { name: "Upload Docker Image" }).click();
+      const b = dialog("Upload Docker Image");
+      await b.getByLabel("Docker Image Name").fill(name);
+      await b.getByLabel("Dockerfile build").check();
+      await b.getByLabel("Dockerfile", { exact: true }).fill(`FROM ${from}\nLABEL hangar.web-test=${name}\n`);
+      await b.getByLabel("Global").check();
+      if (name === "pyimg") await shot("docker-images-build");
+      await b.getByRole("button", { name: "Upload" }).click();
+      await seeCount(b, 0);
+      await seeText(row("Docker Images", name), "Ready", 120_000);
+      await seeText(row("Docker Images", name), "Dockerfile build");
+    }
     await shot("docker-images");
   });
 
@@ -394,6 +416,14 @@ describe("web UI in Chromium", () => {
     await q.getByLabel("Command").fill("sleep 12; echo late line");
     await q.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "View Job Log: quiet" }).waitFor();
+    // 30 minutes pass on the master's clock while it runs: Workspace Home's chart shows them.
+    await until(
+      "quiet runs",
+      async () => (await page.getByRole("status", { name: "Job status" }).textContent()) ?? "",
+      (t) => t.includes("Running"),
+      { timeoutMs: 60_000 },
+    );
+    m.clock.advance(30 * 60_000);
     await seeText(page.getByRole("log", { name: "Job log" }), "late line", 60_000);
     await seeText(page.getByRole("status", { name: "Job status" }), "Succeeded", 30_000);
     await page.getByRole("link", { name: "tr1" }).click();
@@ -408,7 +438,129 @@ describe("web UI in Chromium", () => {
     await dialog("Create Deployment").getByRole("button", { name: "Cancel" }).click();
     await menu("Dashboard").click();
     await seeText(page.getByRole("table", { name: "Recent tasks" }), "hello-2");
+    const chart = page.getByRole("figure", { name: "GPU usage chart" });
+    await visible(chart.locator("canvas"));
+    await seeText(chart, /peak [1-9]/);
     await shot("workspace-home");
+  });
+
+  test("researcher: a built-in model training; Create Job asks for the model's variables, not a command", async () => {
+    // The dataset in the model's layout (uploads in the browser are tested above).
+    const token = await aliceToken();
+    expect((await m.json("POST", "/api/workspaces/web-ws/datasets", { token, body: { name: "tab" } })).status).toBe(
+      201,
+    );
+    const csv = readFileSync(
+      join(import.meta.dir, "..", "..", "src", "builtin", "testdata", "tabular-regression", "data.csv"),
+    );
+    const parts = multipart([{ name: "data.csv", data: new Uint8Array(csv) }]);
+    const up = await m.request("POST", "/api/workspaces/web-ws/datasets/tab/files", {
+      token,
+      raw: parts.body,
+      headers: { "content-type": parts.contentType },
+    });
+    expect(up.status).toBe(201);
+
+    await menu("Trainings").click();
+    await page.getByRole("button", { name: "Create Training" }).click();
+    const c = dialog("Create Training");
+    await c.getByLabel("Built-in Model", { exact: true }).check();
+    await c.getByLabel("Training Name").fill("bi1");
+    await c.getByLabel("GPUs").fill("1");
+    await c.getByRole("combobox", { name: "Built-in Model" }).selectOption("tabular-regression");
+    await visible(c.getByText("data.csv: a header row"));
+    await c.getByLabel("Docker Image").selectOption({ label: "pyimg" });
+    await shot("trainings-create-builtin");
+    await c.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "bi1", exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "Create Job" }).click();
+    const j = dialog("Create Job");
+    await j.getByLabel("Job Name").fill("fit");
+    await j.getByLabel("Dataset").selectOption("tab");
+    // The model's variables with their defaults as placeholders; no command, no run code.
+    expect(await j.getByLabel("Command").count()).toBe(0);
+    expect(await j.getByLabel("Run Code").count()).toBe(0);
+    expect(await j.getByLabel("lr", { exact: true }).getAttribute("placeholder")).toBe("0.01");
+    await j.getByLabel("epochs").fill("5");
+    await j.getByLabel("Unified Memory").check();
+    await shot("jobs-create-builtin");
+    await j.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "View Job Log: fit" }).waitFor();
+    const log = page.getByRole("log", { name: "Job log" });
+    await seeText(log, /rmse [\d.]+/, 90_000);
+    await seeText(page.getByRole("status", { name: "Job status" }), "Succeeded", 30_000);
+    const text = (await log.textContent()) ?? "";
+    expect(text).toContain("epoch 5 loss");
+    expect(text).not.toContain("epoch 6 loss");
+    // Its /output as a tar, from the log page.
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download Output" }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe("fit-output.tar");
+    const listing = Bun.spawnSync(["tar", "-tf", (await file.path()) as string]).stdout.toString();
+    expect(listing).toContain("fit/");
+    expect(listing.split("\n").filter((l) => l.startsWith("fit/") && !l.endsWith("/")).length).toBeGreaterThan(0);
+  });
+
+  test("researcher: Open Editor starts the notebook and opens Jupyter in a new tab, no token in its URL", async () => {
+    await menu("Trainings").click();
+    await page.getByRole("button", { name: "Create Training" }).click();
+    const c = dialog("Create Training");
+    await c.getByLabel("Jupyter Notebook").check();
+    await c.getByLabel("Training Name").fill("nb1");
+    await c.getByLabel("GPUs").fill("0.5");
+    await c.getByLabel("Docker Image").selectOption({ label: "nbimg" });
+    await c.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "nb1", exact: true }).waitFor();
+    const popup = page.waitForEvent("popup");
+    await page.getByRole("button", { name: "Open Editor" }).click();
+    const tab = await popup;
+    // The tab waits on the master's Starting page, then Jupyter answers at the notebook's path.
+    await until(
+      "Jupyter in the new tab",
+      async () => {
+        await tab.waitForLoadState("domcontentloaded").catch(() => {});
+        return tab.title().catch(() => "");
+      },
+      // Jupyter Notebook's file browser ("Home Page - Select or create a notebook").
+      (t) => /Home Page|Jupyter/.test(t),
+      { timeoutMs: 120_000 },
+    );
+    const at = new URL(tab.url());
+    expect(at.pathname.startsWith("/notebooks/web-ws/nb1/")).toBe(true);
+    expect(at.search).not.toContain("hangar_token");
+    // The tab's credential is an HttpOnly cookie on the notebook's path: its pages cannot read it.
+    const cookies = await tab.context().cookies(tab.url());
+    const nb = cookies.find((k) => k.name === "hangar_nb");
+    expect(nb).toMatchObject({ path: "/notebooks/web-ws/nb1/", httpOnly: true, sameSite: "Strict" });
+    expect(await tab.evaluate(() => document.cookie)).not.toContain("hangar");
+    expect(await tab.evaluate(() => sessionStorage.getItem("hangar.token"))).toBeNull();
+    await tab.setViewportSize({ width: 1280, height: 800 });
+    await tab.waitForTimeout(1500);
+    await tab.screenshot({ path: join(SHOTS, "notebook.png") });
+    await tab.close();
+    await page.bringToFront();
+    await visible(page.getByRole("button", { name: "Stop" }), 30_000);
+    await page.getByRole("button", { name: "Stop" }).click();
+    await until(
+      "notebook stopped",
+      async () =>
+        (await m.json("GET", "/api/workspaces/web-ws/trainings/nb1", { token: await aliceToken() })).body.status,
+      (st) => st === "idle",
+      { timeoutMs: 30_000 },
+    );
+    // Its container goes too (before the master of this test closes).
+    const detail = (await m.json("GET", "/api/workspaces/web-ws", { token: await aliceToken() })).body;
+    const nbJob = detail.recentTasks.find((t: { kind: string }) => t.kind === "notebook");
+    const job = (await m.json("GET", `/api/jobs/${nbJob.id}`, { token: await aliceToken() })).body;
+    const exec = await nodeExecutor(m.deps, job.node);
+    await until(
+      "notebook container removed",
+      async () => (await exec.list({ "hangar.job": nbJob.id })).length,
+      (n) => n === 0,
+      { timeoutMs: 30_000 },
+    );
   });
 
   test("account: the password change form checks the rules; an API key is made and listed", async () => {
@@ -433,6 +585,17 @@ describe("web UI in Chromium", () => {
     expect(await page.getByRole("table", { name: "Trainings" }).count()).toBe(0);
     await page.goto(`${url}workspaces`);
     await seeText(page.getByRole("table", { name: "Workspaces" }), "You are in no workspace yet");
+    await logout();
+  });
+
+  test("admin: Datasets lists every workspace's datasets", async () => {
+    await login("root", ROOT_NEW_PW);
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await menu("Datasets").click();
+    expect(new URL(page.url()).pathname).toBe("/datasets");
+    await seeText(row("Datasets", "digits"), "web-ws");
+    await seeText(row("Datasets", "tab"), "1 file");
+    await shot("datasets-admin");
     await logout();
   });
 });

@@ -138,7 +138,7 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
           access: form.access as TrainingAccess,
           owner: form.owner || undefined,
           users: form.access === "private" ? form.users : undefined,
-          image: form.type !== "builtin" && form.image ? form.image : undefined,
+          image: form.image || undefined,
           builtinModel: form.type === "builtin" ? form.builtinModel : undefined,
         }),
       );
@@ -263,23 +263,28 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
               </div>
             ) : null}
           </>
-        ) : (
-          <Select
-            label="Docker Image"
-            optional={form.type === "advanced"}
-            value={form.image}
-            onChange={set("image")}
-            error={err("image")}
-            hint={form.type === "advanced" ? "Default: the platform's built-in image." : "The notebook's environment."}
-          >
-            <option value="">{form.type === "advanced" ? "Default image" : "Choose an image"}</option>
-            {ready.map((i) => (
-              <option key={i.id} value={i.reference}>
-                {i.name}
-              </option>
-            ))}
-          </Select>
-        )}
+        ) : null}
+        <Select
+          label="Docker Image"
+          optional={form.type !== "notebook"}
+          value={form.image}
+          onChange={set("image")}
+          error={err("image")}
+          hint={
+            form.type === "advanced"
+              ? "Default: the platform's built-in image."
+              : form.type === "builtin"
+                ? "Default: the built-in models' image (Python with numpy)."
+                : "The notebook's environment."
+          }
+        >
+          <option value="">{form.type === "notebook" ? "Choose an image" : "Default image"}</option>
+          {ready.map((i) => (
+            <option key={i.id} value={i.reference}>
+              {i.name}
+            </option>
+          ))}
+        </Select>
         <fieldset className="radios">
           <legend>Access</legend>
           {["public", "private"].map((a) => (
