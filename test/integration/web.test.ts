@@ -3,16 +3,19 @@
 // The admin walk of the manual (§3): add a node with Get Info and connect it, add users, pull a
 // Docker image, create a workspace (and see a reservation clash); the researcher walk (§4):
 // upload a dataset (a forbidden name refused), create a training, run a job with two parameter
-// sets and read both logs (one live), download a log; an outsider sees none of it. Elements are
+// sets and read both logs (one live, one after 12 s of silence), download a log; a built-in
+// model job (the model's variables, its output tar), Open Editor on a notebook, Dockerfile and
+// Tar image uploads, the admin's all-workspace Datasets; an outsider sees none of it. Elements are
 // found by role, label and the manual's button names; each page is written to docs/screenshots/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Server } from "bun";
+import { $, type Server } from "bun";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createHandler } from "../../src/app";
 import { nodeExecutor } from "../../src/nodes/service";
-import { notebookImage, pythonImage, requireEnv } from "../helpers/env";
+import { BUSYBOX_IMAGE, notebookImage, pythonImage, requireEnv } from "../helpers/env";
 import { multipart } from "../helpers/multipart";
 import { until } from "../helpers/poll";
 import { ROOT_PASSWORD, startTestMaster, type TestMaster } from "../helpers/testMaster";
@@ -261,6 +264,24 @@ describe("web UI in Chromium", () => {
       await seeCount(b, 0);
       await seeText(row("Docker Images", name), "Ready", 120_000);
       await seeText(row("Docker Images", name), "Dockerfile build");
+    }
+    // Tar: a `docker save` file sent from the browser with its progress bar.
+    const tarDir = mkdtempSync(join(tmpdir(), "hangar-web-tar-"));
+    try {
+      const tar = join(tarDir, "bb.tar");
+      await $`docker save -o ${tar} ${BUSYBOX_IMAGE}`;
+      await page.getByRole("button", { name: "Upload Docker Image" }).click();
+      const t = dialog("Upload Docker Image");
+      await t.getByLabel("Docker Image Name").fill("bbtar");
+      await t.getByLabel("Tar", { exact: true }).check();
+      await t.getByLabel("Image tar (docker save)").setInputFiles(tar);
+      await t.getByLabel("Global").check();
+      await t.getByRole("button", { name: "Upload" }).click();
+      await seeCount(t, 0);
+      await seeText(row("Docker Images", "bbtar"), "Ready", 120_000);
+      await seeText(row("Docker Images", "bbtar"), "Tar");
+    } finally {
+      rmSync(tarDir, { recursive: true, force: true });
     }
     await shot("docker-images");
   });
