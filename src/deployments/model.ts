@@ -57,3 +57,9 @@ export type Deployment = Static<typeof Deployment>;
 
 export const DeploymentPage = Page(Deployment);
 export type DeploymentPage = Static<typeof DeploymentPage>;
+
+export const DeploymentSession = t.Object({
+  path: t.String({ description: "where the cookie is sent: /deployments/<ws>/<name>/" }),
+  expiresAt: Time,
+});
+export type DeploymentSession = Static<typeof DeploymentSession>;

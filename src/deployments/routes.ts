@@ -2,10 +2,11 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { pageOf, pageQuery } from "../http/schemas";
 import { memberPlugin } from "../workspaces/plugin";
-import { CreateDeploymentBody, Deployment, DeploymentPage } from "./model";
+import { CreateDeploymentBody, Deployment, DeploymentPage, DeploymentSession } from "./model";
 import {
   createDeployment,
   deleteDeployment,
+  deploymentSession,
   getDeployment,
   listDeployments,
   startDeployment,
@@ -40,6 +41,29 @@ export const deploymentRoutes = (deps: Deps) =>
           tags,
           summary:
             "Create and start a deployment: a serving container on the workspace's deployment GPUs, at /deployments/<ws>/<name>/",
+        },
+      },
+    )
+    .post(
+      `${base}/:dp/session`,
+      async ({ principal, params, request, set }) => {
+        const { session, cookie } = await deploymentSession(
+          deps,
+          principal,
+          params.ws,
+          params.dp,
+          request.headers.get("authorization"),
+        );
+        set.headers["set-cookie"] = cookie;
+        return session;
+      },
+      {
+        member: true,
+        response: { 200: DeploymentSession },
+        detail: {
+          tags,
+          summary:
+            "Open a deployment in the browser: set an HttpOnly cookie, scoped to /deployments/<ws>/<name>/, that lets a new tab through the proxy",
         },
       },
     )

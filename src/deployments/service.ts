@@ -9,6 +9,7 @@ import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
+import { proxyCookie } from "../http/proxyCookie";
 import { COMMAND_MAX } from "../jobs/model";
 import { serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
@@ -17,7 +18,7 @@ import { insertPendingJobs, type JobRow, queuedJob } from "../jobs/transitions";
 import type { Tables } from "../store/store";
 import { checkGpus, checkJobResources, checkResources, trainingFor } from "../trainings/service";
 import { requireNotExpired, workspaceFor } from "../workspaces/access";
-import type { CreateDeploymentBody, Deployment } from "./model";
+import type { CreateDeploymentBody, Deployment, DeploymentSession } from "./model";
 
 export type DeploymentRow = Tables["deployments"]["$inferSelect"];
 export const deploymentBase = (ws: string, name: string) => `/deployments/${ws}/${name}/`;
@@ -241,4 +242,21 @@ export async function deploymentTarget(deps: Deps, row: DeploymentRow) {
   const job = await currentJob(deps, row);
   const origin = await serviceOrigin(deps, job);
   return job && origin ? { jobId: job.id, origin } : null;
+}
+
+/**
+ * A deployment's Open in the browser: an HttpOnly cookie scoped to /deployments/<ws>/<name>/
+ * (http/proxyCookie), so the tab carries no token and the served pages cannot read one.
+ */
+export async function deploymentSession(
+  deps: Deps,
+  principal: Principal,
+  ws: string,
+  name: string,
+  authorization: string | null,
+): Promise<{ session: DeploymentSession; cookie: string }> {
+  await deploymentFor(deps, principal, ws, name);
+  const path = `/deployments/${ws}/${name}/`;
+  const { expiresAt, cookie } = proxyCookie("hangar_dp", path, authorization, principal, deps.clock.now().getTime());
+  return { session: { path, expiresAt }, cookie };
 }

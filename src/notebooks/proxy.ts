@@ -25,9 +25,12 @@ export function bearerOf(request: Request, url: URL): string | null {
   const header = request.headers.get("authorization");
   if (header?.toLowerCase().startsWith("bearer ")) return header;
   const cookies = request.headers.get("cookie") ?? "";
-  // hangar_nb: Open Editor's HttpOnly cookie, sent only under its notebook's path.
+  // hangar_nb / hangar_dp: the HttpOnly cookies of Open Editor and of a deployment's Open,
+  // each sent only under its own path (http/proxyCookie).
   const cookie =
-    /(?:^|;\s*)hangar_nb=([^;]+)/.exec(cookies)?.[1] ?? /(?:^|;\s*)hangar_token=([^;]+)/.exec(cookies)?.[1];
+    /(?:^|;\s*)hangar_nb=([^;]+)/.exec(cookies)?.[1] ??
+    /(?:^|;\s*)hangar_dp=([^;]+)/.exec(cookies)?.[1] ??
+    /(?:^|;\s*)hangar_token=([^;]+)/.exec(cookies)?.[1];
   const token = cookie ?? url.searchParams.get("hangar_token");
   return token ? `Bearer ${decodeURIComponent(token)}` : null;
 }

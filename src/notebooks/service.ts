@@ -6,6 +6,7 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
+import { proxyCookie } from "../http/proxyCookie";
 import { JOB_KINDS } from "../jobs/kinds";
 import { serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
@@ -117,15 +118,8 @@ export async function stopIdleNotebooks(
 
 /** The cookie the notebook proxy reads for a browser tab (HttpOnly: the notebook's pages cannot read it). */
 export const NOTEBOOK_COOKIE = "hangar_nb";
-/** The longest a notebook cookie lives (less when the caller's session ends sooner). */
-export const NOTEBOOK_COOKIE_HOURS = 12;
 
-/**
- * Open Editor's credential for a new browser tab: the caller's own bearer token in an
- * HttpOnly, SameSite=Strict cookie sent only under /notebooks/<ws>/<tr>/, so the tab needs
- * no token in its URL and the notebook's pages (same origin, running user code) cannot read
- * it. It ends with the session (logout stops it at once) and after 12 hours at most.
- */
+/** Open Editor's credential for a new browser tab, scoped to /notebooks/<ws>/<tr>/ (http/proxyCookie). */
 export async function notebookSession(
   deps: Deps,
   principal: Principal,
@@ -134,13 +128,13 @@ export async function notebookSession(
   authorization: string | null,
 ): Promise<{ session: NotebookSession; cookie: string }> {
   await notebookTraining(deps, principal, ws, tr);
-  const token = authorization?.replace(/^bearer\s+/i, "") ?? "";
-  const now = deps.clock.now().getTime();
-  const expiresAt = Math.min(now + NOTEBOOK_COOKIE_HOURS * 3600_000, principal.expiresAt);
   const path = `/notebooks/${ws}/${tr}/`;
-  const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
-  return {
-    session: { path, expiresAt: new Date(expiresAt).toISOString() },
-    cookie: `${NOTEBOOK_COOKIE}=${encodeURIComponent(token)}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict`,
-  };
+  const { expiresAt, cookie } = proxyCookie(
+    NOTEBOOK_COOKIE,
+    path,
+    authorization,
+    principal,
+    deps.clock.now().getTime(),
+  );
+  return { session: { path, expiresAt }, cookie };
 }

@@ -169,6 +169,23 @@ for (const target of STORE_TARGETS)
 
       expect((await call("/deployments/dep-ws/svc/hello", undefined)).status).toBe(401);
       expect((await call("/deployments/dep-ws/svc/hello", bob)).status).toBe(404);
+      // The browser's Open: an HttpOnly cookie for this deployment's path alone lets a tab through.
+      const session = await m.request("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: alice });
+      expect(session.status).toBe(200);
+      expect((await session.json()).path).toBe("/deployments/dep-ws/svc/");
+      const setCookie = session.headers.get("set-cookie") ?? "";
+      expect(setCookie).toStartWith("hangar_dp=");
+      for (const attr of ["Path=/deployments/dep-ws/svc/", "HttpOnly", "SameSite=Strict"])
+        expect(setCookie).toContain(attr);
+      const viaCookie = await m.request("GET", "/deployments/dep-ws/svc/hello", {
+        headers: { cookie: setCookie.split(";")[0] as string },
+      });
+      expect(viaCookie.status).toBe(200);
+      expect(
+        (await m.request("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: bob })).headers.get(
+          "set-cookie",
+        ),
+      ).toBeNull();
       expect((await m.json("GET", "/api/workspaces/dep-ws/deployments/svc", { token: bob })).status).toBe(404);
       // Its log is a job log like any other.
       const log = await (await m.request("GET", `/api/jobs/${running.jobId}/log`, { token: alice })).text();

@@ -542,7 +542,9 @@ describe("web UI in Chromium", () => {
       "Jupyter in the new tab",
       async () => {
         await tab.waitForLoadState("domcontentloaded").catch(() => {});
-        return tab.title().catch(() => "");
+        // The title, or what the tab shows instead (an error body says why).
+        const title = await tab.title().catch(() => "");
+        return title || `${tab.url()} ${((await tab.textContent("body").catch(() => "")) ?? "").slice(0, 200)}`;
       },
       // Jupyter Notebook's file browser ("Home Page - Select or create a notebook").
       (t) => /Home Page|Jupyter/.test(t),

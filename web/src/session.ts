@@ -1,7 +1,7 @@
-// The browser's session: the token (sessionStorage, and a cookie that the deployment proxy
-// reads when a deployment's link opens in a new tab), and the one typed API client. The cookie
-// is sent under /deployments/ only: notebook pages (same origin, running user code) never see
-// it; Open Editor gets its own HttpOnly cookie from the API instead.
+// The browser's session: the token (sessionStorage only: no cookie, so pages served through the
+// notebook and deployment proxies, same origin and running user code, find none) and the one
+// typed API client. Open Editor and a deployment's Open ask the API for an HttpOnly cookie
+// scoped to that one path instead.
 import { makeApi } from "../../src/client/api";
 
 const KEY = "hangar.token";
@@ -16,16 +16,12 @@ export function currentToken(): string | null {
 
 export function setToken(next: string | null): void {
   token = next;
-  if (next) {
-    sessionStorage.setItem(KEY, next);
-    // biome-ignore lint/suspicious/noDocumentCookie: the deployment proxy reads this cookie in new tabs
-    document.cookie = `hangar_token=${encodeURIComponent(next)}; path=/deployments/; SameSite=Strict`;
-  } else {
-    sessionStorage.removeItem(KEY);
-    // biome-ignore lint/suspicious/noDocumentCookie: as above, cleared on logout
-    document.cookie = "hangar_token=; path=/deployments/; max-age=0; SameSite=Strict";
-    // biome-ignore lint/suspicious/noDocumentCookie: the cookie older versions set on every path
-    document.cookie = "hangar_token=; path=/; max-age=0; SameSite=Strict";
+  if (next) sessionStorage.setItem(KEY, next);
+  else sessionStorage.removeItem(KEY);
+  // The script-readable cookie earlier versions set: gone.
+  for (const path of ["/", "/deployments/"]) {
+    // biome-ignore lint/suspicious/noDocumentCookie: clearing a cookie older versions set
+    document.cookie = `hangar_token=; path=${path}; max-age=0; SameSite=Strict`;
   }
 }
 

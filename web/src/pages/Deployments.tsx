@@ -85,10 +85,28 @@ export function Deployments({ ws }: { ws: string }) {
           {
             header: "URL",
             cell: (d) => (
-              <a href={d.url} target="_blank" rel="noreferrer">
-                {location.origin}
-                {d.url}
-              </a>
+              <span className="row-actions">
+                <code>
+                  {location.origin}
+                  {d.url}
+                </code>
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Open ${d.name}`}
+                  title="Open in a new tab (an HttpOnly cookie for this deployment's path lets it through)"
+                  onClick={() =>
+                    void act.run(async () => {
+                      const { path: url } = await ok(
+                        api.api.workspaces({ ws }).deployments({ dp: d.name }).session.post(),
+                      );
+                      window.open(url, "_blank", "noopener");
+                    })
+                  }
+                >
+                  Open
+                </button>
+              </span>
             ),
           },
           { header: "Node", cell: (d) => d.node ?? "—" },
