@@ -217,44 +217,40 @@ for (const target of STORE_TARGETS) {
 
     // Through Bun.serve, whose idle timeout (10 s) cuts a silent response: the keepalive
     // comments keep the follow open, and the late line arrives while the job still runs.
-    test.if(target === "sqlite")(
-      "a follower over HTTP sees a line printed after 13 s of silence, live",
-      async () => {
-        const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: createHandler(m.deps) });
-        try {
-          const [quiet] = await submit("sweep-ws", "t1", {
-            name: "quiet",
-            command: `sh -c 'echo first; sleep 13; echo late line; sleep 4'`,
-          });
-          await until(quiet?.id as string, (j) => j.status === "running");
-          const res = await fetch(`http://127.0.0.1:${server.port}/api/jobs/${quiet?.id}/log?follow=1`, {
-            headers: { authorization: `Bearer ${alice}` },
-          });
-          const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-          let text = "";
-          while (!text.includes("data: late line")) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            text += new TextDecoder().decode(value);
-          }
-          expect(text).toContain("data: first");
-          expect(text).toContain(": keepalive");
-          expect(text).toContain("data: late line");
-          expect(text).not.toContain("event: end");
-          // Seen live: the job has not ended yet.
-          expect((await job(quiet?.id as string)).status).toBe("running");
-          while (!text.includes("event: end")) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            text += new TextDecoder().decode(value);
-          }
-          expect(text).toContain('"status":"succeeded"');
-        } finally {
-          server.stop(true);
+    test("a follower over HTTP sees a line printed after 13 s of silence, live", async () => {
+      const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: createHandler(m.deps) });
+      try {
+        const [quiet] = await submit("sweep-ws", "t1", {
+          name: "quiet",
+          command: `sh -c 'echo first; sleep 13; echo late line; sleep 4'`,
+        });
+        await until(quiet?.id as string, (j) => j.status === "running");
+        const res = await fetch(`http://127.0.0.1:${server.port}/api/jobs/${quiet?.id}/log?follow=1`, {
+          headers: { authorization: `Bearer ${alice}` },
+        });
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        let text = "";
+        while (!text.includes("data: late line")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
         }
-      },
-      90_000,
-    );
+        expect(text).toContain("data: first");
+        expect(text).toContain(": keepalive");
+        expect(text).toContain("data: late line");
+        expect(text).not.toContain("event: end");
+        // Seen live: the job has not ended yet.
+        expect((await job(quiet?.id as string)).status).toBe("running");
+        while (!text.includes("event: end")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+        expect(text).toContain('"status":"succeeded"');
+      } finally {
+        server.stop(true);
+      }
+    }, 90_000);
 
     test("a Hangar container that no live job owns is removed by the orphan sweep", async () => {
       const node = (await m.json("GET", "/api/nodes", { token: root })).body.items[0];
