@@ -18,6 +18,8 @@ import { changePassword, createApiKey, deleteApiKey, listApiKeys, login, logout 
 
 const tags = ["auth"];
 
+const bearerToken = (request: Request) => (request.headers.get("authorization") ?? "").replace(/^Bearer\s+/i, "");
+
 export const authRoutes = (deps: Deps) =>
   new Elysia()
     .use(authPlugin(deps))
@@ -29,8 +31,7 @@ export const authRoutes = (deps: Deps) =>
     .post(
       "/api/auth/logout",
       async ({ request, set }) => {
-        const token = (request.headers.get("authorization") ?? "").replace(/^Bearer\s+/i, "");
-        await logout(deps, token);
+        await logout(deps, bearerToken(request));
         set.status = 204;
       },
       { auth: true, detail: { tags, summary: "End this session" } },
@@ -42,8 +43,8 @@ export const authRoutes = (deps: Deps) =>
     })
     .post(
       "/api/me/password",
-      async ({ principal, body, set }) => {
-        await changePassword(deps, principal, body);
+      async ({ principal, body, request, set }) => {
+        await changePassword(deps, principal, body, bearerToken(request));
         set.status = 204;
       },
       { auth: true, body: PasswordChangeBody, detail: { tags, summary: "Change my password" } },

@@ -1,5 +1,5 @@
 // Login, logout, bearer-token resolution, password change and API keys.
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, ne } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { badRequest, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
 import { passwordProblem, type Role } from "../domain/rules";
@@ -136,7 +136,16 @@ export function requireRole(principal: Principal, ...roles: Role[]): void {
   if (!roles.includes(principal.role)) throw forbidden(`this needs the ${roles.join(" or ")} role`);
 }
 
-export async function changePassword(deps: Deps, principal: Principal, input: PasswordChangeBody): Promise<void> {
+/**
+ * Changes the caller's password and ends every other session of theirs (the calling session
+ * keeps its token). API keys stay: they are separate credentials the user lists and revokes.
+ */
+export async function changePassword(
+  deps: Deps,
+  principal: Principal,
+  input: PasswordChangeBody,
+  currentToken: string,
+): Promise<void> {
   const { store } = deps;
   const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, principal.userId)).limit(1);
   if (!row) throw notFound(`user ${principal.userId}`);
@@ -146,12 +155,16 @@ export async function changePassword(deps: Deps, principal: Principal, input: Pa
   if (problem) throw badRequest("next", problem);
   if (input.next === input.current) throw badRequest("next", "new password must differ from the current one");
   const passwordHash = await Bun.password.hash(input.next);
-  await store.tx((db) =>
-    db
+  await store.tx(async (db) => {
+    await db
       .update(store.t.users)
       .set({ passwordHash, mustChangePassword: false, updatedAt: deps.clock.now().toISOString() })
-      .where(eq(store.t.users.userId, row.userId)),
-  );
+      .where(eq(store.t.users.userId, row.userId));
+    await db
+      .delete(store.t.sessions)
+      .where(and(eq(store.t.sessions.userId, row.userId), ne(store.t.sessions.tokenHash, sha256(currentToken))));
+  });
+  deps.principals.dropUser(row.userId);
 }
 
 export async function createApiKey(deps: Deps, principal: Principal): Promise<ApiKeyCreated> {

@@ -158,6 +158,21 @@ for (const target of STORE_TARGETS) {
       expect((await m.json("GET", "/api/me", { token: fresh })).status).toBe(401);
     });
 
+    test("a password change ends the user's other sessions; this session and API keys stay", async () => {
+      const here = await m.userWithToken("rotator", "user", "firstPass1!");
+      const elsewhere = await m.login("rotator", "firstPass1!");
+      const key = (await m.json("POST", "/api/me/keys", { token: here })).body;
+      expect((await m.json("GET", "/api/me", { token: elsewhere })).status).toBe(200);
+      const ok = await m.json("POST", "/api/me/password", {
+        token: here,
+        body: { current: "firstPass1!", next: "secondPass2@" },
+      });
+      expect(ok.status).toBe(204);
+      expect((await m.json("GET", "/api/me", { token: elsewhere })).status).toBe(401);
+      expect((await m.json("GET", "/api/me", { token: here })).status).toBe(200);
+      expect((await m.json("GET", "/api/me", { token: key.secretKey })).status).toBe(200);
+    });
+
     test("a session expires after HANGAR_SESSION_HOURS", async () => {
       const token = await m.userWithToken("expiring");
       expect((await m.json("GET", "/api/me", { token })).status).toBe(200);
