@@ -1,7 +1,7 @@
 // Login, logout, bearer-token resolution, password change and API keys.
-import { and, eq, gt, ne } from "drizzle-orm";
+import { and, count, eq, gt, ne } from "drizzle-orm";
 import type { Deps } from "../deps";
-import { badRequest, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
+import { badRequest, conflict, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
 import { passwordProblem, type Role } from "../domain/rules";
 import { randomToken, sha256 } from "../lib/secrets";
 import { toUserView } from "../users/view";
@@ -146,6 +146,7 @@ export async function changePassword(
   input: PasswordChangeBody,
   currentToken: string,
 ): Promise<void> {
+  requireSession(principal, "changing the password");
   const { store } = deps;
   const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, principal.userId)).limit(1);
   if (!row) throw notFound(`user ${principal.userId}`);
@@ -167,16 +168,41 @@ export async function changePassword(
   deps.principals.dropUser(row.userId);
 }
 
+/** Keys one user may hold at once (each is a standing credential; revoke one to make room). */
+export const API_KEYS_PER_USER = 20;
+
+/**
+ * Credentials are managed from a login session only: a leaked API key must not mint more keys,
+ * change the password, turn two-factor off or plant an SSH key.
+ */
+export function requireSession(principal: Principal, what: string): void {
+  if (principal.via !== "session") throw forbidden(`${what} needs a login session, not an API key`, "session_required");
+}
+
 export async function createApiKey(deps: Deps, principal: Principal): Promise<ApiKeyCreated> {
+  requireSession(principal, "creating an API key");
+  const { store } = deps;
   const accessKey = randomToken("AK", 12).replace(/[-_]/g, "x");
   const secretKey = randomToken(SECRET_PREFIX);
-  await deps.store.tx((db) =>
-    db.insert(deps.store.t.apiKeys).values({
-      accessKey,
-      secretHash: sha256(secretKey),
-      userId: principal.userId,
-      createdAt: deps.clock.now().toISOString(),
-    }),
+  await store.tx(
+    async (db) => {
+      const [held] = await db
+        .select({ n: count() })
+        .from(store.t.apiKeys)
+        .where(eq(store.t.apiKeys.userId, principal.userId));
+      if ((held?.n ?? 0) >= API_KEYS_PER_USER)
+        throw conflict(
+          `you already have ${API_KEYS_PER_USER} API keys, the most one user may hold; revoke one first`,
+          "api_key_limit",
+        );
+      await db.insert(store.t.apiKeys).values({
+        accessKey,
+        secretHash: sha256(secretKey),
+        userId: principal.userId,
+        createdAt: deps.clock.now().toISOString(),
+      });
+    },
+    { lock: `api-keys:${principal.userId}` },
   );
   return { accessKey, secretKey };
 }
@@ -195,6 +221,7 @@ export async function listApiKeys(deps: Deps, principal: Principal): Promise<Api
 }
 
 export async function deleteApiKey(deps: Deps, principal: Principal, accessKey: string): Promise<void> {
+  requireSession(principal, "revoking an API key");
   const { store } = deps;
   const deleted = await store.tx((db) =>
     db

@@ -3,6 +3,7 @@ import { and, count, eq, ne } from "drizzle-orm";
 import { utils as sshUtils } from "ssh2";
 import type { Principal } from "../auth/cache";
 import type { TotpSetup } from "../auth/model";
+import { requireSession } from "../auth/service";
 import { newTotpSecret, totpUri, verifyTotp } from "../auth/totp";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound, unauthorized } from "../domain/errors";
@@ -164,6 +165,7 @@ export async function patchUser(deps: Deps, actor: Principal, userId: string, in
 }
 
 export async function setSshKey(deps: Deps, principal: Principal, publicKey: string): Promise<User> {
+  requireSession(principal, "setting the SSH key");
   const key = publicKey.trim();
   if (key.includes("\n")) throw badRequest("publicKey", "give exactly one public key line");
   const parsed = sshUtils.parseKey(key);
@@ -191,6 +193,7 @@ async function updateSelf(
 
 /** Step 1 of enabling TOTP: a new secret, not active until confirmed with a code. */
 export async function startTotp(deps: Deps, principal: Principal): Promise<TotpSetup> {
+  requireSession(principal, "setting up two-factor login");
   const row = await findUser(deps, principal.userId);
   if (!row) throw notFound(`user ${principal.userId}`);
   if (row.totpEnabled) throw conflict("two-factor login is already on; turn it off first", "totp_enabled");
@@ -200,6 +203,7 @@ export async function startTotp(deps: Deps, principal: Principal): Promise<TotpS
 }
 
 export async function confirmTotp(deps: Deps, principal: Principal, code: string): Promise<User> {
+  requireSession(principal, "turning two-factor login on");
   const row = await findUser(deps, principal.userId);
   if (!row?.totpSecret) throw conflict("start two-factor setup first (POST /api/me/totp)", "totp_not_started");
   if (!verifyTotp(row.totpSecret, code, deps.clock.now())) throw badRequest("code", "wrong one-time code");
@@ -207,6 +211,7 @@ export async function confirmTotp(deps: Deps, principal: Principal, code: string
 }
 
 export async function disableTotp(deps: Deps, principal: Principal, code: string): Promise<User> {
+  requireSession(principal, "turning two-factor login off");
   const row = await findUser(deps, principal.userId);
   if (!row?.totpEnabled || !row.totpSecret) throw conflict("two-factor login is not on", "totp_not_enabled");
   if (!verifyTotp(row.totpSecret, code, deps.clock.now()))

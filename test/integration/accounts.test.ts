@@ -265,6 +265,41 @@ for (const target of STORE_TARGETS) {
       expect((await m.request("DELETE", `/api/me/keys/${accessKey}`, { token })).status).toBe(404);
     });
 
+    test("API keys: at most 20 per user (409 naming why); credentials are managed from a session only", async () => {
+      const token = await m.userWithToken("keyholder");
+      const keys: { accessKey: string; secretKey: string }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await m.json("POST", "/api/me/keys", { token });
+        expect(res.status).toBe(201);
+        keys.push(res.body);
+      }
+      const over = await m.json("POST", "/api/me/keys", { token });
+      expect(over.status).toBe(409);
+      expect(over.body.error.code).toBe("api_key_limit");
+      expect(over.body.error.message).toContain("20");
+      // A different key per request: this master allows 5 requests per key and 15 minutes.
+      let next = 2;
+      const key = () => keys[next++]?.secretKey as string;
+      const viaKey: [string, string, unknown?][] = [
+        ["POST", "/api/me/keys"],
+        ["DELETE", `/api/me/keys/${keys[1]?.accessKey}`],
+        ["POST", "/api/me/password", { current: "userPass1!", next: "otherPass2@" }],
+        ["POST", "/api/me/totp"],
+        ["POST", "/api/me/totp/confirm", { code: "123456" }],
+        ["DELETE", "/api/me/totp", { code: "123456" }],
+      ];
+      for (const [method, path, body] of viaKey) {
+        const res = await m.json(method, path, { token: key(), body });
+        expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} 403`);
+        expect(res.body.error.code).toBe("session_required");
+        expect(res.body.error.message).toContain("API key");
+      }
+      // The key still reads; the session still manages.
+      expect((await m.json("GET", "/api/me/keys", { token: key() })).body.total).toBe(20);
+      expect((await m.request("DELETE", `/api/me/keys/${keys[1]?.accessKey}`, { token })).status).toBe(204);
+      expect((await m.json("POST", "/api/me/keys", { token })).status).toBe(201);
+    });
+
     test("TOTP: enabled with a confirmation code, then login needs otp", async () => {
       const token = await m.userWithToken("careful", "user", "carefulPw1!");
       const setup = await m.json("POST", "/api/me/totp", { token });
