@@ -5,7 +5,7 @@ import type { Server } from "bun";
 import { Elysia, t } from "elysia";
 import pkg from "../package.json" with { type: "json" };
 import { accessLogRoutes } from "./accesslog/routes";
-import { requestUser } from "./auth/context";
+import { rememberClientAddress, requestUser } from "./auth/context";
 import { authRoutes } from "./auth/routes";
 import { backupRoutes } from "./backup/routes";
 import { builtinRoutes } from "./builtin/routes";
@@ -85,6 +85,7 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
     const url = incoming.url;
     const path = pathOf(url);
     let request = incoming;
+    rememberClientAddress(incoming, ip);
     let status = 500;
     try {
       // Only notebook and deployment paths go to the proxies; everything else straight to the app.
@@ -99,6 +100,7 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
           : null;
       if (!response) {
         request = await limitBody(incoming, path, maxJson);
+        rememberClientAddress(request, ip);
         response = await app.fetch(request);
       }
       status = response.status;

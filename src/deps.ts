@@ -4,7 +4,7 @@
 
 import type { AccessLog } from "./accesslog/writer";
 import { PrincipalCache } from "./auth/cache";
-import { FailureWindow, RateLimiter } from "./auth/limits";
+import { LoginThrottle, RateLimiter, Semaphore } from "./auth/limits";
 import type { Config } from "./config";
 import { LogHub } from "./jobs/logs";
 import type { Clock } from "./lib/clock";
@@ -24,7 +24,9 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   accessLog: AccessLog;
-  loginFailures: FailureWindow;
+  loginThrottle: LoginThrottle;
+  /** Bounds concurrent argon2 password checks (each takes ~64 MiB and a core for a moment). */
+  passwordChecks: Semaphore;
   apiKeyLimiter: RateLimiter;
   principals: PrincipalCache;
   /** The master's SSH identity (workers authorize its public key). */
@@ -46,7 +48,8 @@ export interface Deps {
 }
 
 type Derived =
-  | "loginFailures"
+  | "loginThrottle"
+  | "passwordChecks"
   | "apiKeyLimiter"
   | "principals"
   | "userPages"
@@ -73,7 +76,8 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
       followersPerJob: base.config.logFollowersPerJob,
       followersTotal: base.config.logFollowersTotal,
     }),
-    loginFailures: new FailureWindow(base.config.loginMaxFailures),
+    loginThrottle: new LoginThrottle(base.config.loginMaxFailures),
+    passwordChecks: new Semaphore(2, 64),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),
     userPages: new ReadCache(base.store.generation),

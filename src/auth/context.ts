@@ -6,6 +6,17 @@ import type { Principal } from "./cache";
 import { authenticate, requireRole } from "./service";
 
 const principals = new WeakMap<Request, Principal>();
+const addresses = new WeakMap<Request, string>();
+
+/** Records the peer address the server saw (never a client-sent header such as X-Forwarded-For). */
+export function rememberClientAddress(request: Request, address: string | null): void {
+  if (address) addresses.set(request, address);
+}
+
+/** The peer address of a request, or "unknown" (no server socket, e.g. in-process calls). */
+export function clientAddress(request: Request): string {
+  return addresses.get(request) ?? "unknown";
+}
 
 /** The user a request was authenticated as (for the access log), or null. */
 export function requestUser(request: Request): string | null {

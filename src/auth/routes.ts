@@ -3,6 +3,7 @@ import type { Deps } from "../deps";
 import { pageOf, pageQuery } from "../http/schemas";
 import { User } from "../users/model";
 import { confirmTotp, disableTotp, getUser, setSshKey, startTotp } from "../users/service";
+import { clientAddress } from "./context";
 import {
   ApiKeyCreated,
   ApiKeyPage,
@@ -23,7 +24,7 @@ const bearerToken = (request: Request) => (request.headers.get("authorization") 
 export const authRoutes = (deps: Deps) =>
   new Elysia()
     .use(authPlugin(deps))
-    .post("/api/auth/login", ({ body }) => login(deps, body), {
+    .post("/api/auth/login", ({ body, request }) => login(deps, body, clientAddress(request)), {
       body: LoginBody,
       response: { 200: LoginResult },
       detail: { tags, summary: "Log in; returns a session token", security: [] },

@@ -12,11 +12,19 @@ import { verifyTotp } from "./totp";
 const SESSION_PREFIX = "hs_";
 const SECRET_PREFIX = "hk_";
 
-export async function login(deps: Deps, input: LoginBody): Promise<LoginResult> {
-  const { store, clock, loginFailures } = deps;
+/** Checks a password against its hash through the bounded argon2 queue (429 when it is full). */
+async function passwordMatches(deps: Deps, password: string, hash: string): Promise<boolean> {
+  const ok = await deps.passwordChecks.run(() => Bun.password.verify(password, hash));
+  if (ok === null) throw rateLimited("too many logins at once; try again in a moment", 1);
+  return ok;
+}
+
+/** `address` is the peer address the server saw (the throttle's key with the account). */
+export async function login(deps: Deps, input: LoginBody, address: string): Promise<LoginResult> {
+  const { store, clock, loginThrottle } = deps;
   const now = clock.now();
-  const key = input.userId.toLowerCase();
-  const wait = loginFailures.blockedFor(key, now.getTime());
+  const account = input.userId.toLowerCase();
+  const wait = loginThrottle.blockedFor(address, account, now.getTime());
   if (wait > 0)
     throw rateLimited(
       `too many failed logins for ${input.userId}; try again in ${Math.ceil(wait / 1000)} s`,
@@ -25,20 +33,20 @@ export async function login(deps: Deps, input: LoginBody): Promise<LoginResult> 
 
   const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, input.userId)).limit(1);
   // Verify against a fixed hash when the user does not exist, so timing does not reveal it.
-  const ok = await Bun.password.verify(input.password, row?.passwordHash ?? DUMMY_HASH);
+  const ok = await passwordMatches(deps, input.password, row?.passwordHash ?? DUMMY_HASH);
   if (!row || !ok) {
-    loginFailures.record(key, now.getTime());
+    loginThrottle.failure(address, account, now.getTime());
     throw unauthorized("wrong user ID or password", "invalid_credentials");
   }
   if (!row.active) throw unauthorized(`account ${row.userId} is deactivated`, "account_deactivated");
   if (row.totpEnabled) {
     if (!input.otp) throw unauthorized("this account needs a one-time code", "otp_required", "otp");
     if (!verifyTotp(row.totpSecret ?? "", input.otp, now)) {
-      loginFailures.record(key, now.getTime());
+      loginThrottle.failure(address, account, now.getTime());
       throw unauthorized("wrong one-time code", "invalid_otp", "otp");
     }
   }
-  loginFailures.clear(key);
+  loginThrottle.success(address, account, now.getTime());
 
   const token = randomToken(SESSION_PREFIX);
   const expiresAt = new Date(now.getTime() + deps.config.sessionHours * 3600_000);
@@ -150,7 +158,7 @@ export async function changePassword(
   const { store } = deps;
   const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, principal.userId)).limit(1);
   if (!row) throw notFound(`user ${principal.userId}`);
-  if (!(await Bun.password.verify(input.current, row.passwordHash)))
+  if (!(await passwordMatches(deps, input.current, row.passwordHash)))
     throw badRequest("current", "current password is wrong", "wrong_password");
   const problem = passwordProblem(input.next);
   if (problem) throw badRequest("next", problem);

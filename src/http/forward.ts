@@ -1,4 +1,5 @@
 // Relaying one HTTP request to a container's server (notebook and deployment proxies).
+import { clientAddress } from "../auth/context";
 
 /**
  * Sends `request`'s method with `headers` and `body` to `url` and answers with the upstream
@@ -11,6 +12,10 @@ export async function forwardHttp(
   headers: Headers,
   body: BodyInit | null | undefined,
 ): Promise<Response> {
+  // The client's address as the master saw it; whatever the client claimed is dropped.
+  for (const h of ["x-forwarded-for", "forwarded", "x-real-ip"]) headers.delete(h);
+  const peer = clientAddress(request);
+  if (peer !== "unknown") headers.set("x-forwarded-for", peer);
   const upstream = await fetch(url, { method: request.method, headers, body, redirect: "manual" });
   const out = new Headers(upstream.headers);
   out.delete("content-encoding");

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Server } from "bun";
 import { type Config, loadConfig } from "../../src/config";
 import type { Deps } from "../../src/deps";
 import { ManualClock } from "../../src/lib/clock";
@@ -26,12 +27,13 @@ export interface TestMaster {
   request(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown; raw?: BodyInit; headers?: HeadersInit },
+    options?: { token?: string; body?: unknown; raw?: BodyInit; headers?: HeadersInit; ip?: string },
   ): Promise<Response>;
+  /** `ip`: the peer address the server reports for this request (default: none, "unknown"). */
   json<T = any>(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown },
+    options?: { token?: string; body?: unknown; ip?: string },
   ): Promise<{ status: number; body: T }>;
   login(userId: string, password: string, otp?: string): Promise<string>;
   rootToken(): Promise<string>;
@@ -80,7 +82,11 @@ export async function startTestMaster(
       headers.set("content-type", "application/json");
       body = JSON.stringify(options.body);
     }
-    return handler(new Request(`http://localhost${path}`, { method, headers, body }));
+    const peer = options.ip;
+    const server = peer
+      ? ({ requestIP: () => ({ address: peer, family: "IPv4", port: 40000 }) } as unknown as Server<unknown>)
+      : undefined;
+    return handler(new Request(`http://localhost${path}`, { method, headers, body }), server);
   };
   const json: TestMaster["json"] = async (method, path, options) => {
     const res = await request(method, path, options);

@@ -368,4 +368,51 @@ for (const target of STORE_TARGETS) {
       expect(after.trim().split("\n").length).toBeLessThan(lines.length);
     });
   });
+
+  describe(`login throttling on ${target}`, () => {
+    test("login throttling is per address and account: a flood elsewhere never locks out a known-good client", async () => {
+      // loginMaxFailures 2: 2 per address and account, 10 per account, 20 per address.
+      const m = await startTestMaster(target, { loginMaxFailures: 2 });
+      try {
+        await m.userWithToken("target");
+        const tryLogin = (password: string, ip: string) =>
+          m.json("POST", "/api/auth/login", { ip, body: { userId: "target", password } });
+        // The owner logged in from 10.0.0.1 before.
+        expect((await tryLogin("userPass1!", "10.0.0.1")).status).toBe(200);
+        // An attacker guesses from 12 addresses, 1 try each (under the per-address limit of 2).
+        for (let a = 0; a < 12; a++)
+          for (let i = 0; i < 1; i++) {
+            const res = await tryLogin(`guess${i}x!a`, `10.9.${a}.1`);
+            expect([401, 429]).toContain(res.status);
+          }
+        // A new address is blocked for this account (account-wide limit) ...
+        expect((await tryLogin("userPass1!", "10.0.0.2")).status).toBe(429);
+        // ... the known-good one is not, and other accounts are not affected at all.
+        expect((await tryLogin("userPass1!", "10.0.0.1")).status).toBe(200);
+        expect(
+          (
+            await m.json("POST", "/api/auth/login", {
+              ip: "10.0.0.2",
+              body: { userId: "root", password: ROOT_PASSWORD },
+            })
+          ).status,
+        ).toBe(200);
+        // One address guessing many accounts is stopped after 20 failures in the window.
+        for (let i = 0; i < 20; i++)
+          await m.json("POST", "/api/auth/login", {
+            ip: "10.8.0.1",
+            body: { userId: `nobody${i}`, password: "x1!aaaaa" },
+          });
+        const spray = await m.request("POST", "/api/auth/login", {
+          ip: "10.8.0.1",
+          body: { userId: "root", password: ROOT_PASSWORD },
+        });
+        expect(spray.status).toBe(429);
+        m.clock.advance(15 * 60_000 + 1000);
+        expect((await tryLogin("userPass1!", "10.0.0.2")).status).toBe(200);
+      } finally {
+        await m.close();
+      }
+    });
+  });
 }
