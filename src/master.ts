@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { createAccessLog } from "./accesslog/writer";
 import { createHandler, type Handler } from "./app";
 import { issueLocalAdminToken } from "./auth/localAdmin";
+import { deleteExpiredSessions } from "./auth/service";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
 import { createDeps, type Deps } from "./deps";
@@ -28,6 +29,7 @@ import { bootstrapRoot } from "./users/service";
 /** The ticker's names for the master's periodic work (besides the scheduler's, SCHEDULER_TIMER). */
 export const NODE_HEALTH_TIMER = "node-health";
 export const NOTEBOOK_IDLE_TIMER = "notebook-idle";
+export const SESSION_SWEEP_TIMER = "session-sweep";
 
 export interface MasterOptions {
   clock?: Clock;
@@ -108,6 +110,9 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       logger.warn("idle notebooks", { err }),
     ),
   );
+  const sessionSweep = ticker.every(SESSION_SWEEP_TIMER, 3600_000, () =>
+    deleteExpiredSessions(deps).catch((err) => logger.warn("deleting expired sessions", { err })),
+  );
   const handler = createHandler(deps);
   const sockets = notebookSockets(deps);
   const server =
@@ -146,6 +151,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       backups?.stop();
       healthLoop.stop();
       idleNotebooks.stop();
+      sessionSweep.stop();
       await scheduler?.stop();
       await gateway.close();
       await deps.nodes.close();

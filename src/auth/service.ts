@@ -1,5 +1,5 @@
 // Login, logout, bearer-token resolution, password change and API keys.
-import { and, count, eq, gt, ne } from "drizzle-orm";
+import { and, count, eq, gt, lte, ne } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
 import { passwordProblem, type Role } from "../domain/rules";
@@ -34,11 +34,11 @@ export async function login(deps: Deps, input: LoginBody, address: string): Prom
   const [row] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, input.userId)).limit(1);
   // Verify against a fixed hash when the user does not exist, so timing does not reveal it.
   const ok = await passwordMatches(deps, input.password, row?.passwordHash ?? DUMMY_HASH);
-  if (!row || !ok) {
-    loginThrottle.failure(address, account, now.getTime());
-    throw unauthorized("wrong user ID or password", "invalid_credentials");
-  }
-  if (!row.active) throw unauthorized(`account ${row.userId} is deactivated`, "account_deactivated");
+  if (!row || !ok) loginThrottle.failure(address, account, now.getTime());
+  // The same answer whether the password was right or not: a deactivated account's password
+  // stays unconfirmed.
+  if (row && !row.active) throw unauthorized(`account ${row.userId} is deactivated`, "account_deactivated");
+  if (!row || !ok) throw unauthorized("wrong user ID or password", "invalid_credentials");
   if (row.totpEnabled) {
     if (!input.otp) throw unauthorized("this account needs a one-time code", "otp_required", "otp");
     if (!verifyTotp(row.totpSecret ?? "", input.otp, now)) {
@@ -62,6 +62,19 @@ export async function login(deps: Deps, input: LoginBody, address: string): Prom
 }
 
 const DUMMY_HASH = await Bun.password.hash("not-a-real-password-1!");
+
+/** Deletes sessions past their expiry (they no longer authenticate; this only clears them out). */
+export async function deleteExpiredSessions(deps: Deps): Promise<number> {
+  const { store } = deps;
+  const now = deps.clock.now().toISOString();
+  const gone = await store.tx((db) =>
+    db
+      .delete(store.t.sessions)
+      .where(lte(store.t.sessions.expiresAt, now))
+      .returning({ tokenHash: store.t.sessions.tokenHash }),
+  );
+  return gone.length;
+}
 
 export async function logout(deps: Deps, token: string): Promise<void> {
   const hash = sha256(token);

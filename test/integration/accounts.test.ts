@@ -1,7 +1,9 @@
 // Accounts, roles, tokens, API keys, TOTP and throttling over the API, on SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
 import { dayOf } from "../../src/accesslog/writer";
 import { totpCode } from "../../src/auth/totp";
+import { SESSION_SWEEP_TIMER } from "../../src/master";
 import { STORE_TARGETS } from "../helpers/stores";
 import { passwords, userIds } from "../helpers/tables";
 import { ROOT_PASSWORD, startTestMaster, type TestMaster } from "../helpers/testMaster";
@@ -184,6 +186,27 @@ for (const target of STORE_TARGETS) {
       }
     });
 
+    test("the hourly sweep deletes expired sessions and keeps live ones", async () => {
+      const live = await m.userWithToken("sweepme");
+      const { store } = m.deps;
+      const now = m.clock.now().getTime();
+      await store.tx((db) =>
+        db.insert(store.t.sessions).values({
+          tokenHash: "expired-session-of-sweepme",
+          userId: "sweepme",
+          createdAt: new Date(now - 2 * 3600_000).toISOString(),
+          expiresAt: new Date(now - 1000).toISOString(),
+        }),
+      );
+      const rows = async () =>
+        (await store.db.select().from(store.t.sessions).where(eq(store.t.sessions.userId, "sweepme"))).length;
+      expect(await rows()).toBe(2);
+      expect(m.ticker.periodOf(SESSION_SWEEP_TIMER)).toBe(3600_000);
+      await m.ticker.tick(SESSION_SWEEP_TIMER);
+      expect(await rows()).toBe(1);
+      expect((await m.json("GET", "/api/me", { token: live })).status).toBe(200);
+    });
+
     test("a deactivated user cannot log in, and its old token and API key get 401 at once", async () => {
       const token = await m.userWithToken("leaver");
       const key = (await m.json("POST", "/api/me/keys", { token })).body;
@@ -197,6 +220,9 @@ for (const target of STORE_TARGETS) {
       const login = await m.json("POST", "/api/auth/login", { body: { userId: "leaver", password: "userPass1!" } });
       expect(login.status).toBe(401);
       expect(login.body.error.code).toBe("account_deactivated");
+      // A wrong password gets the very same answer: it does not confirm a guessed password.
+      const guess = await m.json("POST", "/api/auth/login", { body: { userId: "leaver", password: "guessPass1!" } });
+      expect(guess).toEqual(login);
       // The account stays listed (usage history): deactivated, never deleted.
       expect((await m.json("GET", "/api/users/leaver", { token: root })).body.active).toBe(false);
       expect((await m.json("PATCH", "/api/users/leaver", { token: root, body: { active: true } })).status).toBe(200);
