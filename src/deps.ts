@@ -5,6 +5,7 @@
 import type { AccessLog } from "./accesslog/writer";
 import { PrincipalCache } from "./auth/cache";
 import { LoginThrottle, RateLimiter, Semaphore } from "./auth/limits";
+import { TotpReplayGuard } from "./auth/totp";
 import type { Config } from "./config";
 import { LogHub } from "./jobs/logs";
 import type { Clock } from "./lib/clock";
@@ -27,6 +28,8 @@ export interface Deps {
   loginThrottle: LoginThrottle;
   /** Bounds concurrent argon2 password checks (each takes ~64 MiB and a core for a moment). */
   passwordChecks: Semaphore;
+  /** Refuses a TOTP code used before. */
+  totpCodes: TotpReplayGuard;
   apiKeyLimiter: RateLimiter;
   principals: PrincipalCache;
   /** The master's SSH identity (workers authorize its public key). */
@@ -50,6 +53,7 @@ export interface Deps {
 type Derived =
   | "loginThrottle"
   | "passwordChecks"
+  | "totpCodes"
   | "apiKeyLimiter"
   | "principals"
   | "userPages"
@@ -78,6 +82,7 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     }),
     loginThrottle: new LoginThrottle(base.config.loginMaxFailures),
     passwordChecks: new Semaphore(2, 64),
+    totpCodes: new TotpReplayGuard(),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),
     userPages: new ReadCache(base.store.generation),

@@ -7,7 +7,6 @@ import { randomToken, sha256 } from "../lib/secrets";
 import { toUserView } from "../users/view";
 import type { Principal } from "./cache";
 import type { ApiKey, ApiKeyCreated, LoginBody, LoginResult, PasswordChangeBody } from "./model";
-import { verifyTotp } from "./totp";
 
 const SESSION_PREFIX = "hs_";
 const SECRET_PREFIX = "hk_";
@@ -41,9 +40,9 @@ export async function login(deps: Deps, input: LoginBody, address: string): Prom
   if (!row || !ok) throw unauthorized("wrong user ID or password", "invalid_credentials");
   if (row.totpEnabled) {
     if (!input.otp) throw unauthorized("this account needs a one-time code", "otp_required", "otp");
-    if (!verifyTotp(row.totpSecret ?? "", input.otp, now)) {
+    if (!deps.totpCodes.accept(row.userId, row.totpSecret ?? "", input.otp, now)) {
       loginThrottle.failure(address, account, now.getTime());
-      throw unauthorized("wrong one-time code", "invalid_otp", "otp");
+      throw unauthorized("wrong or already used one-time code", "invalid_otp", "otp");
     }
   }
   loginThrottle.success(address, account, now.getTime());

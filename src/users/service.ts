@@ -4,7 +4,7 @@ import { utils as sshUtils } from "ssh2";
 import type { Principal } from "../auth/cache";
 import type { TotpSetup } from "../auth/model";
 import { requireSession } from "../auth/service";
-import { newTotpSecret, totpUri, verifyTotp } from "../auth/totp";
+import { newTotpSecret, totpUri } from "../auth/totp";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound, unauthorized } from "../domain/errors";
 import { isRole, passwordProblem, ROLES, type Role, userIdProblem } from "../domain/rules";
@@ -206,7 +206,8 @@ export async function confirmTotp(deps: Deps, principal: Principal, code: string
   requireSession(principal, "turning two-factor login on");
   const row = await findUser(deps, principal.userId);
   if (!row?.totpSecret) throw conflict("start two-factor setup first (POST /api/me/totp)", "totp_not_started");
-  if (!verifyTotp(row.totpSecret, code, deps.clock.now())) throw badRequest("code", "wrong one-time code");
+  if (!deps.totpCodes.accept(row.userId, row.totpSecret, code, deps.clock.now()))
+    throw badRequest("code", "wrong or already used one-time code");
   return updateSelf(deps, principal, { totpEnabled: true });
 }
 
@@ -214,8 +215,8 @@ export async function disableTotp(deps: Deps, principal: Principal, code: string
   requireSession(principal, "turning two-factor login off");
   const row = await findUser(deps, principal.userId);
   if (!row?.totpEnabled || !row.totpSecret) throw conflict("two-factor login is not on", "totp_not_enabled");
-  if (!verifyTotp(row.totpSecret, code, deps.clock.now()))
-    throw unauthorized("wrong one-time code", "invalid_otp", "code");
+  if (!deps.totpCodes.accept(row.userId, row.totpSecret, code, deps.clock.now()))
+    throw unauthorized("wrong or already used one-time code", "invalid_otp", "code");
   return updateSelf(deps, principal, { totpSecret: null, totpEnabled: false });
 }
 

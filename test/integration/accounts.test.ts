@@ -350,8 +350,25 @@ for (const target of STORE_TARGETS) {
         body: { userId: "careful", password: "carefulPw1!", otp: "123456" },
       });
       expect(wrongOtp.body.error.code).toBe("invalid_otp");
-      const ok = await m.login("careful", "carefulPw1!", totpCode(secret, m.clock.now()));
+      // The confirmation used this step's code: it does not log in again (replay).
+      const replay = await m.json("POST", "/api/auth/login", {
+        body: { userId: "careful", password: "carefulPw1!", otp: totpCode(secret, m.clock.now()) },
+      });
+      expect(replay.status).toBe(401);
+      expect(replay.body.error.code).toBe("invalid_otp");
+      m.clock.advance(30_000);
+      const code = totpCode(secret, m.clock.now());
+      const ok = await m.login("careful", "carefulPw1!", code);
       expect(ok).toMatch(/^hs_/);
+      // Nor does a code that logged in once, nor the previous step's (still in the drift window).
+      for (const otp of [code, totpCode(secret, new Date(m.clock.now().getTime() - 30_000))]) {
+        const again = await m.json("POST", "/api/auth/login", {
+          body: { userId: "careful", password: "carefulPw1!", otp },
+        });
+        expect(again.status).toBe(401);
+      }
+      m.clock.advance(30_000);
+      expect(await m.login("careful", "carefulPw1!", totpCode(secret, m.clock.now()))).toMatch(/^hs_/);
     });
 
     test("ssh public key: OpenSSH format accepted, garbage refused", async () => {
