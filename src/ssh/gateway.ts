@@ -16,6 +16,9 @@ import { trainingFor } from "../trainings/service";
 import { loadOrCreateKeyPair } from "./keys";
 import { type SftpRoot, serveSftp } from "./sftp";
 
+/** Rejected authentication attempts one connection gets (OpenSSH's MaxAuthTries default). */
+const MAX_AUTH_FAILURES = 6;
+
 interface Target {
   jobId: string;
   server: Server;
@@ -109,34 +112,49 @@ export class SshGateway {
     // biome-ignore lint/suspicious/noExplicitAny: ssh2's connection info is untyped here
     const sock = (client as any)._sock as { remoteAddress?: string } | undefined;
     ip = sock?.remoteAddress ?? null;
-    client.on("authentication", (ctx) => {
-      if (ctx.method !== "publickey") {
-        if (ctx.method !== "none") this.log(ctx.username, ip, `:${port} refused: ${ctx.method} authentication`, 401);
-        return ctx.reject(["publickey"]);
+    // Rejected attempts per connection: past MAX_AUTH_FAILURES the connection is ended (a
+    // client offering key after key, or guessing, gets no more tries on this socket).
+    let failures = 0;
+    const reject = (ctx: import("ssh2").AuthContext, reason?: string) => {
+      if (reason) this.log(ctx.username, ip, `:${port} refused: ${reason}`, 401);
+      if (ctx.method !== "none" && ++failures >= MAX_AUTH_FAILURES) {
+        this.log(ctx.username, ip, `:${port} refused: ${failures} failed authentication attempts`, 429);
+        ctx.reject();
+        client.end();
+        return;
       }
+      ctx.reject(["publickey"]);
+    };
+    client.on("authentication", (ctx) => {
+      if (ctx.method !== "publickey")
+        return reject(ctx, ctx.method !== "none" ? `${ctx.method} authentication` : undefined);
       void this.authorize(jobId, ctx.username, ctx.key.algo, ctx.key.data).then(
         (result) => {
-          if (!result.ok) {
-            this.log(ctx.username, ip, `:${port} refused: ${result.reason}`, 401);
-            return ctx.reject(["publickey"]);
-          }
-          if (ctx.signature && result.key.verify(ctx.blob as Buffer, ctx.signature, ctx.hashAlgo) !== true) {
-            this.log(ctx.username, ip, `:${port} refused: bad signature`, 401);
-            return ctx.reject(["publickey"]);
-          }
+          if (!result.ok) return reject(ctx, result.reason);
+          if (ctx.signature && result.key.verify(ctx.blob as Buffer, ctx.signature, ctx.hashAlgo) !== true)
+            return reject(ctx, "bad signature");
           principal = result.principal;
           ctx.accept();
         },
-        () => ctx.reject(["publickey"]),
+        () => reject(ctx),
       );
     });
     client.on("ready", () => {
       this.log(principal?.userId ?? null, ip, `:${port} job ${jobId} session`, 200);
       // The SFTP folders are looked up once per connection, before any session is served.
       const roots = this.roots(jobId).catch(() => [] as SftpRoot[]);
-      client.on("session", (accept) => {
+      client.on("session", (accept, rejectSession) => {
+        // Each new channel re-checks the user (still active, still with access to the
+        // training): a connection opened before a deactivation or removal opens nothing more.
         // Accepted once the folders are known; its requests are then handled from the start.
-        void roots.then((r) => this.onSession(jobId, accept(), r));
+        const userId = principal?.userId ?? "";
+        void this.access(jobId, userId).then(async (result) => {
+          if (!result.ok) {
+            this.log(userId, ip, `:${port} refused: new channel: ${result.reason}`, 403);
+            return rejectSession();
+          }
+          this.onSession(jobId, accept(), await roots);
+        });
       });
     });
     client.on("tcpip", (_accept, reject, info) => {
@@ -159,12 +177,14 @@ export class SshGateway {
     client.on("error", () => {});
   }
 
-  private async authorize(
+  /** Whether `userId` may use the job now: active, the job running, access to its training. */
+  private async access(
     jobId: string,
     userId: string,
-    algo: string,
-    data: Buffer,
-  ): Promise<{ ok: true; principal: Principal; key: ParsedKey } | { ok: false; reason: string }> {
+  ): Promise<
+    | { ok: true; principal: Principal; userKey: string | null; trainingKey: string | null }
+    | { ok: false; reason: string }
+  > {
     const { store } = this.deps;
     const [user] = await store.db.select().from(store.t.users).where(eq(store.t.users.userId, userId)).limit(1);
     if (!user?.active) return { ok: false, reason: "unknown or deactivated user" };
@@ -183,7 +203,19 @@ export class SshGateway {
       () => false,
     );
     if (!allowed) return { ok: false, reason: `no access to training ${training.name}` };
-    for (const candidate of [user.sshPublicKey, training.sshPublicKey]) {
+    return { ok: true, principal, userKey: user.sshPublicKey, trainingKey: training.sshPublicKey };
+  }
+
+  private async authorize(
+    jobId: string,
+    userId: string,
+    algo: string,
+    data: Buffer,
+  ): Promise<{ ok: true; principal: Principal; key: ParsedKey } | { ok: false; reason: string }> {
+    const access = await this.access(jobId, userId);
+    if (!access.ok) return access;
+    const { principal } = access;
+    for (const candidate of [access.userKey, access.trainingKey]) {
       if (!candidate) continue;
       const parsed = utils.parseKey(candidate);
       if (parsed instanceof Error || Array.isArray(parsed)) continue;

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { $ } from "bun";
+import { Client } from "ssh2";
 import { dayOf } from "../../src/accesslog/writer";
 import { pythonImage } from "../helpers/env";
 import { makeTraining, makeWorkspace } from "../helpers/factories";
@@ -163,6 +164,65 @@ describe.each(STORE_TARGETS)("ssh gateway on %s", (target) => {
     expect(readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8")).toContain(
       "refused: port forwarding to 127.0.0.1:22",
     );
+  });
+
+  test("each new channel re-checks the user; a connection gets 6 failed authentication attempts", async () => {
+    const conn = new Client();
+    await new Promise<void>((resolve, reject) => {
+      conn.once("ready", resolve).once("error", reject);
+      conn.connect({ host: "127.0.0.1", port, username: "alice", privateKey: readFileSync(alice.key) });
+    });
+    const exec = (command: string) =>
+      new Promise<string>((resolve, reject) =>
+        conn.exec(command, (err, stream) => {
+          if (err) return reject(err);
+          let out = "";
+          stream.on("data", (d: Buffer) => {
+            out += d.toString();
+          });
+          stream.stderr.resume();
+          stream.on("close", () => resolve(out));
+        }),
+      );
+    const root = await m.rootToken();
+    try {
+      expect((await exec("echo one")).trim()).toBe("one");
+      expect((await m.json("PATCH", "/api/users/alice", { token: root, body: { active: false } })).status).toBe(200);
+      const after = await exec("echo two").then(
+        (out) => `ran: ${out}`,
+        (err: Error) => `refused: ${err.message}`,
+      );
+      expect(after).toStartWith("refused");
+    } finally {
+      await m.json("PATCH", "/api/users/alice", { token: root, body: { active: true } });
+      conn.end();
+    }
+    m.deps.accessLog.flush();
+    const day = dayOf(m.clock.now());
+    expect(readFileSync(join(m.config.dataDir, "log", `${day}.log`), "utf8")).toContain(
+      "refused: new channel: unknown or deactivated user",
+    );
+
+    // A client offering one wrong key after another is cut off after 6 rejections.
+    const guesser = new Client();
+    let tries = 0;
+    const outcome = await new Promise<string>((resolve) => {
+      guesser.on("ready", () => resolve("authenticated"));
+      guesser.on("error", (err) => resolve(`error: ${err.message}`));
+      guesser.on("close", () => resolve("closed"));
+      guesser.connect({
+        host: "127.0.0.1",
+        port,
+        username: "alice",
+        authHandler: (_methods, _partial, next) => {
+          if (++tries > 20) return false;
+          next({ type: "publickey", username: "alice", key: readFileSync(stranger.key) });
+        },
+      });
+    });
+    guesser.end();
+    expect(outcome).not.toBe("authenticated");
+    expect(tries).toBeLessThanOrEqual(7);
   });
 
   test("a wrong key, another workspace's user and a stopped job are refused", async () => {
