@@ -9,8 +9,10 @@ import { TotpReplayGuard } from "./auth/totp";
 import type { Config } from "./config";
 import { LogHub } from "./jobs/logs";
 import type { Clock } from "./lib/clock";
+import { dataLayout } from "./lib/layout";
 import type { Logger } from "./lib/logger";
 import { ReadCache } from "./lib/readCache";
+import { SecretBox } from "./lib/sealed";
 import { ChangeSignal } from "./lib/signal";
 import { NodeManager } from "./nodes/manager";
 import { NotebookUse } from "./notebooks/use";
@@ -28,6 +30,8 @@ export interface Deps {
   loginThrottle: LoginThrottle;
   /** Bounds concurrent argon2 password checks (each takes ~64 MiB and a core for a moment). */
   passwordChecks: Semaphore;
+  /** Seals secrets stored in the database (TOTP seeds, Jupyter tokens). */
+  secrets: SecretBox;
   /** Refuses a TOTP code used before. */
   totpCodes: TotpReplayGuard;
   apiKeyLimiter: RateLimiter;
@@ -54,6 +58,7 @@ type Derived =
   | "loginThrottle"
   | "passwordChecks"
   | "totpCodes"
+  | "secrets"
   | "apiKeyLimiter"
   | "principals"
   | "userPages"
@@ -83,6 +88,7 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     loginThrottle: new LoginThrottle(base.config.loginMaxFailures),
     passwordChecks: new Semaphore(2, 64),
     totpCodes: new TotpReplayGuard(),
+    secrets: SecretBox.loadOrCreate(dataLayout(base.config.dataDir).secretsKeyFile),
     apiKeyLimiter: new RateLimiter(base.config.apiKeyRateLimit),
     principals: new PrincipalCache(),
     userPages: new ReadCache(base.store.generation),

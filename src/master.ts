@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { createAccessLog } from "./accesslog/writer";
 import { createHandler, type Handler } from "./app";
 import { issueLocalAdminToken } from "./auth/localAdmin";
+import { sealPlaintextSecrets } from "./auth/sealAtRest";
 import { deleteExpiredSessions } from "./auth/service";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
@@ -80,6 +81,8 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
     accessLog: createAccessLog(config.dataDir, options.accessLogFlushMs),
   });
   const root = await bootstrapRoot(deps);
+  const sealed = await sealPlaintextSecrets(deps);
+  if (sealed > 0) logger.info("sealed plaintext secrets", { count: sealed });
   // The console's admin credential (run/local-admin.token, 0600), new at each start.
   const localAdmin =
     options.localAdmin === false

@@ -40,7 +40,7 @@ export async function login(deps: Deps, input: LoginBody, address: string): Prom
   if (!row || !ok) throw unauthorized("wrong user ID or password", "invalid_credentials");
   if (row.totpEnabled) {
     if (!input.otp) throw unauthorized("this account needs a one-time code", "otp_required", "otp");
-    if (!deps.totpCodes.accept(row.userId, row.totpSecret ?? "", input.otp, now)) {
+    if (!deps.totpCodes.accept(row.userId, deps.secrets.open(row.totpSecret ?? ""), input.otp, now)) {
       loginThrottle.failure(address, account, now.getTime());
       throw unauthorized("wrong or already used one-time code", "invalid_otp", "otp");
     }

@@ -8,6 +8,7 @@
 //   backup/                                        database backups
 //   ssh/id_ed25519(.pub)                           the master's key (workers authorize it)
 //   ssh/gateway_host_ed25519(.pub)                 the SSH gateway's host key
+//   ssh/secrets.key                                the key sealing TOTP seeds and Jupyter tokens (0600)
 //   run/docker-<node>.sock                         a worker's Docker, forwarded over its SSH session
 //   run/local-admin.token                          the console's admin session (mode 0600, new at each start)
 //   tmp/                                           staging: uploads, image build contexts
@@ -32,6 +33,7 @@ export interface DataLayout {
   readonly sshDir: string;
   readonly masterKeyFile: string;
   readonly gatewayHostKeyFile: string;
+  readonly secretsKeyFile: string;
   dockerForward(nodeId: string): string;
   readonly localAdminTokenFile: string;
   /** The file a node must read at the same path for shared storage (domain/storage.ts). */
@@ -65,6 +67,7 @@ export function dataLayout(root: string): DataLayout {
     sshDir,
     masterKeyFile: join(sshDir, "id_ed25519"),
     gatewayHostKeyFile: join(sshDir, "gateway_host_ed25519"),
+    secretsKeyFile: join(sshDir, "secrets.key"),
     dockerForward: (nodeId) => join(root, "run", `docker-${nodeId}.sock`),
     localAdminTokenFile: join(root, "run", "local-admin.token"),
     storageProbe: (nodeId) => join(root, "storage-probe", nodeId),

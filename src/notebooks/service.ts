@@ -66,7 +66,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
     gpus: ref.row.gpus,
     ...resources,
     kind: "notebook",
-    notebookToken: token,
+    notebookToken: deps.secrets.seal(token),
     createdBy: principal.userId,
   });
   await deps.store.tx((db) => insertPendingJobs(db, deps.store.t, [job], () => "notebook started"));
@@ -86,7 +86,7 @@ export async function stopNotebook(deps: Deps, principal: Principal, ws: string,
 export async function notebookTarget(deps: Deps, trainingId: string) {
   const job = await liveNotebookJob(deps, trainingId);
   const origin = await serviceOrigin(deps, job);
-  return job && origin ? { jobId: job.id, origin, token: job.notebookToken ?? "" } : null;
+  return job && origin ? { jobId: job.id, origin, token: deps.secrets.open(job.notebookToken ?? "") } : null;
 }
 
 /** Notebooks unused for their training's idleTimeoutSeconds are stopped; their GPUs are freed. */

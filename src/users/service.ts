@@ -198,7 +198,7 @@ export async function startTotp(deps: Deps, principal: Principal): Promise<TotpS
   if (!row) throw notFound(`user ${principal.userId}`);
   if (row.totpEnabled) throw conflict("two-factor login is already on; turn it off first", "totp_enabled");
   const secret = newTotpSecret();
-  await updateSelf(deps, principal, { totpSecret: secret, totpEnabled: false });
+  await updateSelf(deps, principal, { totpSecret: deps.secrets.seal(secret), totpEnabled: false });
   return { secret, otpauthUrl: totpUri(secret, principal.userId) };
 }
 
@@ -206,7 +206,7 @@ export async function confirmTotp(deps: Deps, principal: Principal, code: string
   requireSession(principal, "turning two-factor login on");
   const row = await findUser(deps, principal.userId);
   if (!row?.totpSecret) throw conflict("start two-factor setup first (POST /api/me/totp)", "totp_not_started");
-  if (!deps.totpCodes.accept(row.userId, row.totpSecret, code, deps.clock.now()))
+  if (!deps.totpCodes.accept(row.userId, deps.secrets.open(row.totpSecret), code, deps.clock.now()))
     throw badRequest("code", "wrong or already used one-time code");
   return updateSelf(deps, principal, { totpEnabled: true });
 }
@@ -215,7 +215,7 @@ export async function disableTotp(deps: Deps, principal: Principal, code: string
   requireSession(principal, "turning two-factor login off");
   const row = await findUser(deps, principal.userId);
   if (!row?.totpEnabled || !row.totpSecret) throw conflict("two-factor login is not on", "totp_not_enabled");
-  if (!deps.totpCodes.accept(row.userId, row.totpSecret, code, deps.clock.now()))
+  if (!deps.totpCodes.accept(row.userId, deps.secrets.open(row.totpSecret), code, deps.clock.now()))
     throw unauthorized("wrong or already used one-time code", "invalid_otp", "code");
   return updateSelf(deps, principal, { totpSecret: null, totpEnabled: false });
 }

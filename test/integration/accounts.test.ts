@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { dayOf } from "../../src/accesslog/writer";
+import { sealPlaintextSecrets } from "../../src/auth/sealAtRest";
 import { totpCode } from "../../src/auth/totp";
 import { SESSION_SWEEP_TIMER } from "../../src/master";
 import { STORE_TARGETS } from "../helpers/stores";
@@ -369,6 +370,35 @@ for (const target of STORE_TARGETS) {
       }
       m.clock.advance(30_000);
       expect(await m.login("careful", "carefulPw1!", totpCode(secret, m.clock.now()))).toMatch(/^hs_/);
+    });
+
+    test("TOTP seeds are stored sealed; legacy plaintext ones still work and are sealed at start", async () => {
+      const token = await m.userWithToken("sealed", "user", "sealedPw1!");
+      const { store } = m.deps;
+      const seed = async (userId: string) =>
+        (await store.db.select().from(store.t.users).where(eq(store.t.users.userId, userId)))[0]?.totpSecret;
+      const setup = await m.json("POST", "/api/me/totp", { token });
+      const stored = (await seed("sealed")) as string;
+      expect(stored).toStartWith("enc1:");
+      expect(stored).not.toContain(setup.body.secret);
+      // A seed an older master stored in plaintext.
+      const legacy = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+      await m.userWithToken("legacy", "user", "legacyPw1!");
+      await store.tx((db) =>
+        db
+          .update(store.t.users)
+          .set({ totpSecret: legacy, totpEnabled: true })
+          .where(eq(store.t.users.userId, "legacy")),
+      );
+      m.clock.advance(30_000);
+      expect(await m.login("legacy", "legacyPw1!", totpCode(legacy, m.clock.now()))).toMatch(/^hs_/);
+      expect(await sealPlaintextSecrets(m.deps)).toBeGreaterThanOrEqual(1);
+      const resealed = (await seed("legacy")) as string;
+      expect(resealed).toStartWith("enc1:");
+      expect(m.deps.secrets.open(resealed)).toBe(legacy);
+      expect(await sealPlaintextSecrets(m.deps)).toBe(0);
+      m.clock.advance(30_000);
+      expect(await m.login("legacy", "legacyPw1!", totpCode(legacy, m.clock.now()))).toMatch(/^hs_/);
     });
 
     test("ssh public key: OpenSSH format accepted, garbage refused", async () => {
