@@ -15,8 +15,10 @@ import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
 import { errorResponse } from "./http/errors";
 import { ensureDefaultImage } from "./images/service";
 import { type Clock, systemClock } from "./lib/clock";
+import { dataLayout } from "./lib/layout";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
+import { securePrivatePaths } from "./lib/private";
 import { realTicker, type Ticker, type Timer } from "./lib/ticker";
 import { probeAllNodes, registerLocalNode } from "./nodes/service";
 import { notebookSockets } from "./notebooks/proxy";
@@ -72,6 +74,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
   const ticker = options.ticker ?? realTicker;
   mkdirSync(config.dataDir, { recursive: true });
   const releasePid = claimPidFile(config.dataDir);
+  securePrivatePaths(dataLayout(config.dataDir), !config.databaseUrl);
   const store = await openStore(config);
   const deps = createDeps({
     config,

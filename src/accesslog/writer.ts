@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import type { FileSink } from "bun";
 import { dataLayout } from "../lib/layout";
+import { ensurePrivateDir, ensurePrivateFile } from "../lib/private";
 
 export interface AccessEntry {
   time: Date;
@@ -62,7 +63,7 @@ export function formatEntry(e: AccessEntry, iso = isoOf(e.time)): string {
 export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
   const layout = dataLayout(dataDir);
   const dir = layout.accessLogs;
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const sinks = new Map<string, FileSink>();
   // Lines not yet handed to a sink, per day. A FileSink written to on every request flushes
   // at the end of each event-loop tick, i.e. one write(2) per request; collecting the lines
@@ -74,7 +75,8 @@ export function createAccessLog(dataDir: string, flushMs = 250): AccessLog {
   const sinkFor = (day: string): FileSink => {
     let sink = sinks.get(day);
     if (!sink) {
-      mkdirSync(dir, { recursive: true });
+      ensurePrivateDir(dir);
+      ensurePrivateFile(layout.accessLogFile(day));
       sink = Bun.file(layout.accessLogFile(day)).writer({ highWaterMark: 64 * 1024 });
       sinks.set(day, sink);
     }

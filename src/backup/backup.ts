@@ -1,12 +1,13 @@
 // Database backups: <data>/backup/jfb-YYYYMMDD-hhmmss.db (SQLite, VACUUM INTO: an online,
 // consistent copy) or .sql (PostgreSQL, pg_dump). Names use UTC. Restore needs the master stopped.
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Config } from "../config";
 import type { Clock } from "../lib/clock";
 import { dataLayout } from "../lib/layout";
 import { Mutex } from "../lib/mutex";
+import { ensurePrivateDir } from "../lib/private";
 
 const NAME = /^jfb-(\d{8})-(\d{6})\.(db|sql)$/;
 
@@ -34,7 +35,7 @@ export function backupNow(config: Config, clock: Clock): Promise<BackupFile> {
 
 async function backupNowUnlocked(config: Config, clock: Clock): Promise<BackupFile> {
   const dir = backupDir(config);
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const ext = config.databaseUrl ? "sql" : "db";
   // Names are per second: a second backup within the same second takes the next free second.
   let at = clock.now().getTime();
@@ -48,6 +49,7 @@ async function backupNowUnlocked(config: Config, clock: Clock): Promise<BackupFi
   try {
     if (config.databaseUrl) await pgDump(config.databaseUrl, partial);
     else sqliteBackup(dataLayout(config.dataDir).sqliteFile, partial);
+    chmodSync(partial, 0o600);
     renameSync(partial, target);
   } catch (err) {
     rmSync(partial, { force: true });
