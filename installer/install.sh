@@ -1,5 +1,5 @@
 #!/bin/sh
-# Hangar installer (manual §2-A, SPEC §9): one command per server, as root, on Debian/Ubuntu.
+# Hangar installer (the Flightbase manual's install, §2-A): one command per server, as root, on Debian/Ubuntu.
 #   MASTER: Bun and the app's dependencies, Docker Engine, an NVIDIA check, the data dir (0700),
 #     the settings file (0600), a TLS certificate, the `hangar` systemd unit (HTTPS on
 #     --front_port, plain API on --api_port), the NFS export of the shared data to the workers.

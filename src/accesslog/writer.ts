@@ -1,8 +1,3 @@
-// The access log: one line per request in <data>/log/YYYYMMDD.log (UTC day), tab-separated:
-// time, user, IP, method, path, status, milliseconds. Lines are collected in memory and
-// written every `flushMs` (and on demand) to each day's file, held open as a Bun FileSink, so
-// logging costs a request about a microsecond and no system call.
-import { mkdirSync } from "node:fs";
 import type { FileSink } from "bun";
 import { dataLayout } from "../lib/layout";
 import { ensurePrivateDir, ensurePrivateFile } from "../lib/private";

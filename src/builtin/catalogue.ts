@@ -1,4 +1,4 @@
-// SPEC §7 built-in models: the catalogue of models shipped in src/builtin/models/<id>/. Each is
+// Built-in models (docs/product.md#trainings-and-jobs): the catalogue of models shipped in src/builtin/models/<id>/. Each is
 // a train.py (Python standard library + numpy) that reads /dataset, takes `--key value`
 // parameters, logs `epoch N loss X` and writes its model to /output. Pure apart from the paths.
 import { join } from "node:path";

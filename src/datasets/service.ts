@@ -1,4 +1,4 @@
-// Datasets (SPEC §5): per workspace, read-write or read-only, files uploaded by streaming.
+// Datasets (docs/product.md#datasets): per workspace, read-write or read-only, files uploaded by streaming.
 // `read-only` datasets are mounted read-only in jobs and only their creator, the workspace's
 // manager or an admin change their files; `read-write` ones any member may change.
 import { mkdir, rm } from "node:fs/promises";

@@ -1,4 +1,4 @@
-// Deployments (SPEC §8): a long-lived serving container built from a training's output, on the
+// Deployments (docs/product.md#deployments): a long-lived serving container built from a training's output, on the
 // workspace's deployment GPUs, reached through the master at /deployments/<ws>/<name>/.
 // Each start is a job of kind `deployment`: the scheduler places it in the workspace's
 // deployment-GPU pool, the runner mounts the served job's /output at /model (read-only) and

@@ -1,4 +1,4 @@
-// Pure: the file-name rules of SPEC §5 for paths inside a dataset (or a training's code folder).
+// Pure: the file-name rules of docs/product.md#datasets for paths inside a dataset (or a training's code folder).
 // Paths are relative, '/'-separated; each segment is printable ASCII without space and without
 // * ? : < > " | \ (and so without ₩ or any other non-ASCII letter).
 

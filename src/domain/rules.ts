@@ -1,4 +1,4 @@
-// SPEC §2 rules for IDs, names and passwords. Pure: each returns an error message or null.
+// The docs/product.md#accounts rules for IDs, names and passwords. Pure: each returns an error message or null.
 
 export const ROLES = ["admin", "manager", "owner", "user"] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,4 +1,4 @@
-// Pure: how a node's storage mode is detected and kept (SPEC: storage on workers). Jobs bind-mount
+// Pure: how a node's storage mode is detected and kept . Jobs bind-mount
 // their folders from the master's data dir path; on a worker that path must hold the same files.
 //   shared: the master writes a probe file (a fresh token) in its data dir and the worker reads
 //           the same token at the same path over SSH (NFS, CephFS, Lustre… mounted by the lab).

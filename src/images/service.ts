@@ -1,4 +1,4 @@
-// Docker images (SPEC §6): pull, build, or load a tar on the master; release to everyone
+// Docker images (docs/product.md#images): pull, build, or load a tar on the master; release to everyone
 // (global, admins only) or to chosen workspaces; status pending → ready | failed.
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";

@@ -1,4 +1,4 @@
-// Jobs (SPEC §7): one job per parameter set, run one after another; cancel; logs.
+// Jobs (docs/product.md#trainings-and-jobs): one job per parameter set, run one after another; cancel; logs.
 import { and, asc, count, desc, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import { builtinParameters, findBuiltinModel } from "../builtin/catalogue";

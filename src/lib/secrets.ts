@@ -7,7 +7,7 @@ export function randomToken(prefix: string, bytes = 32): string {
   return prefix + Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("base64url");
 }
 
-/** A password that satisfies the SPEC §2 rules (letters, digits, one special). */
+/** A password that satisfies the account rules of docs/product.md (letters, digits, one special). */
 export function generatePassword(): string {
   const pick = (chars: string) => {
     const r = crypto.getRandomValues(new Uint32Array(1))[0] as number;

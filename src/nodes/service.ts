@@ -1,4 +1,4 @@
-// Nodes (SPEC §3): the master as node `local`, workers added over SSH, connect/disconnect,
+// Nodes (docs/product.md#nodes): the master as node `local`, workers added over SSH, connect/disconnect,
 // and the periodic health probe. Decisions are in domain/nodeHealth; effects in manager.ts.
 import { mkdir, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";

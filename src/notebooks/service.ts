@@ -1,4 +1,4 @@
-// Notebook trainings (SPEC §7): a long-running Jupyter server from the training's image on its
+// Notebook trainings (docs/product.md#trainings-and-jobs): a long-running Jupyter server from the training's image on its
 // GPU share, the code folder at /code, reached through the master at /notebooks/<ws>/<tr>/.
 // It runs as a job of kind `notebook`, so the scheduler places it and counts its GPUs.
 import { and, eq, inArray } from "drizzle-orm";

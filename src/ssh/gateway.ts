@@ -1,4 +1,4 @@
-// The SSH gateway (SPEC §7, F 5-D): `ssh USER@MASTER -p PORT` into a running job's container.
+// The SSH gateway (docs/product.md#trainings-and-jobs): `ssh USER@MASTER -p PORT` into a running job's container.
 // Each running job gets a port from HANGAR_SSH_PORTS; a connection is accepted with the user's
 // registered public key (or the training's generated key) when the user may access the
 // training, and shell (pty, window resize), exec and sftp are bridged into the container with

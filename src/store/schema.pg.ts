@@ -301,7 +301,7 @@ export const jobEvents = pgTable(
 );
 
 /**
- * Deployments (SPEC §8): a long-lived serving container from a training's output on the
+ * Deployments (docs/product.md#deployments): a long-lived serving container from a training's output on the
  * workspace's deployment GPUs. Each start is a job of kind `deployment` (`jobId`: the latest).
  */
 export const deployments = pgTable(

@@ -154,7 +154,7 @@ export const datasetFiles = sqliteTable(
   (t) => [primaryKey({ columns: [t.datasetId, t.path] })],
 );
 
-/** Docker images users run jobs in (SPEC §6). `reference` is the tag in the master's Docker. */
+/** Docker images users run jobs in (docs/product.md#images). `reference` is the tag in the master's Docker. */
 export const images = sqliteTable(
   "images",
   {
@@ -303,7 +303,7 @@ export const jobEvents = sqliteTable(
 );
 
 /**
- * Deployments (SPEC §8): a long-lived serving container from a training's output on the
+ * Deployments (docs/product.md#deployments): a long-lived serving container from a training's output on the
  * workspace's deployment GPUs. Each start is a job of kind `deployment` (`jobId`: the latest).
  */
 export const deployments = sqliteTable(

@@ -1,4 +1,4 @@
-// Trainings (SPEC §7): advanced, builtin or notebook; public to the workspace or private to
+// Trainings (docs/product.md#trainings-and-jobs): advanced, builtin or notebook; public to the workspace or private to
 // the owner and named users; each with a persistent code folder mounted at /code.
 import { mkdir } from "node:fs/promises";
 import { and, eq, inArray } from "drizzle-orm";

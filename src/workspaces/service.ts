@@ -1,4 +1,4 @@
-// Workspaces (SPEC §4): GPU reservations over a period, a manager and members.
+// Workspaces (docs/product.md#workspaces): GPU reservations over a period, a manager and members.
 import { count, desc, eq, inArray, or } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";

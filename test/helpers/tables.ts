@@ -1,6 +1,6 @@
-// Tables of valid and invalid inputs shared by unit and API tests (SPEC §2, §5).
+// Tables of valid and invalid inputs shared by unit and API tests (docs/product.md: accounts, datasets).
 
-// SPEC §2: user ID 3–20 chars of [a-z0-9-], no "--", no hyphen first or last.
+// Accounts: user ID 3–20 chars of [a-z0-9-], no "--", no hyphen first or last.
 export const userIds: [string, boolean][] = [
   ["abc", true],
   ["a-b", true],
@@ -40,7 +40,7 @@ export const passwords: [string, boolean][] = [
   ["", false],
 ];
 
-// SPEC §5: no non-ASCII, no spaces, none of * ? : < > " | \ ₩; no traversal.
+// Datasets: no non-ASCII, no spaces, none of * ? : < > " | \ ₩; no traversal.
 export const forbiddenPaths: [string, string][] = [
   ["데이터.csv", "Korean"],
   ["my file.txt", "space"],

@@ -1,4 +1,4 @@
-// Deployments (SPEC §8) with the real Docker Engine, a worker stand-in and the python image the
+// Deployments (docs/product.md#deployments) with the real Docker Engine, a worker stand-in and the python image the
 // harness builds: a training job saves a model in /output; a deployment serves it from /model
 // through the master at /deployments/<ws>/<name>/ on the workspace's deployment GPUs (their
 // own pool: a second deployment waits while training jobs still run); members only; stop,
