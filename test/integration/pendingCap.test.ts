@@ -3,15 +3,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BUSYBOX_IMAGE } from "../helpers/env";
 import { makeTraining, makeWorkspace } from "../helpers/factories";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 
-describe("pending jobs per user", () => {
+describe.each(STORE_TARGETS)("pending jobs per user on %s", (target) => {
   let m: TestMaster;
   let alice: string;
   let bob: string;
   beforeAll(async () => {
     // No scheduler: every job stays pending.
-    m = await startTestMaster("sqlite", { maxPendingJobsPerUser: 3 });
+    m = await startTestMaster(target, { maxPendingJobsPerUser: 3 });
     const root = await m.rootToken();
     alice = await m.userWithToken("alice");
     bob = await m.userWithToken("bob");

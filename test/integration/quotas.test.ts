@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { dataLayout } from "../../src/lib/layout";
 import { makeTraining, makeWorkspace } from "../helpers/factories";
 import { multipart } from "../helpers/multipart";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 
 const KIB = 1024;
@@ -18,11 +19,11 @@ function bytesUnder(dir: string): number {
   return sum;
 }
 
-describe("quotas under concurrent uploads", () => {
+describe.each(STORE_TARGETS)("quotas under concurrent uploads on %s", (target) => {
   let m: TestMaster;
   let root: string;
   beforeAll(async () => {
-    m = await startTestMaster("sqlite", { workspaceQuotaMiB: 1, codeQuotaMiB: 1 });
+    m = await startTestMaster(target, { workspaceQuotaMiB: 1, codeQuotaMiB: 1 });
     root = await m.rootToken();
     await makeWorkspace(m, root, "quota", { trainingGpus: 0 });
     await makeTraining(m, root, "quota", "t1", { gpus: 0 });
@@ -51,10 +52,11 @@ describe("quotas under concurrent uploads", () => {
       const results = await Promise.all(
         Array.from({ length: 8 }, async (_, i) => {
           const { body, contentType } = multipart([{ name: `part-${i}.bin`, data }]);
+          // With its length declared, as browsers and curl send an upload.
           const res = await m.request("POST", url(i), {
             token: root,
             raw: body,
-            headers: { "content-type": contentType },
+            headers: { "content-type": contentType, "content-length": String(body.byteLength) },
           });
           return { i, status: res.status, body: await res.json() };
         }),
@@ -76,11 +78,11 @@ describe("quotas under concurrent uploads", () => {
   }
 });
 
-describe("the staging folder under concurrent uploads", () => {
+describe.each(STORE_TARGETS)("the staging folder under concurrent uploads on %s", (target) => {
   let m: TestMaster;
   let root: string;
   beforeAll(async () => {
-    m = await startTestMaster("sqlite", { stagingMiB: 1 });
+    m = await startTestMaster(target, { stagingMiB: 1 });
     root = await m.rootToken();
     await makeWorkspace(m, root, "stage", { trainingGpus: 0 });
     expect((await m.json("POST", "/api/workspaces/stage/datasets", { token: root, body: { name: "d" } })).status).toBe(

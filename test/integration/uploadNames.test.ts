@@ -6,13 +6,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { makeTraining, makeWorkspace } from "../helpers/factories";
 import { multipart, type PartFile } from "../helpers/multipart";
+import { STORE_TARGETS } from "../helpers/stores";
 import { startTestMaster, type TestMaster } from "../helpers/testMaster";
 
-describe("upload names and web headers", () => {
+describe.each(STORE_TARGETS)("upload names and web headers on %s", (target) => {
   let m: TestMaster;
   let root: string;
   beforeAll(async () => {
-    m = await startTestMaster("sqlite");
+    m = await startTestMaster(target);
     root = await m.rootToken();
     await makeWorkspace(m, root, "names", { trainingGpus: 0 });
     await makeTraining(m, root, "names", "t1", { gpus: 0 });
