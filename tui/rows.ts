@@ -160,6 +160,7 @@ function buildTable(view: ViewId, s: Snapshot, now: number): Table {
           { title: "USE", width: 5, right: true },
           { title: "GPUS", width: 18 },
           { title: "IFACES", width: 10, minScreen: 100 },
+          { title: "STORAGE", width: 7, minScreen: 100 },
           { title: "IP", width: 15, minScreen: 100 },
           { title: "REASON", width: 10, flex: true },
         ],
@@ -171,6 +172,7 @@ function buildTable(view: ViewId, s: Snapshot, now: number): Table {
             `${num(n.gpusInUse)}/${n.gpuTotal}`,
             n.gpuTotal ? `${n.gpuTotal}× ${gpuModel(n)}` : "none",
             interfaces(n),
+            n.storage,
             n.ip,
             n.statusMessage ?? (n.schedulable ? "" : "not schedulable"),
           ],
@@ -306,7 +308,7 @@ export function detailFor(view: ViewId, s: Snapshot, id: string | null, now: num
         `GPUs ${num(n.gpusInUse)}/${n.gpuTotal} in use ${bar(n.gpusInUse, n.gpuTotal, 10)} · ${n.gpuConfig || "-"}${n.nvidiaRuntime ? " · nvidia runtime" : ""}`,
         ...n.gpus.map((g) => `  #${g.index} ${g.name} ${Math.round(g.memoryMiB / 1024)} GiB ${g.uuid}`),
         `CPUs ${n.cpus} · memory ${bytes(n.memoryMiB * 1024 * 1024)} · docker ${n.dockerVersion ?? "-"}`,
-        `interfaces: control ${n.interfaces.control}${n.interfaces.data ? `, data ${n.interfaces.data}` : ""}${n.interfaces.infiniband ? `, infiniband ${n.interfaces.infiniband}` : ""}`,
+        `storage ${n.storage} · interfaces: control ${n.interfaces.control}${n.interfaces.data ? `, data ${n.interfaces.data}` : ""}${n.interfaces.infiniband ? `, infiniband ${n.interfaces.infiniband}` : ""}`,
         ...n.networkInterfaces
           .filter((i) => i.up && !/^(veth|docker|br-|lo$)/.test(i.name))
           .map(

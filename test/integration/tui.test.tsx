@@ -101,6 +101,7 @@ describe("terminal dashboard frames (recorded API data)", () => {
     fits(f, { columns: 80, rows: 24 });
     expect(f).toMatch(/tui-w1\s+attached\s+1\/2\s+2× /);
     expect(f).toContain("node tui-w1");
+    expect(f).toContain("storage shared · interfaces: control eth0");
     await t.press("\u001b");
     await until(() => !t.frame().includes("last seen"));
     expect(t.frame()).not.toContain("last seen");
