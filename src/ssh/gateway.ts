@@ -153,7 +153,10 @@ export class SshGateway {
             this.log(userId, ip, `:${port} refused: new channel: ${result.reason}`, 403);
             return rejectSession();
           }
-          this.onSession(jobId, accept(), await roots);
+          // The folders first, then accept: handlers must be on the session before the client's
+          // first request (an `sftp` subsystem request with no listener yet is refused).
+          const folders = await roots;
+          this.onSession(jobId, accept(), folders);
         });
       });
     });
