@@ -124,9 +124,12 @@ export async function createImage(deps: Deps, principal: Principal, input: Creat
     if (input.release === "workspace")
       await db.insert(deps.store.t.imageWorkspaces).values(workspaces.map((workspace) => ({ imageId: id, workspace })));
   });
+  // The answer is the image as created (pending): read before the work starts, which can finish
+  // first (a pull of cached layers takes milliseconds).
+  const created = await imageView(deps, id);
   if (source.type === "pull" || (source.type === "build" && !source.context))
     void prepare(deps, id, null).catch((err) => deps.logger.warn("preparing an image failed", { image: id, err }));
-  return imageView(deps, id);
+  return created;
 }
 
 /** Runs the pull/build/load; the image ends ready or failed with Docker's message. */

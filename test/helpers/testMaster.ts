@@ -10,7 +10,7 @@ import type { Server } from "bun";
 import { type Config, loadConfig } from "../../src/config";
 import type { Deps } from "../../src/deps";
 import { ManualClock } from "../../src/lib/clock";
-import { silentLogger } from "../../src/lib/logger";
+import { createLogger } from "../../src/lib/logger";
 import { ManualTicker } from "../../src/lib/ticker";
 import { startMaster } from "../../src/master";
 import { SCHEDULER_TIMER, type SchedulerLoop } from "../../src/scheduler/loop";
@@ -61,7 +61,8 @@ export async function startTestMaster(
   const ticker = new ManualTicker([SCHEDULER_TIMER]);
   const master = await startMaster(config, {
     clock,
-    logger: silentLogger,
+    // Errors only: an unexpected 500 then shows its cause in the test output.
+    logger: createLogger("error"),
     ticker,
     serve: false,
     scheduler: options.scheduler ?? false,
