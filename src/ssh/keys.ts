@@ -22,11 +22,24 @@ export function loadOrCreateKeyPair(privPath: string, comment: string): MasterKe
   if (existsSync(privPath) && existsSync(pubPath))
     return { privateKey: readFileSync(privPath, "utf8"), publicKey: readFileSync(pubPath, "utf8").trim() };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
+  const pair = newEd25519Pair(comment);
   writeFileSync(privPath, pair.private, { mode: 0o600 });
   chmodSync(privPath, 0o600);
   writeFileSync(pubPath, `${pair.public.trim()}\n`);
   return { privateKey: pair.private, publicKey: pair.public.trim() };
+}
+
+/**
+ * A new ed25519 pair that ssh2 can read back. About 1 in 400 pairs from ssh2's own generator
+ * fails its parser ("Malformed OpenSSH private key"): such a master key would make every
+ * worker unreachable, so a pair is kept only once it parses.
+ */
+export function newEd25519Pair(comment: string): { private: string; public: string } {
+  for (let i = 0; i < 20; i++) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment });
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+  throw new Error("could not make an ed25519 key pair that parses");
 }
 
 /** "SHA256:base64" like `ssh-keygen -lf`, from the raw public key blob. */

@@ -2,7 +2,6 @@
 // the owner and named users; each with a persistent code folder mounted at /code.
 import { mkdir } from "node:fs/promises";
 import { and, eq, inArray } from "drizzle-orm";
-import { utils } from "ssh2";
 import type { Principal } from "../auth/cache";
 import { BUILTIN_MODELS, findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
@@ -12,6 +11,7 @@ import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
 import { dataLayout } from "../lib/layout";
 import { GPU_FRACTIONS } from "../scheduler/types";
+import { newEd25519Pair } from "../ssh/keys";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 import type { CreateTrainingBody, Training, TrainingDetail, TrainingKey, TrainingPage } from "./model";
@@ -262,7 +262,7 @@ export async function generateTrainingKey(
   const ref = await trainingFor(deps, principal, ws, tr);
   if (ref.row.owner !== principal.userId && !ref.ws.isAdmin && !ref.ws.isManager)
     throw forbidden("only the training's owner, the workspace manager or an admin makes its SSH key");
-  const pair = utils.generateKeyPairSync("ed25519", { comment: `hangar-${ws}-${tr}` });
+  const pair = newEd25519Pair(`hangar-${ws}-${tr}`);
   await deps.store.tx((db) =>
     db
       .update(deps.store.t.trainings)
