@@ -173,6 +173,11 @@ interface Queued {
 }
 
 function toRequest({ job, queuedAt }: Queued): JobRequest {
+  return jobRequest(job, queuedAt);
+}
+
+/** A queued job as the pure pass sees it (also the admin queue's order, src/queue). */
+export function jobRequest(job: ActiveJob, queuedAt: number): JobRequest {
   return {
     id: job.id,
     workspace: poolOf(job),
@@ -224,7 +229,8 @@ export function nodeStates(nodes: readonly SchedulerNode[], live: readonly Activ
   }));
 }
 
-function holdings(live: readonly ActiveJob[]): Holding[] {
+/** What each user's live jobs hold per pool, for DRF. */
+export function holdings(live: readonly ActiveJob[]): Holding[] {
   const map = new Map<string, Holding>();
   for (const j of live) {
     const key = `${poolOf(j)}\u0000${j.createdBy}`;
