@@ -15,6 +15,7 @@ import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
 import { errorResponse } from "./http/errors";
 import { ensureDefaultImage } from "./images/service";
 import { type Clock, systemClock } from "./lib/clock";
+import { confinedFsProblem } from "./lib/confinedFs";
 import { dataLayout } from "./lib/layout";
 import { createLogger, type Logger } from "./lib/logger";
 import { claimPidFile } from "./lib/pidfile";
@@ -72,6 +73,10 @@ export interface Master {
 export async function startMaster(config: Config, options: MasterOptions = {}): Promise<Master> {
   const logger = options.logger ?? createLogger();
   const ticker = options.ticker ?? realTicker;
+  // Member files are served only through descriptors that never follow a link (lib/confinedFs);
+  // without openat2 there is no safe way to do it, so no master at all.
+  const unsafe = confinedFsProblem();
+  if (unsafe) throw new Error(`cannot serve files safely: ${unsafe}`);
   mkdirSync(config.dataDir, { recursive: true });
   const releasePid = claimPidFile(config.dataDir);
   securePrivatePaths(dataLayout(config.dataDir), !config.databaseUrl);

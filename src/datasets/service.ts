@@ -1,7 +1,7 @@
 // Datasets (docs/product.md#datasets): per workspace, read-write or read-only, files uploaded by streaming.
 // `read-only` datasets are mounted read-only in jobs and only their creator, the workspace's
 // manager or an admin change their files; `read-write` ones any member may change.
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
@@ -13,7 +13,16 @@ import { reserveSpace } from "../lib/quota";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 import type { CreateDatasetBody, Dataset, DatasetFilePage, DatasetPage, UploadedFiles } from "./model";
-import { bytesUnder, checkRelative, existingFile, placeFile, removeTree, resolveInside, walkFiles } from "./storage";
+import {
+  bytesUnder,
+  checkRelative,
+  fileResponse,
+  placeFiles,
+  removeFile,
+  removeTree,
+  resolveInside,
+  walkFiles,
+} from "./storage";
 import { stageUpload } from "./upload";
 
 type DatasetRow = Tables["datasets"]["$inferSelect"];
@@ -216,11 +225,10 @@ export async function uploadFiles(
     throw err;
   }
   try {
-    // Every target is checked before the first one is moved: all files land, or none.
-    const targets = await Promise.all(staged.files.map((f) => resolveInside(ref.dir, f.path, "files")));
-    await room.land(async () => {
-      for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
-    });
+    // Every target is checked before the first one is moved: all files land, or none (the
+    // moves themselves go through descriptors: a link swapped in since is not followed).
+    await Promise.all(staged.files.map((f) => resolveInside(ref.dir, f.path, "files")));
+    await room.land(() => placeFiles(ref.dir, staged.files));
   } finally {
     room.release();
     await staged.cleanup();
@@ -244,14 +252,8 @@ export async function uploadFiles(
 
 export async function downloadFile(deps: Deps, principal: Principal, ws: string, ds: string, path: string) {
   const ref = await datasetFor(deps, principal, ws, ds);
-  const full = await existingFile(ref.dir, path);
   const name = path.split("/").pop() as string;
-  return new Response(Bun.file(full), {
-    headers: {
-      "content-type": Bun.file(full).type || "application/octet-stream",
-      "content-disposition": `attachment; filename="${name}"`,
-    },
-  });
+  return fileResponse(ref.dir, path, { "content-disposition": `attachment; filename="${name}"` });
 }
 
 export async function deleteFile(
@@ -263,8 +265,7 @@ export async function deleteFile(
 ): Promise<void> {
   const ref = await datasetFor(deps, principal, ws, ds);
   requireWrite(principal, ref, "delete files");
-  const full = await existingFile(ref.dir, path);
-  await rm(full, { force: true });
+  await removeFile(ref.dir, path);
   await deps.store.tx((db) =>
     db
       .delete(deps.store.t.datasetFiles)

@@ -1,9 +1,12 @@
-// Dataset files on disk (where: lib/layout). Every path from a client is
-// checked by domain/paths and then resolved here without following symlinks out of the root.
-import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+// Dataset files on disk (where: lib/layout). Every path from a client is checked by
+// domain/paths; the file work itself goes through lib/confinedFs (descriptors, no link followed
+// at any component), so a job swapping a folder for a link cannot redirect it.
+import type { Stats } from "node:fs";
+import { lstat, mkdir, rename, rmdir } from "node:fs/promises";
+import { join, sep } from "node:path";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { relativePathProblem } from "../domain/paths";
+import { ConfinedDir, ConfinedFsError, fdStream, withDir } from "../lib/confinedFs";
 
 export function checkRelative(field: string, path: string): string {
   const problem = relativePathProblem(path);
@@ -16,7 +19,8 @@ function printable(s: string): string {
 }
 
 /**
- * The absolute path of `rel` under `root`, refusing any existing component that is a symlink
+ * Diagnosis only, never the path to act on (it may change right after): the absolute path of
+ * `rel` under `root`, refusing any existing component that is a symlink
  * (a job could have planted one in a read-write dataset) or a file where a folder is needed.
  */
 export async function resolveInside(root: string, rel: string, field = "path"): Promise<string> {
@@ -46,26 +50,58 @@ export interface FileEntry {
   modifiedAt: string;
 }
 
-/** Every regular file under `root` (symlinks and other special files are skipped). */
+/**
+ * Every regular file under `root` (symlinks and other special files are skipped). Walked
+ * through descriptors (lib/confinedFs): a folder swapped for a link mid-walk is not entered.
+ */
 export async function walkFiles(root: string): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
-  const visit = async (dir: string) => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  let top: ConfinedDir;
+  try {
+    top = ConfinedDir.open(root);
+  } catch {
+    return out;
+  }
+  let seen = 0;
+  const visit = async (dir: ConfinedDir, prefix: string) => {
+    let entries: ReturnType<ConfinedDir["readdir"]>;
+    try {
+      entries = dir.readdir();
+    } catch {
+      return;
+    }
     for (const e of entries) {
-      const full = join(dir, e.name);
-      if (e.isDirectory()) await visit(full);
-      else if (e.isFile()) {
-        const s = await stat(full).catch(() => null);
-        if (s)
-          out.push({
-            path: relative(root, full).split(sep).join("/"),
-            size: s.size,
-            modifiedAt: s.mtime.toISOString(),
-          });
+      // A big tree must not hold the event loop for the whole walk.
+      if (++seen % 512 === 0) await new Promise((r) => setImmediate(r));
+      const path = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.type === "dir") {
+        let sub: ConfinedDir;
+        try {
+          sub = dir.dir(e.name);
+        } catch {
+          continue;
+        }
+        try {
+          await visit(sub, path);
+        } finally {
+          sub.close();
+        }
+      } else if (e.type === "file") {
+        let s: Stats;
+        try {
+          s = dir.lstat(e.name);
+        } catch {
+          continue;
+        }
+        if (s.isFile()) out.push({ path, size: s.size, modifiedAt: s.mtime.toISOString() });
       }
     }
   };
-  await visit(root);
+  try {
+    await visit(top, "");
+  } finally {
+    top.close();
+  }
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
@@ -73,24 +109,91 @@ export async function bytesUnder(root: string): Promise<number> {
   return (await walkFiles(root)).reduce((s, f) => s + f.size, 0);
 }
 
-export async function existingFile(root: string, rel: string): Promise<string> {
-  const full = await resolveInside(root, rel);
-  const info = await lstat(full).catch(() => null);
-  if (!info?.isFile()) throw notFound(`file ${rel}`);
-  return full;
+/**
+ * The client's error for a failed confined operation on `rel`: the same answers the checks by
+ * name give (400 for a link in the way, 409 for a file where a folder goes, 404 when missing).
+ */
+async function explain(err: unknown, root: string, rel: string, field: string): Promise<never> {
+  if (!(err instanceof ConfinedFsError)) throw err;
+  await resolveInside(root, rel, field); // throws the precise message when the cause is still there
+  if (err.code === "ELOOP" || err.code === "EXDEV" || err.code === "EINVAL")
+    throw badRequest(field, `${rel}: a symbolic link is in the way`, "invalid_path");
+  if (err.code === "ENOTDIR" || err.code === "EISDIR" || err.code === "EEXIST" || err.code === "ENOTEMPTY") {
+    const message = `${rel}: a file and a folder would have the same name`;
+    if (field === "files") throw conflict(message, "name_clash", field);
+    throw badRequest(field, message, "invalid_path");
+  }
+  if (err.code === "ENOENT") throw notFound(`file ${rel}`);
+  throw err;
 }
 
-/** Moves a staged file into place (same file system: a rename), making its folders. */
-export async function placeFile(staged: string, target: string, rel = target): Promise<void> {
+/** A stored regular file, opened for reading without following any link; the caller closes `fd`. */
+export async function openExisting(root: string, rel: string): Promise<{ fd: number; size: number }> {
+  checkRelative("path", rel);
   try {
-    await mkdir(join(target, ".."), { recursive: true });
-    await rename(staged, target);
+    const { fd, stat } = withDir(root, (dir) => dir.openRead(rel));
+    return { fd, size: stat.size };
   } catch (err) {
-    // A file where a folder must go (or the reverse) is the client's name clash, not a 500.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST" || code === "ENOTEMPTY")
-      throw conflict(`${rel}: a file and a folder would have the same name`, "name_clash", "files");
-    throw err;
+    if (err instanceof ConfinedFsError && (err.code === "EISDIR" || err.code === "EINVAL"))
+      throw notFound(`file ${rel}`);
+    return explain(err, root, rel, "path");
+  }
+}
+
+/** The file at `rel` as a download: streamed from a descriptor opened without following links. */
+export async function fileResponse(root: string, rel: string, headers: Record<string, string> = {}): Promise<Response> {
+  const { fd, size } = await openExisting(root, rel);
+  return new Response(fdStream(fd, size), {
+    headers: {
+      "content-type": Bun.file(rel).type || "application/octet-stream",
+      "content-length": String(size),
+      ...headers,
+    },
+  });
+}
+
+/** Deletes the stored file `rel` (a link there is removed itself; a folder is refused). */
+export async function removeFile(root: string, rel: string): Promise<void> {
+  checkRelative("path", rel);
+  try {
+    withDir(root, (dir) => {
+      if (!dir.lstat(rel).isFile()) throw new ConfinedFsError("EISDIR", 21, "unlink");
+      dir.unlink(rel);
+    });
+  } catch (err) {
+    if (err instanceof ConfinedFsError && (err.code === "EISDIR" || err.code === "ENOENT")) {
+      await resolveInside(root, rel); // a link in the way is still a 400
+      throw notFound(`file ${rel}`);
+    }
+    return explain(err, root, rel, "path");
+  }
+}
+
+/**
+ * Moves staged files (paths the master owns) into place under `root`, making their folders;
+ * every folder is made and entered through descriptors, so a link swapped in is never followed.
+ */
+export async function placeFiles(root: string, files: { staged: string; path: string }[]): Promise<void> {
+  const dir = ConfinedDir.open(root);
+  try {
+    for (const f of files) {
+      try {
+        const slash = f.path.lastIndexOf("/");
+        if (slash < 0) dir.moveIn(f.staged, f.path);
+        else {
+          const parent = dir.mkdirp(f.path.slice(0, slash), 0o777);
+          try {
+            parent.moveIn(f.staged, f.path.slice(slash + 1));
+          } finally {
+            parent.close();
+          }
+        }
+      } catch (err) {
+        await explain(err, root, f.path, "files");
+      }
+    }
+  } finally {
+    dir.close();
   }
 }
 
@@ -102,5 +205,12 @@ export async function removeTree(path: string, trashRoot: string): Promise<void>
     () => true,
     () => false,
   );
-  await rm(moved ? aside : path, { recursive: true, force: true });
+  const gone = moved ? aside : path;
+  // Emptied through descriptors: a job still holding the folder cannot redirect the delete.
+  try {
+    withDir(gone, (dir) => dir.removeTree("."));
+    await rmdir(gone);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
 }

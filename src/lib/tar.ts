@@ -1,9 +1,10 @@
 // A directory as a tar stream (POSIX ustar, with PAX headers for long names), read file by file
 // as the client takes it: the archive is never built in memory. Symbolic links are stored as
 // links, never followed (a job's /output is written by the job: a link may point anywhere on
-// the master). Entries that cannot be read are left out.
-import { type FileHandle, lstat, open, readdir, readlink } from "node:fs/promises";
-import { join } from "node:path";
+// the master). The walk goes through descriptors (lib/confinedFs): a folder the job swaps for
+// a link while it is read is not entered. Entries that cannot be read are left out.
+import { closeSync, read } from "node:fs";
+import { ConfinedDir } from "./confinedFs";
 
 const BLOCK = 512;
 const CHUNK = 64 * 1024;
@@ -74,29 +75,65 @@ function paxFor(e: Entry): Uint8Array[] {
 
 const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
 
-/** Every entry under `root`, directories before their contents, names sorted. */
-async function* walk(root: string, prefix = ""): AsyncGenerator<Entry & { path: string }> {
+/** Every entry under `dir`, directories before their contents, names sorted. */
+async function* walk(dir: ConfinedDir, prefix = ""): AsyncGenerator<Entry & { open?: () => number }> {
   let names: string[];
   try {
-    names = (await readdir(join(root, prefix))).sort();
+    names = dir
+      .readdir()
+      .map((e) => e.name)
+      .sort();
   } catch {
     return;
   }
   for (const n of names) {
     const rel = prefix ? `${prefix}/${n}` : n;
-    const path = join(root, rel);
-    const st = await lstat(path).catch(() => null);
-    if (!st) continue;
-    const base = { path, mode: st.mode, mtime: st.mtimeMs / 1000 };
+    let st: ReturnType<ConfinedDir["lstat"]>;
+    try {
+      st = dir.lstat(n);
+    } catch {
+      continue;
+    }
+    const base = { mode: st.mode, mtime: st.mtimeMs / 1000 };
     if (st.isSymbolicLink()) {
-      const linkname = await readlink(path).catch(() => null);
+      let linkname: string | null = null;
+      try {
+        linkname = dir.readlink(n);
+      } catch {}
       if (linkname !== null) yield { ...base, name: rel, type: "symlink", size: 0, linkname };
     } else if (st.isDirectory()) {
-      yield { ...base, name: `${rel}/`, type: "dir", size: 0 };
-      yield* walk(root, rel);
+      let sub: ConfinedDir;
+      try {
+        sub = dir.dir(n);
+      } catch {
+        continue; // swapped for a link (or gone) since it was listed
+      }
+      try {
+        yield { ...base, name: `${rel}/`, type: "dir", size: 0 };
+        yield* walk(sub, rel);
+      } finally {
+        sub.close();
+      }
     } else if (st.isFile()) {
-      yield { ...base, name: rel, type: "file", size: st.size };
+      yield { ...base, name: rel, type: "file", size: st.size, open: () => dir.openRead(n).fd };
     }
+  }
+}
+
+const readAt = (fd: number, buf: Uint8Array, length: number, position: number) =>
+  new Promise<number>((resolve) => read(fd, buf, 0, length, position, (err, n) => resolve(err ? 0 : n)));
+
+async function* walkRoot(root: string): AsyncGenerator<Entry & { open?: () => number }> {
+  let dir: ConfinedDir;
+  try {
+    dir = ConfinedDir.open(root);
+  } catch {
+    return;
+  }
+  try {
+    yield* walk(dir);
+  } finally {
+    dir.close();
   }
 }
 
@@ -106,8 +143,8 @@ async function* walk(root: string, prefix = ""): AsyncGenerator<Entry & { path: 
  * it is read is cut at the size its header gave; one that shrinks is padded with zeros.
  */
 export function tarDirectory(root: string, top = ""): ReadableStream<Uint8Array> {
-  const entries = walk(root);
-  let file: { handle: FileHandle; left: number; size: number } | null = null;
+  const entries = walkRoot(root);
+  let file: { fd: number; left: number; size: number } | null = null;
   const base = top ? `${top.replace(/\/+$/, "")}/` : "";
   return new ReadableStream<Uint8Array>(
     {
@@ -115,15 +152,13 @@ export function tarDirectory(root: string, top = ""): ReadableStream<Uint8Array>
         if (file) {
           const want = Math.min(CHUNK, file.left);
           const buf = new Uint8Array(want);
-          const { bytesRead } = await file.handle.read(buf, 0, want, file.size - file.left).catch(() => ({
-            bytesRead: 0,
-          }));
+          const bytesRead = await readAt(file.fd, buf, want, file.size - file.left);
           // bytesRead 0 before the end: the file shrank; the rest is zeros.
           const n = bytesRead || want;
           controller.enqueue(buf.subarray(0, n));
           file.left -= n;
           if (file.left === 0) {
-            await file.handle.close();
+            closeSync(file.fd);
             const pad = padding(file.size);
             if (pad) controller.enqueue(new Uint8Array(pad));
             file = null;
@@ -137,23 +172,27 @@ export function tarDirectory(root: string, top = ""): ReadableStream<Uint8Array>
             controller.close();
             return;
           }
-          const e = { ...next.value, name: base + next.value.name };
-          let handle: FileHandle | null = null;
-          if (e.type === "file") {
-            handle = await open(e.path, "r").catch(() => null);
-            if (!handle) continue; // unreadable: left out
+          const { open, ...e } = { ...next.value, name: base + next.value.name };
+          let handle: number | null = null;
+          if (open) {
+            try {
+              handle = open();
+            } catch {
+              continue; // unreadable, or no longer a file: left out
+            }
           }
           for (const part of paxFor(e)) controller.enqueue(part);
           controller.enqueue(tarHeader({ ...e, name: e.name.slice(0, 100), linkname: e.linkname?.slice(0, 100) }));
-          if (handle) {
-            if (e.size > 0) file = { handle, left: e.size, size: e.size };
-            else await handle.close();
+          if (handle !== null) {
+            if (e.size > 0) file = { fd: handle, left: e.size, size: e.size };
+            else closeSync(handle);
           }
           return;
         }
       },
       async cancel() {
-        await file?.handle.close();
+        if (file) closeSync(file.fd);
+        file = null;
         await entries.return(undefined);
       },
     },

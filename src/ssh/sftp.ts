@@ -1,26 +1,13 @@
 // The gateway's SFTP subsystem: the job's folders as the container sees them (/code, /output,
 // /dataset), served from the master's storage (the same files the container has mounted).
-// Paths are checked like uploads: the file-name rules apply and nothing resolves outside a root.
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  realpathSync,
-  renameSync,
-  rmdirSync,
-  type Stats,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { dirname, posix, sep } from "node:path";
+// Paths are checked like uploads: the file-name rules apply, and the file work goes through
+// lib/confinedFs: every path is resolved by the kernel under the root's descriptor with no link
+// followed at any component, so a job swapping a folder for a link cannot redirect a request.
+import { closeSync, constants, fstatSync, readSync, type Stats, writeSync } from "node:fs";
+import { posix } from "node:path";
 import { type SFTPWrapper, utils } from "ssh2";
 import { relativePathProblem } from "../domain/paths";
+import { ConfinedDir } from "../lib/confinedFs";
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 
@@ -33,7 +20,8 @@ export interface SftpRoot {
 
 interface Resolved {
   root: SftpRoot | null;
-  host: string | null;
+  /** The path under the root ("" for the root itself). */
+  rel: string;
   virtual: string;
 }
 
@@ -83,20 +71,23 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
 
   const resolve = (path: string, forWrite = false): Resolved => {
     const virtual = posix.normalize(path.startsWith("/") ? path : `/code/${path}`).replace(/\/+$/, "") || "/";
-    if (virtual === "/") return { root: null, host: null, virtual };
+    if (virtual === "/") return { root: null, rel: "", virtual };
     const root = roots.find((r) => virtual === r.prefix || virtual.startsWith(`${r.prefix}/`));
     if (!root) throw new SftpDenied(`${virtual} is outside ${roots.map((r) => r.prefix).join(", ")}`);
     const rel = virtual.slice(root.prefix.length + 1);
     if (rel && relativePathProblem(rel)) throw new SftpDenied(`${virtual}: ${relativePathProblem(rel)}`);
     if (forWrite && root.readOnly) throw new SftpDenied(`${root.prefix} is read-only`);
-    const host = rel ? `${root.dir}${sep}${rel.split("/").join(sep)}` : root.dir;
-    // Whatever exists of the path must really be inside the root (no symlink out of it).
-    let probe = host;
-    while (!existsOrNull(probe)) probe = dirname(probe);
-    const real = realpathSync(probe);
-    const realRoot = realpathSync(root.dir);
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) throw new SftpDenied(`${virtual} leaves ${root.prefix}`);
-    return { root, host, virtual };
+    return { root, rel, virtual };
+  };
+  /** Runs `fn` with the root's folder open (closed after): all file work is relative to it. */
+  const inRoot = <T>(r: Resolved, fn: (dir: ConfinedDir, rel: string) => T): T => {
+    if (!r.root) throw new SftpDenied("not inside a folder");
+    const dir = ConfinedDir.open(r.root.dir);
+    try {
+      return fn(dir, r.rel || ".");
+    } finally {
+      dir.close();
+    }
   };
 
   const guard = (reqid: number, fn: () => void) => {
@@ -105,12 +96,14 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const status =
-        err instanceof SftpDenied || code === "EACCES" || code === "EPERM"
+        err instanceof SftpDenied || code === "EACCES" || code === "EPERM" || code === "ELOOP" || code === "EXDEV"
           ? STATUS_CODE.PERMISSION_DENIED
           : code === "ENOENT"
             ? STATUS_CODE.NO_SUCH_FILE
             : STATUS_CODE.FAILURE;
-      sftp.status(reqid, status, (err as Error).message);
+      // A link in the way is refused, never followed (confinedFs answers ELOOP).
+      const message = code === "ELOOP" ? "a symbolic link is in the way" : (err as Error).message;
+      sftp.status(reqid, status, message);
     }
   };
 
@@ -120,20 +113,21 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
       sftp.name(reqid, [{ filename: virtual, longname: virtual, attrs: DIR_ATTRS }]);
     }),
   );
-  const statHandler = (reqid: number, path: string, follow: boolean) =>
+  // STAT and LSTAT alike: links are never followed, so a link is described as the link it is.
+  const statHandler = (reqid: number, path: string) =>
     guard(reqid, () => {
       const r = resolve(path);
-      if (!r.host) return sftp.attrs(reqid, DIR_ATTRS);
-      sftp.attrs(reqid, attrs(follow ? statSync(r.host) : lstatSync(r.host)));
+      if (!r.root) return sftp.attrs(reqid, DIR_ATTRS);
+      sftp.attrs(reqid, attrs(inRoot(r, (dir, rel) => dir.lstat(rel))));
     });
-  sftp.on("STAT", (reqid, path) => statHandler(reqid, path, true));
-  sftp.on("LSTAT", (reqid, path) => statHandler(reqid, path, false));
+  sftp.on("STAT", (reqid, path) => statHandler(reqid, path));
+  sftp.on("LSTAT", (reqid, path) => statHandler(reqid, path));
   sftp.on("OPEN", (reqid, filename, flags) =>
     guard(reqid, () => {
       const writing = (flags & (OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC)) !== 0;
       const r = resolve(filename, writing);
-      if (!r.host) throw new SftpDenied("cannot open a folder as a file");
-      sftp.handle(reqid, newHandle({ fd: openSync(r.host, openFlags(flags), 0o644) }));
+      if (!r.rel) throw new SftpDenied("cannot open a folder as a file");
+      sftp.handle(reqid, newHandle({ fd: inRoot(r, (dir, rel) => dir.openFile(rel, openFlags(flags), 0o644)) }));
     }),
   );
   sftp.on("READ", (reqid, handle, offset, length) =>
@@ -172,10 +166,22 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
   sftp.on("OPENDIR", (reqid, path) =>
     guard(reqid, () => {
       const r = resolve(path);
-      const entries = r.host
-        ? readdirSync(r.host).map((name) => {
-            const s = lstatSync(`${r.host}${sep}${name}`);
-            return { filename: name, longname: longname(name, s), attrs: attrs(s) };
+      const entries = r.root
+        ? inRoot(r, (root, rel) => {
+            const dir = root.dir(rel);
+            try {
+              return dir.readdir().flatMap(({ name }) => {
+                let s: Stats;
+                try {
+                  s = dir.lstat(name);
+                } catch {
+                  return []; // gone since it was listed
+                }
+                return [{ filename: name, longname: longname(name, s), attrs: attrs(s) }];
+              });
+            } finally {
+              dir.close();
+            }
           })
         : roots.map((root) => ({
             filename: root.prefix.slice(1),
@@ -196,24 +202,24 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
   sftp.on("MKDIR", (reqid, path) =>
     guard(reqid, () => {
       const r = resolve(path, true);
-      if (!r.host) throw new SftpDenied("cannot create the root");
-      mkdirSync(r.host);
+      if (!r.rel) throw new SftpDenied("cannot create the root");
+      inRoot(r, (dir, rel) => dir.mkdir(rel, 0o777));
       sftp.status(reqid, STATUS_CODE.OK);
     }),
   );
   sftp.on("RMDIR", (reqid, path) =>
     guard(reqid, () => {
       const r = resolve(path, true);
-      if (!r.host || r.host === r.root?.dir) throw new SftpDenied("cannot remove a root folder");
-      rmdirSync(r.host);
+      if (!r.rel) throw new SftpDenied("cannot remove a root folder");
+      inRoot(r, (dir, rel) => dir.rmdir(rel));
       sftp.status(reqid, STATUS_CODE.OK);
     }),
   );
   sftp.on("REMOVE", (reqid, path) =>
     guard(reqid, () => {
       const r = resolve(path, true);
-      if (!r.host) throw new SftpDenied("cannot remove that");
-      unlinkSync(r.host);
+      if (!r.rel) throw new SftpDenied("cannot remove that");
+      inRoot(r, (dir, rel) => dir.unlink(rel));
       sftp.status(reqid, STATUS_CODE.OK);
     }),
   );
@@ -221,8 +227,8 @@ export function serveSftp(sftp: SFTPWrapper, roots: SftpRoot[]): void {
     guard(reqid, () => {
       const a = resolve(from, true);
       const b = resolve(to, true);
-      if (!a.host || !b.host) throw new SftpDenied("cannot rename a root");
-      renameSync(a.host, b.host);
+      if (!a.rel || !b.rel) throw new SftpDenied("cannot rename a root");
+      inRoot(a, (from, relA) => inRoot(b, (to, relB) => from.rename(relA, relB, to)));
       sftp.status(reqid, STATUS_CODE.OK);
     }),
   );
@@ -257,15 +263,6 @@ function openFlags(flags: number): number {
   if (flags & OPEN_MODE.TRUNC) out |= constants.O_TRUNC;
   if (flags & OPEN_MODE.EXCL) out |= constants.O_EXCL;
   return out;
-}
-
-function existsOrNull(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function longname(name: string, s: Stats): string {

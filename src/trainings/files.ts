@@ -1,9 +1,16 @@
 // A training's code folder (mounted at /code): upload, list, download, delete, with the same
 // name rules, streaming and all-or-nothing placement as datasets.
-import { rm } from "node:fs/promises";
 import type { Principal } from "../auth/cache";
 import type { UploadedFiles } from "../datasets/model";
-import { bytesUnder, checkRelative, existingFile, placeFile, resolveInside, walkFiles } from "../datasets/storage";
+import {
+  bytesUnder,
+  checkRelative,
+  fileResponse,
+  placeFiles,
+  removeFile,
+  resolveInside,
+  walkFiles,
+} from "../datasets/storage";
 import { stageUpload } from "../datasets/upload";
 import type { Deps } from "../deps";
 import { dataLayout } from "../lib/layout";
@@ -47,10 +54,8 @@ export async function uploadCode(
     throw err;
   }
   try {
-    const targets = await Promise.all(staged.files.map((f) => resolveInside(root, f.path, "files")));
-    await room.land(async () => {
-      for (const [i, f] of staged.files.entries()) await placeFile(f.staged, targets[i] as string, f.path);
-    });
+    await Promise.all(staged.files.map((f) => resolveInside(root, f.path, "files")));
+    await room.land(() => placeFiles(root, staged.files));
   } finally {
     room.release();
     await staged.cleanup();
@@ -70,13 +75,10 @@ export async function listCode(deps: Deps, principal: Principal, ws: string, tr:
 
 export async function downloadCode(deps: Deps, principal: Principal, ws: string, tr: string, path: string) {
   await trainingFor(deps, principal, ws, tr);
-  const full = await existingFile(dataLayout(deps.config.dataDir).code(ws, tr), path);
-  return new Response(Bun.file(full), {
-    headers: { "content-type": Bun.file(full).type || "application/octet-stream" },
-  });
+  return fileResponse(dataLayout(deps.config.dataDir).code(ws, tr), path);
 }
 
 export async function deleteCode(deps: Deps, principal: Principal, ws: string, tr: string, path: string) {
   await trainingFor(deps, principal, ws, tr);
-  await rm(await existingFile(dataLayout(deps.config.dataDir).code(ws, tr), path), { force: true });
+  await removeFile(dataLayout(deps.config.dataDir).code(ws, tr), path);
 }
