@@ -1,6 +1,7 @@
 #!/bin/sh
 # Hangar installer (the Flightbase manual's install, §2-A): one command per server, as root, on Debian/Ubuntu.
-#   MASTER: Bun and the app's dependencies, Docker Engine, an NVIDIA check, the data dir (0700),
+#   MASTER: Bun and the app's dependencies, Docker Engine, an NVIDIA check, the `hangar` system
+#     user the master runs as (not root: README, Security model), the data dir (0700, its),
 #     the settings file (0600), a TLS certificate, the `hangar` systemd unit (HTTPS on
 #     --front_port, plain API on --api_port), the NFS export of the shared data to the workers.
 #   WORKER: Docker Engine, OpenSSH server, the NVIDIA check, the master's key authorised, the
@@ -16,7 +17,8 @@ usage() {
   cat >&2 <<USAGE
 usage: $0 --flag MASTER --master_ip IP [--ib_ip IP] [--front_port 443] [--api_port 56789]
             [--api_local_only] [--tls_cert FILE --tls_key FILE] [--root_password_file FILE|-]
-            [--nfs_clients CIDR] [--no-nfs] [--no-docker] [--data_dir /var/lib/hangar] [--dry-run]
+            [--nfs_clients CIDR] [--no-nfs] [--no-docker] [--data_dir /var/lib/hangar]
+            [--master_user hangar] [--dry-run]
        $0 --flag WORKER --master_ip IP [--ib_ip IP] [--master_fingerprint sha256//… | --master_key 'ssh-ed25519 …']
             [--front_port 443] [--no-nfs] [--no-docker] [--data_dir /var/lib/hangar] [--dry-run]
   --master_ip        the master's address (MASTER: advertised in URLs and the certificate)
@@ -29,6 +31,7 @@ usage: $0 --flag MASTER --master_ip IP [--ib_ip IP] [--front_port 443] [--api_po
   --nfs_clients      who may mount the shared data (default: the master's subnet)
   --no-nfs           the lab has its own shared storage at --data_dir on every server
   --no-docker        do not install Docker Engine (one is installed another way)
+  --master_user      the system user the master runs as (hangar; created). root: the old way, see README
   --master_fingerprint  the certificate pin the master's installer printed (WORKER fetches the key with it)
   --master_key       the master's SSH public key itself (GET /api/nodes/master-key)
 USAGE
@@ -50,6 +53,7 @@ NFS_CLIENTS=""
 DOCKER=1
 MASTER_KEY=""
 MASTER_FINGERPRINT=""
+SVC_USER=hangar
 APP_DIR=$(cd "$HERE/.." && pwd)
 ETC=/etc/hangar
 ENV_FILE=$ETC/hangar.env
@@ -77,7 +81,7 @@ parse() {
       --no-docker) DOCKER=0 ;;
       -h | --help) usage ;;
       --flag | --master_ip | --ib_ip | --front_port | --api_port | --data_dir | --tls_cert | --tls_key | \
-        --root_password_file | --nfs_clients | --master_key | --master_fingerprint)
+        --root_password_file | --nfs_clients | --master_key | --master_fingerprint | --master_user)
         need_value "$1" "${2:-}"
         case "$1" in
           --flag) FLAG=$2 ;;
@@ -92,6 +96,7 @@ parse() {
           --nfs_clients) NFS_CLIENTS=$2 ;;
           --master_key) MASTER_KEY=$2 ;;
           --master_fingerprint) MASTER_FINGERPRINT=$2 ;;
+          --master_user) SVC_USER=$2 ;;
         esac
         shift
         ;;
@@ -137,6 +142,11 @@ parse() {
     echo "$PROG: --tls_cert and --tls_key go together" >&2
     usage
   fi
+  case "$SVC_USER" in '' | -* | *[!a-z0-9_-]*)
+    echo "$PROG: --master_user must be a plain user name (lower-case letters, digits, _ and -)" >&2
+    usage
+    ;;
+  esac
   if [ -n "$MASTER_KEY" ] && [ -n "$MASTER_FINGERPRINT" ]; then
     echo "$PROG: give --master_key or --master_fingerprint, not both" >&2
     usage
@@ -281,6 +291,48 @@ ensure_dir() {
 
 # ---------------------------------------------------------------- MASTER
 
+# The master runs as SVC_USER, not root: a bug in serving member files then cannot read
+# /etc/shadow or /root. It reaches Docker through the docker group (root-equivalent on this
+# server: README, Security model) and binds the low HTTPS port with CAP_NET_BIND_SERVICE alone.
+service_user() {
+  step "service user $SVC_USER" "useradd --system --user-group --home-dir $DATA_DIR --no-create-home --shell /usr/sbin/nologin $SVC_USER"
+  if [ "$SVC_USER" = root ]; then
+    warn "--master_user root: the master runs as root (a bug in its file serving could reach every file of this server)"
+    return 0
+  fi
+  if [ "$DRY" = 0 ] && id -u "$SVC_USER" >/dev/null 2>&1; then
+    ok "$SVC_USER exists (uid $(id -u "$SVC_USER"))"
+    return 0
+  fi
+  nologin=/usr/sbin/nologin
+  [ -x "$nologin" ] || nologin=/bin/false
+  run useradd --system --user-group --home-dir "$DATA_DIR" --no-create-home --shell "$nologin" "$SVC_USER"
+  changed "created the system user $SVC_USER"
+}
+
+# The unit's group for the Docker socket ("" without a docker group: --no-docker, no Engine yet).
+docker_group() { if [ "$SVC_USER" != root ] && getent group docker >/dev/null 2>&1; then echo docker; fi; }
+
+# own_tree PATH: PATH and everything under it belong to SVC_USER (an install that ran the master
+# as root, or folders made by this run). Links are changed themselves, never followed (-h -P).
+own_tree() {
+  [ "$SVC_USER" != root ] || return 0
+  if [ "$DRY" = 0 ] && [ "$(stat -c %U:%G "$1")" = "$SVC_USER:$SVC_USER" ] &&
+    [ -z "$(find "$1" -xdev ! -user "$SVC_USER" -print -quit 2>/dev/null)" ]; then
+    ok "$1 belongs to $SVC_USER"
+    return 0
+  fi
+  run chown -R -h -P "$SVC_USER:$SVC_USER" "$1"
+  changed "$1 now belongs to $SVC_USER"
+}
+
+# readable_by_service FILE: the master (SVC_USER) can read FILE (the TLS key and certificate).
+readable_by_service() {
+  [ "$SVC_USER" != root ] && [ "$DRY" = 0 ] || return 0
+  runuser -u "$SVC_USER" -- test -r "$1" ||
+    die "$1 is not readable by $SVC_USER, the user the master runs as" "chgrp $SVC_USER '$1' && chmod 640 '$1' (and let $SVC_USER into its folder), then run again"
+}
+
 bun_and_deps() {
   step "Bun and the app's dependencies" "npm install -g bun; cd $APP_DIR && bun install --frozen-lockfile --production"
   [ -f "$APP_DIR/package.json" ] || die "no package.json in $APP_DIR" "run installer/install.sh from a Hangar checkout"
@@ -325,8 +377,32 @@ tls_cert() {
   run sh -c "umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj '/CN=Hangar $MASTER_IP' -addext 'subjectAltName=IP:$MASTER_IP' -keyout '$KEY' -out '$CERT' 2>/dev/null"
   run chmod 600 "$KEY"
   run chmod 644 "$CERT"
+  # (tls_key_access then lets the master's group read the key)
   changed "generated a self-signed certificate for $MASTER_IP"
   RESTART=1
+}
+
+# The generated key: root's, readable by the master's group (0640 root:SVC_USER, in $ETC 0750
+# root:SVC_USER). A key of yours must be readable by SVC_USER already.
+tls_key_access() {
+  [ "$SVC_USER" != root ] || return 0
+  step "TLS key readable by $SVC_USER" "chgrp $SVC_USER $KEY && chmod 640 $KEY"
+  if [ "$KEY" = "$ETC/tls.key" ]; then
+    for tk in "$ETC:750" "$KEY:640"; do
+      tk_path=${tk%:*}
+      tk_mode=${tk##*:}
+      if [ "$DRY" = 0 ] && [ "$(stat -c %a:%G "$tk_path")" = "$tk_mode:$SVC_USER" ]; then
+        ok "$tk_path (mode $tk_mode, group $SVC_USER)"
+      else
+        run chgrp "$SVC_USER" "$tk_path"
+        run chmod "$tk_mode" "$tk_path"
+        changed "$tk_path mode $tk_mode, group $SVC_USER"
+      fi
+    done
+  fi
+  readable_by_service "$CERT"
+  readable_by_service "$KEY"
+  [ "$DRY" = 1 ] || ok "$SVC_USER reads $KEY"
 }
 
 cert_pin() {
@@ -388,6 +464,22 @@ HANGAR_IB_IP=$IB_IP}"
 
 systemd_unit() {
   step "systemd unit hangar" "systemctl status hangar; journalctl -u hangar -n 50"
+  service_lines=""
+  if [ "$SVC_USER" != root ]; then
+    groups=$(docker_group)
+    [ -n "$groups" ] || [ "$DRY" = 1 ] ||
+      warn "no docker group: the master cannot reach this server's Docker Engine (fix: install Docker Engine, then run the installer again)"
+    [ "$DRY" = 0 ] || groups=docker
+    # Not root: its own user and group, the Docker socket through the docker group, the low
+    # HTTPS port through CAP_NET_BIND_SERVICE, and no way to gain more (no setuid).
+    service_lines="
+User=$SVC_USER
+Group=$SVC_USER${groups:+
+SupplementaryGroups=$groups}
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+NoNewPrivileges=yes"
+  fi
   unit="[Unit]
 Description=Hangar GPU training platform (master)
 Documentation=file://$APP_DIR/README.md
@@ -398,7 +490,7 @@ After=network-online.target docker.service
 Type=simple
 EnvironmentFile=$ENV_FILE
 EnvironmentFile=-$FIRST_ENV
-WorkingDirectory=$APP_DIR
+WorkingDirectory=$APP_DIR$service_lines
 ExecStart=$BUN src/main.ts
 Restart=on-failure
 RestartSec=3
@@ -499,7 +591,8 @@ Hangar master is ready.
   Web UI and API:  $url   (self-signed: accept the certificate, pin $pin)
   Plain-HTTP API:  $api_shown
   Log in:          $pw_line
-  Settings:        $ENV_FILE (mode 600); data in $DATA_DIR (mode 700)
+  Settings:        $ENV_FILE (mode 600); data in $DATA_DIR (mode 700, owner $SVC_USER)
+  Runs as:         $SVC_USER$([ "$SVC_USER" = root ] || echo " (not root; in the docker group)")
   On each worker:  $worker
 DONE
 }
@@ -510,12 +603,17 @@ install_master() {
   docker_engine
   nvidia_check
   bun_and_deps
+  service_user
   step "data and settings directories" "check the file systems holding $DATA_DIR and $ETC, then run again"
   ensure_dir "$DATA_DIR" 700
-  ensure_dir "$ETC" 700
+  # systemd reads the settings as root; the master itself reads only the certificate and key.
+  if [ "$SVC_USER" = root ]; then ensure_dir "$ETC" 700; else ensure_dir "$ETC" 750; fi
   tls_cert
+  tls_key_access
   settings_file
   nfs_export
+  step "data dir owner" "chown -R -h $SVC_USER:$SVC_USER $DATA_DIR"
+  own_tree "$DATA_DIR"
   systemd_unit
   print_master_summary
 }

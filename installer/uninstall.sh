@@ -127,12 +127,23 @@ purge() {
       die "$DATA_DIR/$sub is still mounted: deleting would delete the master's data" "umount $DATA_DIR/$sub, then run again"
     fi
   done
-  if [ "$DRY" = 0 ] && [ ! -e "$DATA_DIR" ] && [ ! -e "$ETC" ]; then
+  # The system user the master ran as (install.sh --master_user, default hangar): only a system one.
+  svc_user=""
+  if [ "$FLAG" = MASTER ]; then
+    if [ "$DRY" = 1 ]; then
+      svc_user=hangar
+    elif id -u hangar >/dev/null 2>&1 && [ "$(id -u hangar)" -lt 1000 ]; then svc_user=hangar; fi
+  fi
+  if [ "$DRY" = 0 ] && [ ! -e "$DATA_DIR" ] && [ ! -e "$ETC" ] && [ -z "$svc_user" ]; then
     ok "nothing left to delete"
     return 0
   fi
   run rm -rf "$DATA_DIR" "$ETC"
   changed "deleted $DATA_DIR and $ETC"
+  if [ -n "$svc_user" ]; then
+    run userdel "$svc_user"
+    changed "removed the system user $svc_user"
+  fi
 }
 
 main() {

@@ -4,7 +4,7 @@
 import type { Stats } from "node:fs";
 import { lstat, mkdir, rename, rmdir } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { badRequest, conflict, notFound } from "../domain/errors";
+import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { relativePathProblem } from "../domain/paths";
 import { ConfinedDir, ConfinedFsError, fdStream, withDir } from "../lib/confinedFs";
 
@@ -124,6 +124,9 @@ async function explain(err: unknown, root: string, rel: string, field: string): 
     throw badRequest(field, message, "invalid_path");
   }
   if (err.code === "ENOENT") throw notFound(`file ${rel}`);
+  // The master runs as its own user (installer): a folder a job made as root is not its to change.
+  if (err.code === "EACCES" || err.code === "EPERM")
+    throw forbidden(`${rel}: a job created this as another user; the master may not change it`);
   throw err;
 }
 
@@ -211,6 +214,8 @@ export async function removeTree(path: string, trashRoot: string): Promise<void>
     withDir(gone, (dir) => dir.removeTree("."));
     await rmdir(gone);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // Folders a job made as root stay in the staging trash when the master is not root.
+    if (code !== "ENOENT" && code !== "EACCES" && code !== "EPERM") throw err;
   }
 }

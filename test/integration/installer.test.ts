@@ -50,8 +50,14 @@ describe("installer --dry-run", () => {
       "/var/lib/hangar/storage-probe 10.1.2.0/24(rw,sync,no_subtree_check,no_root_squash) # hangar",
       "systemctl enable --now nfs-server",
       "exportfs -ra",
+      "useradd --system --user-group --home-dir /var/lib/hangar",
+      "chown -R -h -P hangar:hangar /var/lib/hangar",
       "write /etc/systemd/system/hangar.service",
       "After=network-online.target docker.service",
+      "User=hangar",
+      "SupplementaryGroups=docker",
+      "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
       "Restart=on-failure",
       "WantedBy=multi-user.target",
       "wait until https://127.0.0.1:443/api/health answers",
@@ -262,10 +268,35 @@ describe("installer for real (systemd servers in containers)", () => {
     );
     expect(modes.out.trim().split("\n")).toEqual([
       "700 /var/lib/hangar",
-      "700 /etc/hangar",
+      "750 /etc/hangar",
       "600 /etc/hangar/hangar.env",
-      "600 /etc/hangar/tls.key",
+      "640 /etc/hangar/tls.key",
     ]);
+    // Not root: the master runs as the hangar system user, owns its data, and holds no
+    // capability but binding the low HTTPS port; the settings stay root's alone.
+    const pid = (await inMaster("systemctl", "show", "-p", "MainPID", "--value", "hangar")).out.trim();
+    const status = (await inMaster("cat", `/proc/${pid}/status`)).out;
+    const uid = (await inMaster("id", "-u", "hangar")).out.trim();
+    expect(uid).not.toBe("0");
+    expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([uid, uid]);
+    expect(/^CapEff:\s+(\w+)/m.exec(status)?.[1]).toBe("0000000000000400"); // CAP_NET_BIND_SERVICE only
+    expect(/^NoNewPrivs:\s+(\d)/m.exec(status)?.[1]).toBe("1");
+    const owners = await inMaster(
+      "stat",
+      "-c",
+      "%U:%G %n",
+      "/var/lib/hangar",
+      "/var/lib/hangar/hangar.db",
+      "/etc/hangar/tls.key",
+      "/etc/hangar/hangar.env",
+    );
+    expect(owners.out.trim().split("\n")).toEqual([
+      "hangar:hangar /var/lib/hangar",
+      "hangar:hangar /var/lib/hangar/hangar.db",
+      "root:hangar /etc/hangar/tls.key",
+      "root:root /etc/hangar/hangar.env",
+    ]);
+    expect((await inMaster("runuser", "-u", "hangar", "--", "cat", "/etc/hangar/hangar.env")).code).not.toBe(0);
     // The password was read from stdin: not on any command line, not left in a file.
     expect((await inMaster("test", "-e", "/etc/hangar/first-start.env")).code).toBe(1);
     expect((await inMaster("grep", "-r", PASSWORD, "/etc/hangar", "/etc/systemd/system")).code).toBe(1);
@@ -332,7 +363,11 @@ describe("installer for real (systemd servers in containers)", () => {
 
   test("the server restarted: systemd brings the master back by itself", async () => {
     expect((await docker("restart", "-t", "20", names.master)).code).toBe(0);
-    await until("the master answers after the restart", healthy, 60);
+    await until("the master answers after the restart", healthy, 60).catch(async (e) => {
+      console.log((await inMaster("journalctl", "-u", "hangar", "-n", "40", "--no-pager")).out);
+      console.log((await inMaster("systemctl", "status", "hangar", "--no-pager")).out);
+      throw e;
+    });
     expect((await inMaster("systemctl", "is-active", "hangar")).out.trim()).toBe("active");
   }, 90_000);
 
@@ -358,6 +393,7 @@ describe("installer for real (systemd servers in containers)", () => {
     expect(p.out).toContain("data deleted");
     expect((await inMaster("test", "-e", "/var/lib/hangar")).code).toBe(1);
     expect((await inMaster("test", "-e", "/etc/hangar")).code).toBe(1);
+    expect((await inMaster("id", "-u", "hangar")).code).not.toBe(0);
     expect((await un(names.master, "--flag", "MASTER", "--purge")).out).toContain("Nothing to remove");
   }, 60_000);
 
