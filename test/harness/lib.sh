@@ -584,7 +584,11 @@ worker_start() { # IP
       die "worker $ip: $ip:$port is taken by another process (see: ss -ltnp)"
   fi
   install -d -m 755 /run/sshd # privilege separation directory (no system sshd ran here)
-  out=$("$SSHD" -f "$w/sshd_config" -E "$w/sshd.log" 2>&1 </dev/null 9>&-) ||
+  # A worker in its own mount namespace (stage-worker.sh) starts its sshd inside it.
+  local ns=() nspid
+  nspid=$(read_pid "$w/mntns.pid" || true)
+  if pid_alive "$nspid"; then ns=(nsenter "--mount=/proc/$nspid/ns/mnt" --); fi
+  out=$("${ns[@]}" "$SSHD" -f "$w/sshd_config" -E "$w/sshd.log" 2>&1 </dev/null 9>&-) ||
     die "worker $ip: sshd failed to start: $out $(tail -n 3 "$w/sshd.log" 2>/dev/null)"
   wait_until 10 worker_ready "$ip" "$port" ||
     die "worker $ip: sshd does not accept connections on $ip:$port; see $w/sshd.log: $(tail -n 3 "$w/sshd.log")"

@@ -14,7 +14,7 @@ usage() {
 }
 [ $# -eq 2 ] || usage
 action=$1 ip=$2
-is_worker "$ip" || usage
+is_worker "$ip" || [ -s "$(worker_dir "$ip")/mntns.pid" ] || usage # or the staged worker
 [ -s "$(worker_dir "$ip")/sshd_config" ] || die "worker $ip is not set up; run test/harness/up.sh first"
 
 require_root
