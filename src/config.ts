@@ -73,6 +73,10 @@ export interface Config {
   advertiseHost: string | undefined;
   /** The master's InfiniBand IP: the interface holding it is recorded as node `local`'s InfiniBand interface. */
   ibIp: string | undefined;
+  /** Where a `staged` worker (no shared filesystem) keeps the copies of what jobs mount (jobs/staging.ts). */
+  stageCacheDir: string;
+  /** Seconds between copies of a running job's /output from a `staged` worker back to the master. */
+  stageSyncSeconds: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -261,6 +265,25 @@ const settings: { [K in keyof Config]: Setting<K> } = {
   tlsKey: { key: "tlsKey", env: "HANGAR_TLS_KEY", flag: "tls-key", parse: optional },
   advertiseHost: { key: "advertiseHost", env: "HANGAR_ADVERTISE_HOST", flag: "advertise-host", parse: optional },
   ibIp: { key: "ibIp", env: "HANGAR_IB_IP", flag: "ib-ip", parse: optional },
+  stageCacheDir: {
+    key: "stageCacheDir",
+    env: "HANGAR_STAGE_CACHE_DIR",
+    flag: "stage-cache-dir",
+    parse: (r) => {
+      const v = str("/var/lib/hangar-cache")(r);
+      if (!/^\/[A-Za-z0-9._/-]{1,200}$/.test(v) || v.split("/").includes(".."))
+        throw new ConfigError(
+          `HANGAR_STAGE_CACHE_DIR must be an absolute path of letters, digits and ._-/, got "${v}"`,
+        );
+      return v.replace(/\/+$/, "") || "/";
+    },
+  },
+  stageSyncSeconds: {
+    key: "stageSyncSeconds",
+    env: "HANGAR_STAGE_SYNC_SECONDS",
+    flag: "stage-sync-seconds",
+    parse: num("HANGAR_STAGE_SYNC_SECONDS", 30, 0.1, 86400),
+  },
   maxJsonBytes: {
     key: "maxJsonBytes",
     env: "HANGAR_MAX_JSON_BYTES",

@@ -14,6 +14,8 @@ import { createDeps, type Deps } from "./deps";
 import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
 import { errorResponse } from "./http/errors";
 import { ensureDefaultImage } from "./images/service";
+import { mountSources } from "./jobs/runner";
+import { syncRunningOutputs } from "./jobs/staging";
 import { type Clock, systemClock } from "./lib/clock";
 import { confinedFsProblem } from "./lib/confinedFs";
 import { dataLayout } from "./lib/layout";
@@ -34,6 +36,8 @@ import { bootstrapRoot } from "./users/service";
 export const NODE_HEALTH_TIMER = "node-health";
 export const NOTEBOOK_IDLE_TIMER = "notebook-idle";
 export const SESSION_SWEEP_TIMER = "session-sweep";
+/** Copies running jobs' /output back from `staged` nodes (jobs/staging.ts). */
+export const STAGE_SYNC_TIMER = "stage-sync";
 
 export interface MasterOptions {
   clock?: Clock;
@@ -121,6 +125,9 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       logger.warn("idle notebooks", { err }),
     ),
   );
+  const stageSync = ticker.every(STAGE_SYNC_TIMER, config.stageSyncSeconds * 1000, () =>
+    syncRunningOutputs(deps, (job) => mountSources(deps, job)).catch((err) => logger.warn("output copy back", { err })),
+  );
   const sessionSweep = ticker.every(SESSION_SWEEP_TIMER, 3600_000, () =>
     deleteExpiredSessions(deps).catch((err) => logger.warn("deleting expired sessions", { err })),
   );
@@ -163,6 +170,7 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       healthLoop.stop();
       idleNotebooks.stop();
       sessionSweep.stop();
+      stageSync.stop();
       await scheduler?.stop();
       await gateway.close();
       await deps.nodes.close();

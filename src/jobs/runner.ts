@@ -15,6 +15,7 @@ import { fractionalGpus, withMps } from "../nodes/mps";
 import { nodeExecutor, nodeServicePort, startMps } from "../nodes/service";
 import { jobKind } from "./kinds";
 import { jobContainers, jobMounts, type MountSources, type NodeNet, rdmaProblem } from "./spec";
+import { finishOutput, stageMounts } from "./staging";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
 export type { PlacedAssignment };
@@ -70,14 +71,14 @@ export async function mountSources(deps: Deps, job: JobRow): Promise<MountSource
  * The job's mounts, ready on the storage every node shares: its folders exist and a built-in
  * model's files are copied into the data dir (the repository folder exists on the master only).
  */
-async function prepareMounts(deps: Deps, job: JobRow): Promise<Mount[]> {
+async function prepareMounts(deps: Deps, job: JobRow): Promise<{ mounts: Mount[]; sources: MountSources }> {
   const sources = await mountSources(deps, job);
   if (job.dataset && !sources.dataset) throw new Error(`dataset ${job.dataset} no longer exists`);
   const layout = dataLayout(deps.config.dataDir);
   const mounts = jobMounts(layout, sources);
   for (const m of mounts) await mkdir(m.source, { recursive: true });
   if (sources.builtinModel) await copyBuiltinModel(layout, sources.builtinModel);
-  return mounts;
+  return { mounts, sources };
 }
 
 async function copyBuiltinModel(layout: DataLayout, id: string): Promise<void> {
@@ -125,7 +126,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       );
       if (problem) throw new Error(problem);
     }
-    const mounts = await prepareMounts(deps, job);
+    const { mounts, sources } = await prepareMounts(deps, job);
     const specs = jobContainers(
       {
         id: job.id,
@@ -144,6 +145,8 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       const exec = await nodeExecutor(deps, a.nodeId);
       let spec = specs[i];
       if (!spec) continue;
+      // A node without the master's filesystem mounts copies (jobs/staging.ts).
+      spec = { ...spec, mounts: await stageMounts(deps, job, a.nodeId, sources, say) };
       // A fractional GPU's limits hold only with its node's MPS daemon running: start it first.
       for (const gpu of fractionalGpus([a])) {
         const mps = await startMps(deps, job.id, gpu);
@@ -251,6 +254,8 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
   const exitCode = failedRank >= 0 ? (results[failedRank]?.exit ?? 1) : 0;
   const to: JobState = exitCode === 0 ? "succeeded" : "failed";
   const reason = exitCode === 0 ? "exited 0" : `exited ${exitCode}${multi ? ` (rank ${failedRank})` : ""}`;
+  // On a staged node /output comes home before the job ends; false: the job left `running` meanwhile.
+  if (!(await finishOutput(deps, job, () => mountSources(deps, job), reason))) return;
   try {
     await moveJob(
       deps,

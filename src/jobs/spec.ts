@@ -1,6 +1,7 @@
 // Pure: a placed job → its mounts and the container specs of its nodes (one container per node).
 import { BUILTIN_MOUNT } from "../builtin/catalogue";
 import { type Assignment, GPU_OPTIONS, type GpuOption } from "../domain/jobSpec";
+import { stagedSource } from "../domain/staging";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import type { DataLayout } from "../lib/layout";
 import { jobKind } from "./kinds";
@@ -74,12 +75,19 @@ export interface MountSources {
   servedJobId: string | null;
 }
 
+/** A `staged` node's copies (jobs/staging.ts): its cache root and each read-only input's content key, by target. */
+export interface StagedOn {
+  root: string;
+  keys: Record<string, string>;
+}
+
 /**
  * A job's mounts, host paths from the data layout: what its container gets, and what the SSH
  * gateway's SFTP serves (the same list, so the two never disagree). What a kind mounts comes
- * from the kind table.
+ * from the kind table. On a `staged` node (`staged` given) each source is the node's copy of
+ * that master folder instead (domain/staging.ts); SFTP and downloads keep the master's.
  */
-export function jobMounts(layout: DataLayout, s: MountSources): Mount[] {
+export function jobMounts(layout: DataLayout, s: MountSources, staged?: StagedOn): Mount[] {
   const kind = jobKind(s.job.kind);
   const { workspace: ws } = s.job;
   const mounts: Mount[] = [
@@ -100,7 +108,11 @@ export function jobMounts(layout: DataLayout, s: MountSources): Mount[] {
       target: MOUNT_POINTS.dataset,
       readOnly: s.dataset.readOnly,
     });
-  return mounts;
+  if (!staged) return mounts;
+  return mounts.map((m) => ({
+    ...m,
+    source: stagedSource(m, staged.root, s.job.id, staged.keys[m.target], MOUNT_POINTS.output),
+  }));
 }
 
 /** `'…'` quoting for sh. */

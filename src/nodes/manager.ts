@@ -10,7 +10,7 @@ import { clusterId } from "../lib/cluster";
 import { dataLayout } from "../lib/layout";
 import type { Logger } from "../lib/logger";
 import type { MasterKey } from "../ssh/keys";
-import { SshSession } from "../ssh/session";
+import { type ExecStream, SshSession } from "../ssh/session";
 import { type NodeFacts, parseProbeOutput } from "./facts";
 import { MpsDaemons } from "./mpsDaemons";
 import { PROBE_SCRIPT, shCommand } from "./probeScript";
@@ -91,6 +91,12 @@ export class NodeManager {
     const session = await this.session(address);
     const out = await session.exec(shCommand(script), { timeoutMs });
     return { code: out.code, output: out.stdout + out.stderr };
+  }
+
+  /** Runs a POSIX sh script on a worker with its stdin/stdout as a stream, over the node's pooled SSH session. */
+  async stream(address: NodeAddress, script: string): Promise<ExecStream> {
+    if (address.id === LOCAL_NODE_ID) throw new Error("the master's own node needs no stream: it shares its files");
+    return (await this.session(address)).openExec(shCommand(script));
   }
 
   /** Probes a known node through its pooled connection (or locally for the master). */

@@ -48,7 +48,8 @@ function address(input: ProbeNodeBody): Omit<NodeAddress, "id"> {
   return { ip, sshPort, sshUser, hostKeyFingerprint: null, dockerSocket };
 }
 
-const toAddress = (row: NodeRow): NodeAddress => ({
+/** A node row's SSH and Docker address (what NodeManager takes). */
+export const toAddress = (row: NodeRow): NodeAddress => ({
   id: row.id,
   ip: row.ip,
   sshPort: row.sshPort,

@@ -20,6 +20,12 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** A command's stdin/stdout as a stream, and its end (SshSession.openExec). */
+export interface ExecStream {
+  stream: Duplex;
+  done: Promise<{ code: number; stderr: string }>;
+}
+
 export class SshError extends Error {
   constructor(
     message: string,
@@ -149,6 +155,39 @@ export class SshSession {
         });
         if (options.stdin !== undefined) channel.end(options.stdin);
         else channel.end();
+      });
+    });
+  }
+
+  /**
+   * Runs a command with its stdin and stdout as one stream (e.g. a tar going either way over
+   * this connection); `done` settles when the channel closes: the exit code and the end of
+   * stderr, or an SshError when the connection dropped first.
+   */
+  openExec(command: string): Promise<ExecStream> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new SshError(`ssh ${this.target.host}: connection closed`, "closed"));
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(new SshError(`ssh ${this.target.host}: exec failed: ${err.message}`, "closed"));
+        const errs: Buffer[] = [];
+        let errBytes = 0;
+        channel.stderr.on("data", (d: Buffer) => {
+          if (errBytes < 8192) errs.push(d);
+          errBytes += d.length;
+        });
+        let exitCode: number | null = null;
+        channel.on("exit", (code: number | null) => {
+          exitCode = code ?? 255;
+        });
+        const done = new Promise<{ code: number; stderr: string }>((ok, fail) => {
+          channel.on("close", () => {
+            if (exitCode === null)
+              fail(new SshError(`ssh ${this.target.host}: connection closed while running a command`, "closed"));
+            else ok({ code: exitCode, stderr: Buffer.concat(errs).toString("utf8").trim() });
+          });
+        });
+        done.catch(() => {});
+        resolve({ stream: channel, done });
       });
     });
   }
