@@ -44,7 +44,8 @@ export function parseManifest(out: string): Manifest {
     m.set(path, {
       type,
       size: type === "d" ? 0 : Number(rec.slice(a + 1, b)),
-      mtime: type === "d" ? 0 : Math.floor(Number(rec.slice(b + 1, c))),
+      // The whole seconds as printed: Number() of "…1.9999999990" would round up a second.
+      mtime: type === "d" ? 0 : Number(rec.slice(b + 1, c).split(".")[0]),
     });
   }
   return m;

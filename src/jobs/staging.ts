@@ -6,6 +6,7 @@
 // downloads read.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
 import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
 import {
@@ -112,6 +113,20 @@ function exited(p: ChildProcess): Promise<number> {
   });
 }
 
+/**
+ * Copies `from` into `to` with backpressure and ends it at the end (stream.pipe between an SSH
+ * channel and a child's stdin does not always start flowing under Bun).
+ */
+function flow(from: Readable, to: Writable): void {
+  from.on("data", (d: Buffer) => {
+    if (!to.write(d)) {
+      from.pause();
+      to.once("drain", () => from.resume());
+    }
+  });
+  from.once("end", () => to.end());
+}
+
 const nul = (names: string[]) => Buffer.from(`${names.join("\0")}\0`);
 
 async function runOn(deps: Deps, address: NodeAddress, script: string, what: string): Promise<string> {
@@ -132,7 +147,9 @@ async function sendTar(deps: Deps, address: NodeAddress, from: string, to: strin
   const errs: Buffer[] = [];
   tar.stderr?.on("data", (d: Buffer) => errs.push(d));
   tar.stdin?.end(nul(names));
-  tar.stdout?.pipe(remote.stream);
+  flow(tar.stdout as Readable, remote.stream);
+  // The channel closes only once its output is read too.
+  remote.stream.resume();
   remote.stream.on("error", () => tar.kill());
   tar.stdout?.on("error", () => {});
   const [code, far] = await Promise.all([
@@ -156,7 +173,7 @@ async function fetchTar(deps: Deps, address: NodeAddress, from: string, to: stri
   tar.stderr?.on("data", (d: Buffer) => errs.push(d));
   tar.stdin?.on("error", () => {});
   remote.stream.on("error", () => tar.kill());
-  remote.stream.pipe(tar.stdin as NodeJS.WritableStream);
+  flow(remote.stream, tar.stdin as Writable);
   remote.stream.end(nul(names));
   const [code, far] = await Promise.all([
     exited(tar),
