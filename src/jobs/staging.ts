@@ -139,9 +139,10 @@ async function runOn(deps: Deps, address: NodeAddress, script: string, what: str
 async function sendTar(deps: Deps, address: NodeAddress, from: string, to: string, names: string[]): Promise<void> {
   const remote = await deps.nodes.stream(
     address,
-    `mkdir -p ${shellQuote(to)} && exec tar -C ${shellQuote(to)} -xUf - --no-same-owner`,
+    `mkdir -p ${shellQuote(to)} && exec tar -C ${shellQuote(to)} -xUBf - --no-same-owner`,
   );
-  const tar = spawn("tar", ["-C", from, "--no-recursion", "--null", "-T", "-", "-cf", "-"], {
+  // 1 MiB records: fewer, larger writes into the channel.
+  const tar = spawn("tar", ["-C", from, "-b", "2048", "--no-recursion", "--null", "-T", "-", "-cf", "-"], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   const errs: Buffer[] = [];
@@ -200,12 +201,11 @@ async function stageContent(
   deps: Deps,
   address: NodeAddress,
   dir: string,
-): Promise<{ key: string; plan: TransferPlan | null; files: number }> {
+  manifest: Manifest,
+): Promise<{ key: string; plan: TransferPlan | null }> {
   const root = deps.config.stageCacheDir;
   const p = stagePaths(root);
-  const manifest = await localManifest(dir);
   const key = contentKey(manifest);
-  const files = [...manifest.values()].filter((e) => e.type === "f").length;
   return serialized(state(deps).locks, `${address.id}:${key}`, async () => {
     const final = shellQuote(p.content(key));
     const tmp = shellQuote(`${p.content(key)}.tmp`);
@@ -226,7 +226,7 @@ async function stageContent(
       `preparing the cache on the node`,
     );
     const at = prepared.indexOf(MISS);
-    if (at < 0) return { key, plan: null, files };
+    if (at < 0) return { key, plan: null };
     const there = parseManifest(prepared.slice(at + MISS.length + 1));
     const plan = planTransfer(manifest, there, true);
     if (plan.remove.length) {
@@ -243,7 +243,7 @@ async function stageContent(
       `mv ${tmp} ${final} && touch ${final}.ok && printf '%s\\n' '${key}' >${latest}`,
       "finishing the cache on the node",
     );
-    return { key, plan, files };
+    return { key, plan };
   });
 }
 
@@ -266,49 +266,68 @@ export async function stageMounts(
   if (!node) return master;
   const root = deps.config.stageCacheDir;
   const p = stagePaths(root);
-  const keys: Record<string, string> = {};
-  const copies: string[] = [];
-  for (const m of master) {
-    if (m.target === MOUNT_POINTS.output) continue;
-    const t0 = performance.now();
-    let staged: Awaited<ReturnType<typeof stageContent>>;
-    try {
-      staged = await stageContent(deps, node.address, m.source);
-    } catch (err) {
-      throw new Error(`copying ${m.target} to node ${node.name}: ${engineMessage(err)}`);
-    }
-    keys[m.target] = staged.key;
-    const plan = staged.plan;
+  const t0 = performance.now();
+  const inputs = await Promise.all(
+    master
+      .filter((m) => m.target !== MOUNT_POINTS.output)
+      .map(async (m) => {
+        const manifest = await localManifest(m.source);
+        return { m, manifest, key: contentKey(manifest) };
+      }),
+  );
+  const keys = Object.fromEntries(inputs.map((i) => [i.m.target, i.key]));
+  // The job's own folders: an empty /output, copies of its read-write inputs.
+  const folders = [`mkdir -p ${shellQuote(p.jobMount(job.id, MOUNT_POINTS.output))}`];
+  for (const i of inputs)
+    if (!i.m.readOnly)
+      folders.push(
+        `rm -rf ${shellQuote(p.jobMount(job.id, i.m.target))}`,
+        `cp -a ${shellQuote(p.content(i.key))} ${shellQuote(p.jobMount(job.id, i.m.target))}`,
+      );
+  const record = (i: (typeof inputs)[number], plan: TransferPlan | null, seconds: number) => {
+    const files = [...i.manifest.values()].filter((e) => e.type === "f").length;
     const stat: StageStat = {
-      target: m.target,
+      target: i.m.target,
       node: node.name,
       files: plan?.files ?? 0,
       bytes: plan?.bytes ?? 0,
-      reused: plan ? plan.reused : staged.files,
+      reused: plan ? plan.reused : files,
       cached: plan === null,
-      seconds: (performance.now() - t0) / 1000,
+      seconds,
     };
     const stats = state(deps).stats;
     stats.set(job.id, [...(stats.get(job.id) ?? []), stat]);
     say(
-      `staged ${m.target} on node ${node.name}: ${stat.files} files, ${stat.bytes} bytes copied, ${stat.reused} files reused${stat.cached ? " (cached)" : ""}`,
+      `staged ${i.m.target} on node ${node.name}: ${stat.files} files, ${stat.bytes} bytes copied, ${stat.reused} files reused${stat.cached ? " (cached)" : ""}`,
     );
-    if (!m.readOnly)
-      copies.push(
-        `rm -rf ${shellQuote(p.jobMount(job.id, m.target))}`,
-        `cp -a ${shellQuote(p.content(staged.key))} ${shellQuote(p.jobMount(job.id, m.target))}`,
-      );
-  }
-  const mounts = jobMounts(layout, sources, { root, keys });
-  await runOn(
+  };
+  const where = `preparing the job's folders on node ${node.name}`;
+  // Usually every input is cached already: one round trip checks that and makes the folders.
+  const ready = "@@hangar:stage:ready@@";
+  const fast = await runOn(
     deps,
     node.address,
-    [`mkdir -p ${shellQuote(p.jobMount(job.id, MOUNT_POINTS.output))}`, ...copies].join(" && "),
-    `preparing the job's folders on node ${node.name}`,
-  ).catch((err: unknown) => {
+    `if ${inputs.map((i) => `[ -e ${shellQuote(`${p.content(i.key)}.ok`)} ]`).join(" && ") || "true"}; then ${folders.join(" && ")} && echo '${ready}'; fi`,
+    where,
+  );
+  if (fast.includes(ready)) {
+    for (const i of inputs) record(i, null, (performance.now() - t0) / 1000);
+    return jobMounts(layout, sources, { root, keys });
+  }
+  for (const i of inputs) {
+    const t1 = performance.now();
+    let staged: Awaited<ReturnType<typeof stageContent>>;
+    try {
+      staged = await stageContent(deps, node.address, i.m.source, i.manifest);
+    } catch (err) {
+      throw new Error(`copying ${i.m.target} to node ${node.name}: ${engineMessage(err)}`);
+    }
+    record(i, staged.plan, (performance.now() - t1) / 1000);
+  }
+  await runOn(deps, node.address, folders.join(" && "), where).catch((err: unknown) => {
     throw new Error(`copying the job's folders on node ${node.name}: ${engineMessage(err)}`);
   });
-  return mounts;
+  return jobMounts(layout, sources, { root, keys });
 }
 
 // ---------------------------------------------------------------- /output back
