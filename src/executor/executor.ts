@@ -58,70 +58,6 @@ async function engine<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-/**
- * The payloads of Docker's multiplexed stream (8-byte frame headers: stream, 0, 0, 0, size),
- * stdout and stderr together in arrival order. Docker sends a frame per line, so the chunks that
- * arrive in one turn of the event loop are taken together: one buffer per burst, not per line.
- */
-async function* demuxed(raw: Readable): AsyncGenerator<Buffer> {
-  const queue: Buffer[] = [];
-  let queued = 0;
-  let ended = false;
-  let failure: unknown = null;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-  raw.on("data", (chunk: Buffer) => {
-    queue.push(chunk);
-    queued += chunk.length;
-    if (queued >= DEMUX_HIGH_WATER) raw.pause();
-    notify();
-  });
-  raw.on("end", () => {
-    ended = true;
-    notify();
-  });
-  raw.on("error", (err) => {
-    failure = err;
-    notify();
-  });
-  let pending: Buffer = Buffer.alloc(0);
-  try {
-    for (;;) {
-      if (queue.length === 0) {
-        if (failure) throw failure;
-        if (ended) return;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        // The rest of the burst arrives in this turn: take it together.
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
-      const buf = Buffer.concat([pending, ...queue.splice(0)]);
-      queued = 0;
-      raw.resume();
-      const parts: Buffer[] = [];
-      let off = 0;
-      while (buf.length - off >= 8) {
-        const size = buf.readUInt32BE(off + 4);
-        if (buf.length - off - 8 < size) break;
-        parts.push(buf.subarray(off + 8, off + 8 + size));
-        off += 8 + size;
-      }
-      pending = Buffer.from(buf.subarray(off));
-      if (parts.length) yield Buffer.concat(parts);
-    }
-  } finally {
-    raw.destroy();
-  }
-}
-
-const DEMUX_HIGH_WATER = 1024 * 1024;
-
 /** Largest batch of log lines `followBatches` hands on at once. */
 const BATCH_BYTES = 256 * 1024;
 
@@ -154,11 +90,19 @@ function stripTimestamps(bytes: Buffer, since: string | null): { ts: string; tex
  * Docker's multiplexed log stream with `timestamps` → batches of whole lines (see the port's
  * `followBatches`), lines not after `since` dropped.
  */
-export async function* logBatches(raw: Readable, since: string | null): AsyncGenerator<{ ts: string; text: string }> {
+export async function* logBatches(
+  docker: Docker,
+  raw: Readable,
+  since: string | null,
+): AsyncGenerator<{ ts: string; text: string }> {
+  const merged = new PassThrough();
+  docker.modem.demuxStream(raw, merged, merged);
+  raw.on("end", () => merged.end());
+  raw.on("error", (err) => merged.destroy(err));
   // Bytes after the last newline seen, waiting for the rest of their line.
   let rest: Buffer = Buffer.alloc(0);
   try {
-    for await (const chunk of demuxed(raw)) {
+    for await (const chunk of merged as AsyncIterable<Buffer>) {
       const bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
       const cut = bytes.lastIndexOf(10) + 1;
       rest = Buffer.from(bytes.subarray(cut));
@@ -289,7 +233,7 @@ class DockerExecutor implements Executor {
         since: sinceSec,
       }),
     )) as unknown as Readable;
-    yield* logBatches(raw, since);
+    yield* logBatches(this.docker, raw, since);
   }
 
   async remove(id: string): Promise<void> {

@@ -187,7 +187,14 @@ describe("soak: a master under mixed load", () => {
       const cpu0 = cpuSeconds(pid);
       const ownCpu0 = process.cpuUsage();
       const machine0 = machineTicks();
-      const sched = () => readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").trim().split(" ").map(Number);
+      // The main thread's time on a CPU and waiting for one (ns); NaN once the process is gone.
+      const sched = () => {
+        try {
+          return readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").trim().split(" ").map(Number);
+        } catch {
+          return [Number.NaN, Number.NaN];
+        }
+      };
       const sched0 = sched();
       const rssSamples: number[] = [];
       const sampler = setInterval(() => {
