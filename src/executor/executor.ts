@@ -58,74 +58,6 @@ async function engine<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-/** Largest batch of log lines `followBatches` hands on at once. */
-const BATCH_BYTES = 256 * 1024;
-
-/**
- * Whole log lines as Docker sends them with `timestamps` (`<RFC 3339 time> <text>\n` each) → the
- * texts, joined, and the last line's time; lines not after `since` are dropped. Null when none
- * is left. Works on bytes: no string per line.
- */
-function stripTimestamps(bytes: Buffer, since: string | null): { ts: string; text: string } | null {
-  const out = Buffer.allocUnsafe(bytes.length);
-  let at = 0;
-  let ts = "";
-  for (let from = 0; from < bytes.length; ) {
-    let nl = bytes.indexOf(10, from);
-    if (nl < 0) nl = bytes.length;
-    let space = bytes.indexOf(32, from);
-    if (space < 0 || space > nl) space = nl;
-    const lineTs = bytes.toString("latin1", from, space);
-    if (!since || lineTs > since) {
-      ts = lineTs;
-      at += bytes.copy(out, at, Math.min(space + 1, nl), nl);
-      out[at++] = 10;
-    }
-    from = nl + 1;
-  }
-  return at ? { ts, text: out.toString("utf8", 0, at) } : null;
-}
-
-/**
- * Docker's multiplexed log stream with `timestamps` → batches of whole lines (see the port's
- * `followBatches`), lines not after `since` dropped.
- */
-export async function* logBatches(
-  docker: Docker,
-  raw: Readable,
-  since: string | null,
-): AsyncGenerator<{ ts: string; text: string }> {
-  const merged = new PassThrough();
-  docker.modem.demuxStream(raw, merged, merged);
-  raw.on("end", () => merged.end());
-  raw.on("error", (err) => merged.destroy(err));
-  // Bytes after the last newline seen, waiting for the rest of their line.
-  let rest: Buffer = Buffer.alloc(0);
-  try {
-    for await (const chunk of merged as AsyncIterable<Buffer>) {
-      const bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      const cut = bytes.lastIndexOf(10) + 1;
-      rest = Buffer.from(bytes.subarray(cut));
-      for (let from = 0; from < cut; ) {
-        // Up to BATCH_BYTES, ending at a newline (a longer line goes whole).
-        let to = from + BATCH_BYTES >= cut ? cut : bytes.lastIndexOf(10, from + BATCH_BYTES - 1) + 1;
-        if (to <= from) to = bytes.indexOf(10, from) + 1;
-        const batch = stripTimestamps(bytes.subarray(from, to), since);
-        from = to;
-        if (batch) yield batch;
-        // A fast container must not hold the event loop: other requests go between batches.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-  } catch (err) {
-    throw toEngineError(err);
-  }
-  if (rest.length) {
-    const batch = stripTimestamps(Buffer.concat([rest, Buffer.from("\n")]), since);
-    if (batch) yield batch;
-  }
-}
-
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 class DockerExecutor implements Executor {
@@ -215,14 +147,6 @@ class DockerExecutor implements Executor {
   }
 
   async *follow(id: string, since: string | null): AsyncGenerator<{ ts: string; line: string }> {
-    for await (const { ts, text } of this.followBatches(id, since)) {
-      const lines = text.split("\n");
-      lines.pop();
-      for (const line of lines) yield { ts, line };
-    }
-  }
-
-  async *followBatches(id: string, since: string | null): AsyncGenerator<{ ts: string; text: string }> {
     const sinceSec = since ? Math.floor(Date.parse(since) / 1000) : 0;
     const raw = (await engine(
       this.docker.getContainer(id).logs({
@@ -233,7 +157,32 @@ class DockerExecutor implements Executor {
         since: sinceSec,
       }),
     )) as unknown as Readable;
-    yield* logBatches(this.docker, raw, since);
+    const merged = new PassThrough();
+    this.docker.modem.demuxStream(raw, merged, merged);
+    raw.on("end", () => merged.end());
+    raw.on("error", (err) => merged.destroy(err));
+    let rest = "";
+    try {
+      for await (const chunk of merged) {
+        rest += chunk.toString("utf8");
+        let nl = rest.indexOf("\n");
+        while (nl >= 0) {
+          const entry = rest.slice(0, nl);
+          rest = rest.slice(nl + 1);
+          const space = entry.indexOf(" ");
+          const ts = entry.slice(0, space);
+          if (!since || ts > since) yield { ts, line: entry.slice(space + 1) };
+          nl = rest.indexOf("\n");
+        }
+      }
+    } catch (err) {
+      throw toEngineError(err);
+    }
+    if (rest) {
+      const space = rest.indexOf(" ");
+      const ts = rest.slice(0, space);
+      if (!since || ts > since) yield { ts, line: rest.slice(space + 1) };
+    }
   }
 
   async remove(id: string): Promise<void> {

@@ -94,12 +94,6 @@ export interface Executor {
    * timestamp, so a follower that restarts resumes without gaps or repeats.
    */
   follow(id: string, since: string | null): AsyncGenerator<{ ts: string; line: string }>;
-  /**
-   * The same output in batches: `text` is one or more whole lines (each ending in `\n`, the
-   * timestamps taken off), `ts` the last one's timestamp. What the job runner uses: a container
-   * printing fast costs the master a few calls per batch, not per line.
-   */
-  followBatches(id: string, since: string | null): AsyncGenerator<{ ts: string; text: string }>;
   /** The node ports a container's published ports got: {containerPort: hostPort}. */
   publishedPorts(id: string): Promise<Record<string, number>>;
   /** Null when there is no such container. */
