@@ -2,9 +2,10 @@
 // (unix socket) and a worker's (the forwarded socket of its SSH connection). dockerode stays in
 // this folder: callers get the port's types, and Docker's errors as EngineError.
 import { createReadStream } from "node:fs";
-import { type Duplex, PassThrough, type Readable } from "node:stream";
+import { type Duplex, PassThrough, type Readable, type Writable } from "node:stream";
 import Docker from "dockerode";
 import { buildCreateOptions } from "./dockerOptions";
+import { logBatches } from "./logBatches";
 import {
   type ContainerInfo,
   EngineError,
@@ -146,7 +147,7 @@ class DockerExecutor implements Executor {
     return r.StatusCode;
   }
 
-  async *follow(id: string, since: string | null): AsyncGenerator<{ ts: string; line: string }> {
+  async *follow(id: string, since: string | null): AsyncGenerator<{ ts: string; text: string }> {
     const sinceSec = since ? Math.floor(Date.parse(since) / 1000) : 0;
     const raw = (await engine(
       this.docker.getContainer(id).logs({
@@ -157,31 +158,13 @@ class DockerExecutor implements Executor {
         since: sinceSec,
       }),
     )) as unknown as Readable;
-    const merged = new PassThrough();
-    this.docker.modem.demuxStream(raw, merged, merged);
-    raw.on("end", () => merged.end());
-    raw.on("error", (err) => merged.destroy(err));
-    let rest = "";
+    const modem = this.docker.modem;
     try {
-      for await (const chunk of merged) {
-        rest += chunk.toString("utf8");
-        let nl = rest.indexOf("\n");
-        while (nl >= 0) {
-          const entry = rest.slice(0, nl);
-          rest = rest.slice(nl + 1);
-          const space = entry.indexOf(" ");
-          const ts = entry.slice(0, space);
-          if (!since || ts > since) yield { ts, line: entry.slice(space + 1) };
-          nl = rest.indexOf("\n");
-        }
-      }
+      yield* logBatches(raw, since, (r, out, err) => modem.demuxStream(r, out as Writable, err as Writable));
     } catch (err) {
       throw toEngineError(err);
-    }
-    if (rest) {
-      const space = rest.indexOf(" ");
-      const ts = rest.slice(0, space);
-      if (!since || ts > since) yield { ts, line: rest.slice(space + 1) };
+    } finally {
+      raw.destroy();
     }
   }
 

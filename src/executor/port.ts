@@ -90,10 +90,12 @@ export interface Executor {
   waitExit(id: string): Promise<number>;
   /**
    * Follows a container's output (stdout and stderr in arrival order) from the engine's log,
-   * after `since` (an RFC 3339 timestamp with nanoseconds, exclusive). Each line comes with its
-   * timestamp, so a follower that restarts resumes without gaps or repeats.
+   * after `since` (an RFC 3339 timestamp with nanoseconds, exclusive), in batches: `text` is one
+   * or more whole lines (each ending in `\n`) and `ts` the last one's timestamp, so a follower
+   * that restarts resumes without gaps or repeats, and a container printing fast costs a few
+   * calls per batch, not per line.
    */
-  follow(id: string, since: string | null): AsyncGenerator<{ ts: string; line: string }>;
+  follow(id: string, since: string | null): AsyncGenerator<{ ts: string; text: string }>;
   /** The node ports a container's published ports got: {containerPort: hostPort}. */
   publishedPorts(id: string): Promise<Record<string, number>>;
   /** Null when there is no such container. */

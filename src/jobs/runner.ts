@@ -235,8 +235,8 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
       const exec = await nodeExecutor(deps, a.nodeId);
       const prefix = multi ? `[rank ${rank}] ` : "";
       let last = deps.logs.lastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`);
-      for await (const { ts, line } of exec.follow(a.containerId, last)) {
-        deps.logs.append(job.id, `${prefix}${line}\n`);
+      for await (const { ts, text } of exec.follow(a.containerId, last)) {
+        deps.logs.append(job.id, prefix ? `${prefix}${text.slice(0, -1).replaceAll("\n", `\n${prefix}`)}\n` : text);
         last = ts;
         deps.logs.setLastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`, ts, job.id);
       }

@@ -347,9 +347,9 @@ for (const target of STORE_TARGETS) {
       const first = await startContainer(exec, spec, fetchImage);
       expect(fetched).toEqual([fromTar.reference]); // create said "no such image" once
       const output = async (id: string) => {
-        const lines: string[] = [];
-        for await (const { line } of exec.follow(id, null)) lines.push(line);
-        return lines;
+        let text = "";
+        for await (const batch of exec.follow(id, null)) text += batch.text;
+        return text.split("\n").slice(0, -1);
       };
       expect(await exec.waitExit(first.id)).toBe(0);
       expect(await output(first.id)).toEqual(["started"]);
