@@ -147,6 +147,9 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       if (!spec) continue;
       // A node without the master's filesystem mounts copies (jobs/staging.ts).
       spec = { ...spec, mounts: await stageMounts(deps, job, a.nodeId, sources, say) };
+      // A notebook's Jupyter token goes in by environment, never in the (visible) command.
+      if (job.notebookToken)
+        spec = { ...spec, env: { ...spec.env, JUPYTER_TOKEN: deps.secrets.open(job.notebookToken) } };
       // A fractional GPU's limits hold only with its node's MPS daemon running: start it first.
       for (const gpu of fractionalGpus([a])) {
         const mps = await startMps(deps, job.id, gpu);

@@ -213,6 +213,10 @@ export async function jobView(deps: Deps, id: string): Promise<Job> {
   return toView(row);
 }
 
+/** Notebooks queued by earlier versions carried Jupyter's token in their command: never shown. */
+export const visibleCommand = (command: string) =>
+  command.replace(/--NotebookApp\.token=\S*/g, "--NotebookApp.token=(hidden)");
+
 export function toView(row: JobRow, sshPort: number | null = null): Job {
   return {
     id: row.id,
@@ -224,7 +228,7 @@ export function toView(row: JobRow, sshPort: number | null = null): Job {
     parameters: row.parameters,
     image: row.image,
     dataset: row.dataset,
-    command: row.command,
+    command: visibleCommand(row.command),
     gpuOptions: row.gpuOptions,
     gpus: row.gpus,
     cpus: row.cpus,

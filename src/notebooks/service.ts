@@ -33,11 +33,12 @@ export async function liveNotebookJob(deps: Deps, trainingId: string): Promise<J
   return job;
 }
 
-function notebookCommand(ws: string, tr: string, token: string): string {
+function notebookCommand(ws: string, tr: string): string {
   // Debian's Jupyter Notebook 6 (NotebookApp flags). allow_origin: the master is the origin users see.
+  // The token is not here (a job's command is shown to everyone who sees the job): the runner
+  // hands it to the container as JUPYTER_TOKEN, which Jupyter reads at start.
   return [
     `jupyter notebook --ip=0.0.0.0 --port=${JOB_KINDS.notebook.servicePort} --no-browser --allow-root`,
-    `--NotebookApp.token=${token}`,
     `--NotebookApp.base_url=${notebookBase(ws, tr)}`,
     "--NotebookApp.allow_origin='*'",
     "--notebook-dir=/code",
@@ -62,7 +63,7 @@ export async function startNotebook(deps: Deps, principal: Principal, ws: string
     workspace: ws,
     name: "notebook",
     image: await resolveImage(deps, ref.row.image, ws),
-    command: notebookCommand(ws, tr, token),
+    command: notebookCommand(ws, tr),
     gpus: ref.row.gpus,
     ...resources,
     kind: "notebook",
