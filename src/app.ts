@@ -14,8 +14,10 @@ import { datasetRoutes } from "./datasets/routes";
 import { proxyDeployment } from "./deployments/proxy";
 import { deploymentRoutes } from "./deployments/routes";
 import type { Deps } from "./deps";
+import type { AppHandler } from "./http/appOrigins";
 import { limitBody } from "./http/bodyLimit";
-import { toErrorResponse } from "./http/errors";
+import { errorResponse, toErrorResponse } from "./http/errors";
+import { appPrefix, LOGIN_PATH, redeemTicket } from "./http/proxyCookie";
 import { imageRoutes } from "./images/routes";
 import { jobRoutes } from "./jobs/routes";
 import { nodeRoutes } from "./nodes/routes";
@@ -79,6 +81,51 @@ export type Handler = (request: Request, server?: Server<unknown>) => Promise<Re
  */
 export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
   const maxJson = deps.config.maxJsonBytes;
+  return logged(deps, async (incoming, path, ip) => {
+    // Notebooks and deployments are served on origins of their own (http/appOrigins), never here.
+    if (path.startsWith("/notebooks/") || path.startsWith("/deployments/"))
+      return {
+        request: incoming,
+        response: errorResponse(
+          404,
+          "app_origin",
+          "notebooks and deployments are served on their own address: open them from the web UI, or use the training's notebookUrl / the deployment's url",
+        ),
+      };
+    const request = await limitBody(incoming, path, maxJson);
+    rememberClientAddress(request, ip);
+    return { request, response: await app.fetch(request) };
+  });
+}
+
+/**
+ * What a notebook's or a deployment's own listener serves (http/appOrigins), with the access
+ * log: the ticket login under its prefix, everything else to its proxy.
+ */
+export function createAppHandler(deps: Deps): AppHandler {
+  return (incoming, server, target) =>
+    logged(deps, async (request, path) => {
+      // A proxied request may wait on its container longer than Bun.serve's 10 s idle timeout
+      // (a slow answer, a stream that pauses): it carries its own, the server's is off for it.
+      server.timeout(request, 0);
+      if (path === `${appPrefix(target)}${LOGIN_PATH}`) {
+        const response = await redeemTicket(deps, request, target).catch((err) =>
+          toErrorResponse("", err, deps.logger, "app login"),
+        );
+        return { request, response };
+      }
+      const response =
+        target.kind === "notebook"
+          ? await proxyNotebook(deps, request, server, target)
+          : await proxyDeployment(deps, request, target);
+      return { request, response };
+    })(incoming, server);
+}
+
+function logged(
+  deps: Deps,
+  serve: (request: Request, path: string, ip: string | null) => Promise<{ request: Request; response: Response }>,
+): Handler {
   return async (incoming, server) => {
     const t0 = performance.now();
     const ip = server?.requestIP(incoming)?.address ?? null;
@@ -88,23 +135,10 @@ export function createHandler(deps: Deps, app: App = createApp(deps)): Handler {
     rememberClientAddress(incoming, ip);
     let status = 500;
     try {
-      // Only notebook and deployment paths go to the proxies; everything else straight to the app.
-      // A proxied request may wait on its container longer than Bun.serve's 10 s idle timeout
-      // (a slow answer, a stream that pauses): it carries its own, the server's is off for it.
-      const proxied = path.startsWith("/notebooks/") || path.startsWith("/deployments/");
-      if (proxied) server?.timeout(incoming, 0);
-      let response = path.startsWith("/notebooks/")
-        ? await proxyNotebook(deps, request, server)
-        : path.startsWith("/deployments/")
-          ? await proxyDeployment(deps, request)
-          : null;
-      if (!response) {
-        request = await limitBody(incoming, path, maxJson);
-        rememberClientAddress(request, ip);
-        response = await app.fetch(request);
-      }
-      status = response.status;
-      return response;
+      const out = await serve(incoming, path, ip);
+      request = out.request;
+      status = out.response.status;
+      return out.response;
     } catch (err) {
       const response = toErrorResponse("UNKNOWN", err, deps.logger, `${incoming.method} ${url}`);
       status = response.status;

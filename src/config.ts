@@ -64,6 +64,12 @@ export interface Config {
   sshHost: string;
   /** HTTPS port of the web UI and API (Bun serves TLS itself); null: no HTTPS listener. */
   frontPort: number | null;
+  /**
+   * Ports that notebooks and deployments are served on, one port per running app, so each is an
+   * origin of its own (its pages cannot read the web UI's or another app's). "min-max"; "0": any
+   * free port the system gives (tests).
+   */
+  appsPorts: [number, number] | "any";
   /** Address the HTTPS listener binds. */
   frontHost: string;
   /** PEM certificate (chain) and private key files of the HTTPS listener. */
@@ -254,6 +260,20 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     },
   },
   sshHost: { key: "sshHost", env: "HANGAR_SSH_HOST", flag: "ssh-host", parse: str("0.0.0.0") },
+  appsPorts: {
+    key: "appsPorts",
+    env: "HANGAR_APPS_PORTS",
+    flag: "apps-ports",
+    parse: (r) => {
+      const v = str("20000-20999")(r);
+      if (v === "0") return "any";
+      const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+      const [min, max] = m ? [Number(m[1]), Number(m[2])] : [0, -1];
+      if (!m || min < 1 || max > 65535 || min > max)
+        throw new ConfigError(`HANGAR_APPS_PORTS must be a range like 20000-20999 (or 0: any free port), got "${v}"`);
+      return [min, max];
+    },
+  },
   frontPort: {
     key: "frontPort",
     env: "HANGAR_FRONT_PORT",

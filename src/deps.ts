@@ -7,6 +7,7 @@ import { PrincipalCache } from "./auth/cache";
 import { LoginThrottle, RateLimiter, Semaphore } from "./auth/limits";
 import { TotpReplayGuard } from "./auth/totp";
 import type { Config } from "./config";
+import { AppOrigins } from "./http/appOrigins";
 import { LogHub } from "./jobs/logs";
 import type { Clock } from "./lib/clock";
 import { dataLayout } from "./lib/layout";
@@ -50,6 +51,8 @@ export interface Deps {
   notebookUse: NotebookUse;
   /** Job logs on disk and their live followers. */
   logs: LogHub;
+  /** The listeners of notebooks and deployments, each on its own port, and their login tickets. */
+  apps: AppOrigins;
   /** Serialized pages of the users list (GET /api/users), valid until the next write. */
   userPages: ReadCache<Blob>;
 }
@@ -68,6 +71,7 @@ type Derived =
   | "jobSignals"
   | "sshPorts"
   | "notebookUse"
+  | "apps"
   | "logs";
 
 export function createDeps(base: Omit<Deps, Derived>): Deps {
@@ -80,6 +84,7 @@ export function createDeps(base: Omit<Deps, Derived>): Deps {
     jobSignals: new ChangeSignal(),
     sshPorts: new SshPorts(),
     notebookUse: new NotebookUse(),
+    apps: new AppOrigins(base.config, base.logger),
     logs: new LogHub(base.config.dataDir, {
       maxBytes: base.config.jobLogMaxMiB * 1024 * 1024,
       followersPerJob: base.config.logFollowersPerJob,

@@ -4,15 +4,17 @@
 
 import { mkdirSync } from "node:fs";
 import { createAccessLog } from "./accesslog/writer";
-import { createHandler, type Handler } from "./app";
+import { createAppHandler, createHandler, type Handler } from "./app";
 import { issueLocalAdminToken } from "./auth/localAdmin";
 import { sealPlaintextSecrets } from "./auth/sealAtRest";
 import { deleteExpiredSessions } from "./auth/service";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
+import { liveDeploymentApps } from "./deployments/service";
 import { createDeps, type Deps } from "./deps";
 import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
 import { errorResponse } from "./http/errors";
+import { type AppRef, appKey } from "./http/proxyCookie";
 import { ensureDefaultImage } from "./images/service";
 import { mountSources } from "./jobs/runner";
 import { syncRunningOutputs } from "./jobs/staging";
@@ -25,7 +27,7 @@ import { securePrivatePaths } from "./lib/private";
 import { realTicker, type Ticker, type Timer } from "./lib/ticker";
 import { probeAllNodes, registerLocalNode } from "./nodes/service";
 import { notebookSockets } from "./notebooks/proxy";
-import { stopIdleNotebooks } from "./notebooks/service";
+import { liveNotebookApps, stopIdleNotebooks } from "./notebooks/service";
 import { SchedulerLoop } from "./scheduler/loop";
 import { SshGateway } from "./ssh/gateway";
 import { jobRoots } from "./ssh/roots";
@@ -38,6 +40,7 @@ export const NOTEBOOK_IDLE_TIMER = "notebook-idle";
 export const SESSION_SWEEP_TIMER = "session-sweep";
 /** Copies running jobs' /output back from `staged` nodes (jobs/staging.ts). */
 export const STAGE_SYNC_TIMER = "stage-sync";
+export const APP_SWEEP_TIMER = "app-sweep";
 
 export interface MasterOptions {
   clock?: Clock;
@@ -133,6 +136,14 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
   );
   const handler = createHandler(deps);
   const sockets = notebookSockets(deps);
+  // Notebooks and deployments on ports of their own (also without `serve`: tests open them).
+  deps.apps.start(createAppHandler(deps), sockets, advertisedHost(config));
+  await openRunningApps(deps).catch((err) => logger.warn("opening the listeners of running apps failed", { err }));
+  const appSweep = ticker.every(APP_SWEEP_TIMER, 10_000, () =>
+    liveApps(deps)
+      .then((live) => deps.apps.sweep(new Set(live.map(appKey))))
+      .catch((err) => logger.warn("closing the listeners of stopped apps", { err })),
+  );
   const server =
     options.serve === false
       ? null
@@ -171,11 +182,13 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       idleNotebooks.stop();
       sessionSweep.stop();
       stageSync.stop();
+      appSweep.stop();
       await scheduler?.stop();
       await gateway.close();
       await deps.nodes.close();
       await server?.stop(true);
       await front?.stop(true);
+      await deps.apps.stop();
       await localAdmin?.revoke().catch((err) => logger.warn("revoking the local admin token failed", { err }));
       deps.accessLog.close();
       deps.logs.close();
@@ -183,6 +196,16 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       releasePid();
     },
   };
+}
+
+/** Notebooks and deployments whose job is pending, starting or running. */
+async function liveApps(deps: Deps): Promise<AppRef[]> {
+  return [...(await liveNotebookApps(deps)), ...(await liveDeploymentApps(deps))];
+}
+
+/** After a restart: running apps get their listeners back (the same ports, unless taken), so open tabs keep working. */
+async function openRunningApps(deps: Deps): Promise<void> {
+  for (const app of await liveApps(deps)) deps.apps.port(app);
 }
 
 /** Probes every node that should be attached, every HANGAR_NODE_PROBE_SECONDS; rounds never overlap. */

@@ -100,6 +100,20 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "referrer-policy": "same-origin",
 };
 
+/**
+ * SECURITY_HEADERS for one request: forms may also post to this host's other ports, where
+ * notebooks and deployments are served (Open Editor's ticket login, http/appOrigins).
+ */
+export function securityHeaders(request: Request): Record<string, string> {
+  const host = (request.headers.get("host") ?? "").replace(/:\d+$/, "");
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(host)) return SECURITY_HEADERS;
+  const csp = (SECURITY_HEADERS["content-security-policy"] as string).replace(
+    "form-action 'self'",
+    `form-action 'self' http://${host}:* https://${host}:*`,
+  );
+  return { ...SECURITY_HEADERS, "content-security-policy": csp };
+}
+
 function serve(asset: Asset, request: Request): Response {
   const gzip = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
   const headers: Record<string, string> = {
@@ -108,7 +122,7 @@ function serve(asset: Asset, request: Request): Response {
     vary: "accept-encoding",
   };
   if (gzip) headers["content-encoding"] = "gzip";
-  return new Response(gzip ? asset.gzip : asset.body, { headers: { ...headers, ...SECURITY_HEADERS } });
+  return new Response(gzip ? asset.gzip : asset.body, { headers: { ...headers, ...securityHeaders(request) } });
 }
 
 export const webRoutes = () =>

@@ -30,6 +30,11 @@ export async function principalFrom(deps: Deps, request: Request, authorization:
   return principal;
 }
 
+/** Records who a request was authenticated as by other means (an app's cookie). */
+export function rememberPrincipal(request: Request, principal: Principal): void {
+  principals.set(request, principal);
+}
+
 /** Authenticates the request's bearer token; with roles given, also requires one of them. */
 export async function principalOf(deps: Deps, request: Request, roles?: readonly Role[]): Promise<Principal> {
   let principal = principals.get(request);

@@ -109,6 +109,11 @@ function bearer(authorization: string | null): string {
   return m[1] as string;
 }
 
+/** The principal of a live session, given its token's hash (an app's cookie carries the hash). */
+export function sessionByHash(deps: Deps, hash: string): Promise<Principal> {
+  return lookupSession(deps, hash, deps.clock.now().getTime());
+}
+
 async function lookupSession(deps: Deps, hash: string, now: number): Promise<Principal> {
   const { store } = deps;
   const [row] = await store.db

@@ -2,6 +2,7 @@
 import { type Static, t } from "elysia";
 import { Literals, NAME_MAX, Name, Page, Time } from "../http/schemas";
 import { COMMAND_MAX } from "../jobs/model";
+import { AppSession } from "../notebooks/model";
 import { DESCRIPTION_MAX } from "../workspaces/model";
 
 /** A deployment's status: its current job's, or `stopped` (never started, or cancelled). */
@@ -48,7 +49,8 @@ export const Deployment = t.Object({
   statusReason: t.Nullable(t.String()),
   jobId: t.Nullable(t.String()),
   node: t.Nullable(t.String()),
-  url: t.String(),
+  path: t.String({ description: "its path on its own origin: /deployments/<ws>/<name>/" }),
+  url: t.Nullable(t.String({ description: "where it is served (a port of its own) while started; null when stopped" })),
   startedAt: t.Nullable(Time),
   createdBy: t.String(),
   createdAt: Time,
@@ -58,8 +60,5 @@ export type Deployment = Static<typeof Deployment>;
 export const DeploymentPage = Page(Deployment);
 export type DeploymentPage = Static<typeof DeploymentPage>;
 
-export const DeploymentSession = t.Object({
-  path: t.String({ description: "where the cookie is sent: /deployments/<ws>/<name>/" }),
-  expiresAt: Time,
-});
+export const DeploymentSession = AppSession;
 export type DeploymentSession = Static<typeof DeploymentSession>;

@@ -40,30 +40,21 @@ export const deploymentRoutes = (deps: Deps) =>
         detail: {
           tags,
           summary:
-            "Create and start a deployment: a serving container on the workspace's deployment GPUs, at /deployments/<ws>/<name>/",
+            "Create and start a deployment: a serving container on the workspace's deployment GPUs, at /deployments/<ws>/<name>/ on a port of its own",
         },
       },
     )
     .post(
       `${base}/:dp/session`,
-      async ({ principal, params, request, set }) => {
-        const { session, cookie } = await deploymentSession(
-          deps,
-          principal,
-          params.ws,
-          params.dp,
-          request.headers.get("authorization"),
-        );
-        set.headers["set-cookie"] = cookie;
-        return session;
-      },
+      ({ principal, params, request }) =>
+        deploymentSession(deps, principal, params.ws, params.dp, request.headers.get("authorization")),
       {
         member: true,
         response: { 200: DeploymentSession },
         detail: {
           tags,
           summary:
-            "Open a deployment in the browser: set an HttpOnly cookie, scoped to /deployments/<ws>/<name>/, that lets a new tab through the proxy",
+            "Open a deployment in the browser: a one-use, 30-second ticket for its own origin; POSTed to loginUrl in a new tab it sets an HttpOnly cookie scoped to its path",
         },
       },
     )

@@ -3,13 +3,13 @@
 // Each start is a job of kind `deployment`: the scheduler places it in the workspace's
 // deployment-GPU pool, the runner mounts the served job's /output at /model (read-only) and
 // publishes `port`; node loss requeues it once like any job. Stop cancels that job.
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict, notFound } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
 import { nameProblem } from "../domain/rules";
-import { proxyCookie } from "../http/proxyCookie";
+import { type AppRef, appSession } from "../http/proxyCookie";
 import { COMMAND_MAX } from "../jobs/model";
 import { serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
@@ -158,8 +158,9 @@ async function currentJob(deps: Deps, row: DeploymentRow): Promise<JobRow | unde
   return job;
 }
 
-function view(row: DeploymentRow, training: string, job: JobRow | undefined): Deployment {
+function view(deps: Deps, row: DeploymentRow, training: string, job: JobRow | undefined): Deployment {
   const running = job?.status === "running";
+  const open = job !== undefined && OPEN_STATES.includes(job.status);
   return {
     id: row.id,
     name: row.name,
@@ -178,7 +179,9 @@ function view(row: DeploymentRow, training: string, job: JobRow | undefined): De
     statusReason: job?.statusReason ?? null,
     jobId: row.jobId,
     node: job?.node ?? null,
-    url: deploymentBase(row.workspace, row.name),
+    path: deploymentBase(row.workspace, row.name),
+    // Its own origin (http/appOrigins) while its job is open; none when stopped.
+    url: open ? deps.apps.url({ kind: "deployment", ws: row.workspace, name: row.name }) : null,
     startedAt: running ? (job?.startedAt ?? null) : null,
     createdBy: row.createdBy,
     createdAt: row.createdAt,
@@ -187,7 +190,7 @@ function view(row: DeploymentRow, training: string, job: JobRow | undefined): De
 
 export async function getDeployment(deps: Deps, principal: Principal, ws: string, name: string): Promise<Deployment> {
   const { row, training } = await deploymentFor(deps, principal, ws, name);
-  return view(row, training, await currentJob(deps, row));
+  return view(deps, row, training, await currentJob(deps, row));
 }
 
 export async function listDeployments(deps: Deps, principal: Principal, ws: string): Promise<Deployment[]> {
@@ -205,7 +208,7 @@ export async function listDeployments(deps: Deps, principal: Principal, ws: stri
       () => true,
       () => false,
     );
-    if (visible) out.push(view(dep, training, await currentJob(deps, dep)));
+    if (visible) out.push(view(deps, dep, training, await currentJob(deps, dep)));
   }
   return out;
 }
@@ -245,8 +248,8 @@ export async function deploymentTarget(deps: Deps, row: DeploymentRow) {
 }
 
 /**
- * A deployment's Open in the browser: an HttpOnly cookie scoped to /deployments/<ws>/<name>/
- * (http/proxyCookie), so the tab carries no token and the served pages cannot read one.
+ * A deployment's Open in the browser: a one-use ticket for the deployment's own origin
+ * (http/proxyCookie); the tab carries no token and the served pages cannot read one.
  */
 export async function deploymentSession(
   deps: Deps,
@@ -254,9 +257,18 @@ export async function deploymentSession(
   ws: string,
   name: string,
   authorization: string | null,
-): Promise<{ session: DeploymentSession; cookie: string }> {
+): Promise<DeploymentSession> {
   await deploymentFor(deps, principal, ws, name);
-  const path = `/deployments/${ws}/${name}/`;
-  const { expiresAt, cookie } = proxyCookie("hangar_dp", path, authorization, principal, deps.clock.now().getTime());
-  return { session: { path, expiresAt }, cookie };
+  return appSession(deps, { kind: "deployment", ws, name }, principal, authorization);
+}
+
+/** Deployments whose job is pending, starting or running (they keep their own origin's listener). */
+export async function liveDeploymentApps(deps: Deps): Promise<AppRef[]> {
+  const { store } = deps;
+  const rows = await store.db
+    .select({ ws: store.t.deployments.workspace, name: store.t.deployments.name })
+    .from(store.t.deployments)
+    .innerJoin(store.t.jobs, eq(store.t.jobs.id, store.t.deployments.jobId))
+    .where(inArray(store.t.jobs.status, OPEN_STATES));
+  return rows.map((r) => ({ kind: "deployment", ws: r.ws, name: r.name }));
 }

@@ -1,16 +1,16 @@
-// /notebooks/<ws>/<tr>/… → the training's Jupyter server, HTTP and WebSocket. Only users who
-// may see the training get through (others: 404); Jupyter's own token is added by the master.
+// <notebook's origin>/notebooks/<ws>/<tr>/… → the training's Jupyter server, HTTP and WebSocket.
+// Only users who may see the training get through (others: 404); Jupyter's own token is added by
+// the master. The notebook has an origin of its own (http/appOrigins); Hangar's cookies, the
+// Referer and the Origin never reach Jupyter (http/forward).
 import type { Server, ServerWebSocket } from "bun";
-import type { Principal } from "../auth/cache";
-import { principalFrom } from "../auth/context";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../domain/errors";
 import { errorResponse, toErrorResponse } from "../http/errors";
-import { forwardHttp } from "../http/forward";
+import { forwardHttp, upstreamHeaders } from "../http/forward";
+import { type AppRef, appCaller, appPrefix } from "../http/proxyCookie";
 import { trainingFor } from "../trainings/service";
 import { notebookTarget } from "./service";
 
-const PATH = /^\/notebooks\/([a-z0-9-]+)\/([a-z0-9-]+)(\/.*)?$/;
 export interface NotebookSocketData {
   kind: "notebook";
   target: string;
@@ -20,45 +20,29 @@ export interface NotebookSocketData {
   queue: (string | Uint8Array<ArrayBuffer>)[];
 }
 
-/** The caller's bearer token: Authorization header, `hangar_token` cookie or query (browsers and WebSockets). */
-export function bearerOf(request: Request, url: URL): string | null {
-  const header = request.headers.get("authorization");
-  if (header?.toLowerCase().startsWith("bearer ")) return header;
-  const cookies = request.headers.get("cookie") ?? "";
-  // hangar_nb / hangar_dp: the HttpOnly cookies of Open Editor and of a deployment's Open,
-  // each sent only under its own path (http/proxyCookie).
-  const cookie =
-    /(?:^|;\s*)hangar_nb=([^;]+)/.exec(cookies)?.[1] ??
-    /(?:^|;\s*)hangar_dp=([^;]+)/.exec(cookies)?.[1] ??
-    /(?:^|;\s*)hangar_token=([^;]+)/.exec(cookies)?.[1];
-  const token = cookie ?? url.searchParams.get("hangar_token");
-  return token ? `Bearer ${decodeURIComponent(token)}` : null;
-}
-
-async function resolve(deps: Deps, request: Request) {
+async function resolve(deps: Deps, request: Request, app: AppRef) {
   const url = new URL(request.url);
-  const m = PATH.exec(url.pathname);
-  if (!m) return null;
-  const principal: Principal = await principalFrom(deps, request, bearerOf(request, url));
-  const ref = await trainingFor(deps, principal, m[1] as string, m[2] as string);
+  const { principal } = await appCaller(deps, request, app);
+  const ref = await trainingFor(deps, principal, app.ws, app.name);
   const target = await notebookTarget(deps, ref.row.id);
   if (!target) {
     // A browser tab opened by Open Editor may come before Jupyter answers: it waits here.
-    if (request.method === "GET" && request.headers.get("accept")?.includes("text/html"))
-      return { waiting: waitingPage(m[2] as string) };
-    throw notFound(`notebook ${m[2]} is not running`);
+    if (wantsPage(request)) return { waiting: waitingPage(app.name) };
+    throw notFound(`notebook ${app.name} is not running`);
   }
-  url.searchParams.delete("hangar_token");
   return { target, path: `${url.pathname}${url.search}` };
 }
 
-/** Handles a /notebooks/ request; null when the path is not a notebook's. */
-export async function proxyNotebook(deps: Deps, request: Request, server?: Server<unknown>): Promise<Response | null> {
+/** Handles a request on a notebook's own origin (http/appOrigins): HTTP and WebSocket. */
+export async function proxyNotebook(
+  deps: Deps,
+  request: Request,
+  server: Server<unknown>,
+  app: AppRef,
+): Promise<Response> {
   try {
-    const r = await resolve(deps, request);
-    if (!r) return null;
+    const r = await resolve(deps, request, app);
     if (r.waiting) return r.waiting;
-    if (!r.target) return null;
     deps.notebookUse.used(r.target.jobId, deps.clock.now().getTime());
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const data: NotebookSocketData = {
@@ -68,17 +52,21 @@ export async function proxyNotebook(deps: Deps, request: Request, server?: Serve
         jobId: r.target.jobId,
         queue: [],
       };
-      if (server?.upgrade(request, { data })) return new Response(null, { status: 101 });
+      if (server.upgrade(request, { data })) return new Response(null, { status: 101 });
       return errorResponse(400, "bad_request", "WebSocket upgrade failed");
     }
-    const headers = new Headers(request.headers);
-    for (const h of ["host", "authorization", "cookie", "connection", "content-length"]) headers.delete(h);
+    const headers = upstreamHeaders(request);
     headers.set("authorization", `token ${r.target.token}`);
     // Streamed on, never held whole: a large POST costs the master no memory.
     const body = request.method === "GET" || request.method === "HEAD" ? undefined : request.body;
-    return await forwardHttp(`http://${r.target.origin}${r.path}`, request, headers, body);
+    return await forwardHttp(`http://${r.target.origin}${r.path}`, request, headers, body, {
+      prefix: appPrefix(app),
+      mounted: false,
+    });
   } catch (err) {
     if (err instanceof AppError) return toErrorResponse("", err, deps.logger, "notebook proxy");
+    // Running, but Jupyter does not listen yet (its port resets the connection): a browser tab waits.
+    if (wantsPage(request)) return waitingPage(app.name);
     return errorResponse(502, "bad_gateway", `notebook unreachable: ${(err as Error).message}`);
   }
 }
@@ -115,6 +103,10 @@ export function notebookSockets(deps: Deps) {
     },
   };
 }
+
+/** A browser's page load (not a script's call): it can be shown the Starting page. */
+const wantsPage = (request: Request) =>
+  request.method === "GET" && (request.headers.get("accept") ?? "").includes("text/html");
 
 /** A page that reloads itself every 2 seconds until the notebook answers. */
 function waitingPage(name: string): Response {

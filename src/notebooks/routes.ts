@@ -22,24 +22,15 @@ export const notebookRoutes = (deps: Deps) =>
     })
     .post(
       `${base}/notebook-session`,
-      async ({ principal, params, request, set }) => {
-        const { session, cookie } = await notebookSession(
-          deps,
-          principal,
-          params.ws,
-          params.tr,
-          request.headers.get("authorization"),
-        );
-        set.headers["set-cookie"] = cookie;
-        return session;
-      },
+      ({ principal, params, request }) =>
+        notebookSession(deps, principal, params.ws, params.tr, request.headers.get("authorization")),
       {
         member: true,
         response: { 200: NotebookSession },
         detail: {
           tags,
           summary:
-            "Open Editor: set an HttpOnly cookie, scoped to /notebooks/<ws>/<training>/, that lets a new browser tab through the notebook proxy",
+            "Open Editor: a one-use, 30-second ticket for the notebook's own origin; POSTed to loginUrl in a new tab it sets an HttpOnly cookie scoped to the notebook's path",
         },
       },
     );

@@ -6,7 +6,7 @@ import type { Principal } from "../auth/cache";
 import type { Deps } from "../deps";
 import { badRequest, conflict } from "../domain/errors";
 import { OPEN_STATES } from "../domain/jobState";
-import { proxyCookie } from "../http/proxyCookie";
+import { type AppRef, appSession } from "../http/proxyCookie";
 import { JOB_KINDS } from "../jobs/kinds";
 import { serviceOrigin } from "../jobs/runner";
 import { cancelJob, resolveImage } from "../jobs/service";
@@ -117,25 +117,28 @@ export async function stopIdleNotebooks(
   return stopped;
 }
 
-/** The cookie the notebook proxy reads for a browser tab (HttpOnly: the notebook's pages cannot read it). */
-export const NOTEBOOK_COOKIE = "hangar_nb";
+/** Notebooks whose job is pending, starting or running (they keep their own origin's listener). */
+export async function liveNotebookApps(deps: Deps): Promise<AppRef[]> {
+  const { store } = deps;
+  const rows = await store.db
+    .select({ ws: store.t.trainings.workspace, name: store.t.trainings.name })
+    .from(store.t.jobs)
+    .innerJoin(store.t.trainings, eq(store.t.trainings.id, store.t.jobs.trainingId))
+    .where(and(eq(store.t.jobs.kind, "notebook"), inArray(store.t.jobs.status, OPEN_STATES)));
+  return rows.map((r) => ({ kind: "notebook", ws: r.ws, name: r.name }));
+}
 
-/** Open Editor's credential for a new browser tab, scoped to /notebooks/<ws>/<tr>/ (http/proxyCookie). */
+/**
+ * Open Editor: a one-use ticket for the notebook's own origin (http/proxyCookie). The web UI
+ * POSTs it to `loginUrl` in a new tab, which then gets the notebook's HttpOnly cookie.
+ */
 export async function notebookSession(
   deps: Deps,
   principal: Principal,
   ws: string,
   tr: string,
   authorization: string | null,
-): Promise<{ session: NotebookSession; cookie: string }> {
+): Promise<NotebookSession> {
   await notebookTraining(deps, principal, ws, tr);
-  const path = `/notebooks/${ws}/${tr}/`;
-  const { expiresAt, cookie } = proxyCookie(
-    NOTEBOOK_COOKIE,
-    path,
-    authorization,
-    principal,
-    deps.clock.now().getTime(),
-  );
-  return { session: { path, expiresAt }, cookie };
+  return appSession(deps, { kind: "notebook", ws, name: tr }, principal, authorization);
 }

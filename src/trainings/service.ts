@@ -208,8 +208,11 @@ export async function getTraining(deps: Deps, principal: Principal, ws: string, 
   const live = jobs.filter((j) => OPEN_STATES.includes(j.status)).length;
   const running = jobs.some((j) => j.status === "running");
   const sshPort = jobs.map((j) => deps.sshPorts.of(j.id)).find((p) => p !== null) ?? null;
+  // On the notebook's own origin (http/appOrigins).
   const notebookUrl =
-    ref.row.type === "notebook" && running ? `/notebooks/${ref.row.workspace}/${ref.row.name}/` : null;
+    ref.row.type === "notebook" && running
+      ? deps.apps.url({ kind: "notebook", ws: ref.row.workspace, name: ref.row.name })
+      : null;
   return {
     ...view(ref),
     status: running ? "running" : live ? "pending" : "idle",

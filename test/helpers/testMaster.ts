@@ -55,6 +55,8 @@ export async function startTestMaster(
     dataDir,
     rootPassword: ROOT_PASSWORD,
     databaseUrl: pg?.url,
+    // Notebooks and deployments on ports the system picks: test masters run side by side.
+    appsPorts: "any",
     ...overrides,
   });
   const clock = new ManualClock(new Date());

@@ -30,6 +30,17 @@ class H(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def do_GET(self):
+        if self.path == "/headers":
+            return self.reply(200, {k.lower(): v for k, v in self.headers.items()})
+        if self.path == "/cookies":
+            body = b"{}"
+            self.send_response(200)
+            for c in ["hangar_token=planted; Path=/", "hangar_dp=planted", "wide=1; Domain=example.com",
+                      "own=1; Path=/", "bare=1", "root=1; Path=/deployments/"]:
+                self.send_header("set-cookie", c)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
         self.reply(200, {"path": self.path, "w": w, "prefix": self.headers.get("x-forwarded-prefix")})
     def do_POST(self):
         x = json.loads(self.rfile.read(int(self.headers["content-length"])))["x"]
@@ -53,10 +64,39 @@ for (const target of STORE_TARGETS)
       (await m.json("GET", `/api/workspaces/dep-ws/deployments/${name}`, { token: alice })).body;
     const until = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean) =>
       poll(what, probe, ok, { timeoutMs: 40_000, everyMs: 150 });
-    const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown } = {}) =>
-      m.request(init.method ?? "GET", path, {
-        token,
-        ...(init.body ? { raw: JSON.stringify(init.body), headers: { "content-type": "application/json" } } : {}),
+    // Each deployment is served on a port of its own (its `url`), not on the API's.
+    const origins = new Map<string, string>();
+    const originOf = async (path: string) => {
+      const name = path.split("/")[3] as string;
+      if (!origins.has(name)) {
+        const url = (await dep(name)).url;
+        if (!url) throw new Error(`deployment ${name} has no url`);
+        origins.set(name, new URL(url).origin);
+      }
+      return origins.get(name) as string;
+    };
+    const call = async (
+      path: string,
+      token: string | undefined,
+      init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+    ) =>
+      fetch(`${await originOf(path)}${path}`, {
+        method: init.method ?? "GET",
+        redirect: "manual",
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(init.body ? { "content-type": "application/json" } : {}),
+          ...init.headers,
+        },
+        body: init.body ? JSON.stringify(init.body) : undefined,
+      });
+    /** Open's ticket login, as the web UI's form does it: the cookie it sets. */
+    const ticketLogin = async (loginUrl: string, ticket: string) =>
+      fetch(loginUrl, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ ticket }).toString(),
       });
 
     beforeAll(async () => {
@@ -123,7 +163,15 @@ for (const target of STORE_TARGETS)
         body: { name: "svc", training: "lin", command: "python3 /code/serve.py", port: 8080 },
       });
       expect(created.status).toBe(201);
-      expect(created.body.url).toBe("/deployments/dep-ws/svc/");
+      expect(created.body.path).toBe("/deployments/dep-ws/svc/");
+      // Its own origin: a port other than the API's, same prefix.
+      const own = new URL(created.body.url);
+      expect(own.pathname).toBe("/deployments/dep-ws/svc/");
+      expect(own.port).not.toBe("");
+      // The API's port does not serve it.
+      const onApi = await m.request("GET", "/deployments/dep-ws/svc/hello", { token: alice });
+      expect(onApi.status).toBe(404);
+      expect((await onApi.json()).error.code).toBe("app_origin");
       expect(created.body.sourceJob).toBeString();
       const running = await until(
         "deployment svc",
@@ -169,23 +217,30 @@ for (const target of STORE_TARGETS)
 
       expect((await call("/deployments/dep-ws/svc/hello", undefined)).status).toBe(401);
       expect((await call("/deployments/dep-ws/svc/hello", bob)).status).toBe(404);
-      // The browser's Open: an HttpOnly cookie for this deployment's path alone lets a tab through.
-      const session = await m.request("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: alice });
+      // The browser's Open: a one-use ticket, POSTed to the deployment's origin, sets an HttpOnly
+      // cookie for its path there, which alone lets a tab through.
+      const session = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: alice });
       expect(session.status).toBe(200);
-      expect((await session.json()).path).toBe("/deployments/dep-ws/svc/");
-      const setCookie = session.headers.get("set-cookie") ?? "";
+      expect(session.body.path).toBe("/deployments/dep-ws/svc/");
+      expect(session.body.loginUrl).toBe(
+        `${await originOf("/deployments/dep-ws/svc/")}/deployments/dep-ws/svc/_hangar_login`,
+      );
+      const login = await ticketLogin(session.body.loginUrl, session.body.ticket);
+      expect(login.status).toBe(303);
+      expect(login.headers.get("location")).toBe("/deployments/dep-ws/svc/");
+      const setCookie = login.headers.get("set-cookie") ?? "";
       expect(setCookie).toStartWith("hangar_dp=");
-      for (const attr of ["Path=/deployments/dep-ws/svc/", "HttpOnly", "SameSite=Strict"])
+      for (const attr of ["Path=/deployments/dep-ws/svc/", "HttpOnly", "SameSite=Lax"])
         expect(setCookie).toContain(attr);
-      const viaCookie = await m.request("GET", "/deployments/dep-ws/svc/hello", {
-        headers: { cookie: setCookie.split(";")[0] as string },
-      });
-      expect(viaCookie.status).toBe(200);
-      expect(
-        (await m.request("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: bob })).headers.get(
-          "set-cookie",
-        ),
-      ).toBeNull();
+      // Not the session token: the cookie opens this app and nothing of the API.
+      const cookie = setCookie.split(";")[0] as string;
+      expect(cookie).not.toContain(alice);
+      expect((await call("/deployments/dep-ws/svc/hello", undefined, { headers: { cookie } })).status).toBe(200);
+      expect((await m.request("GET", "/api/me", { headers: { cookie } })).status).toBe(401);
+      // The ticket works once.
+      expect((await ticketLogin(session.body.loginUrl, session.body.ticket)).status).toBe(401);
+      // Bob may not see the deployment: no ticket.
+      expect((await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: bob })).status).toBe(404);
       expect((await m.json("GET", "/api/workspaces/dep-ws/deployments/svc", { token: bob })).status).toBe(404);
       // Its log is a job log like any other.
       const log = await (await m.request("GET", `/api/jobs/${running.jobId}/log`, { token: alice })).text();
@@ -195,6 +250,68 @@ for (const target of STORE_TARGETS)
       expect(detail.counts.deployments).toBe(1);
       expect(detail.counts.trainings).toBe(1);
       expect(detail.recentTasks.map((t: { kind: string }) => t.kind)).toContain("deployment");
+    });
+
+    test("on its own origin: no Hangar cookie, Referer or token reaches the server, none of its cookies escapes", async () => {
+      const origin = await originOf("/deployments/dep-ws/svc/");
+      const session = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: alice });
+      const login = await ticketLogin(session.body.loginUrl, session.body.ticket);
+      const appCookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      // What a browser sends from the app's own page: its cookie, one of the app's own, a stale
+      // hangar_token, a Referer that carries a token, and the app's origin.
+      const seen = await call("/deployments/dep-ws/svc/headers", undefined, {
+        headers: {
+          cookie: `${appCookie}; theme=dark; hangar_token=${alice}`,
+          referer: `${origin}/deployments/dep-ws/svc/?hangar_token=${alice}`,
+          origin,
+        },
+      });
+      expect(seen.status).toBe(200);
+      const headers = await seen.json();
+      expect(headers.cookie).toBe("theme=dark");
+      for (const h of ["referer", "origin", "authorization"]) expect(headers[h]).toBeUndefined();
+      expect(JSON.stringify(headers)).not.toContain("hangar_");
+      expect(headers["x-hangar-user"]).toBe("alice");
+      // The same cookie from another page's origin (another app on this host) is refused.
+      const foreign = await call("/deployments/dep-ws/svc/headers", undefined, {
+        headers: { cookie: appCookie, origin: "http://127.0.0.1:1" },
+      });
+      expect(foreign.status).toBe(403);
+      // A token in the URL is refused, even next to a good one in the header.
+      for (const token of [alice, undefined]) {
+        const res = await call(`/deployments/dep-ws/svc/hello?hangar_token=${alice}`, token);
+        expect(res.status).toBe(401);
+        expect((await res.json()).error.code).toBe("token_in_url");
+      }
+      // The server's cookies: hangar_* and Domain= ones dropped, the rest kept under its prefix.
+      const cookies = await call("/deployments/dep-ws/svc/cookies", alice);
+      expect(cookies.status).toBe(200);
+      expect(cookies.headers.getSetCookie().sort()).toEqual([
+        "bare=1",
+        "own=1; Path=/deployments/dep-ws/svc/",
+        "root=1; Path=/deployments/dep-ws/svc/deployments/",
+      ]);
+      // A ticket lives 30 seconds.
+      const late = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: alice });
+      m.clock.advance(31_000);
+      expect((await ticketLogin(late.body.loginUrl, late.body.ticket)).status).toBe(401);
+      // An API key may call the app with its header, but gets no ticket (a login session's).
+      const key = await m.json("POST", "/api/me/keys", { token: alice });
+      expect((await call("/deployments/dep-ws/svc/hello", key.body.secretKey)).status).toBe(200);
+      expect(
+        (await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: key.body.secretKey })).status,
+      ).toBe(403);
+      // Logout ends the app's cookie with the session.
+      const bobless = await m.login("alice", "userPass1!");
+      const s2 = await m.json("POST", "/api/workspaces/dep-ws/deployments/svc/session", { token: bobless });
+      const c2 = ((await ticketLogin(s2.body.loginUrl, s2.body.ticket)).headers.get("set-cookie") ?? "").split(";")[0];
+      expect(
+        (await call("/deployments/dep-ws/svc/hello", undefined, { headers: { cookie: c2 as string } })).status,
+      ).toBe(200);
+      expect((await m.request("POST", "/api/auth/logout", { token: bobless })).status).toBe(204);
+      expect(
+        (await call("/deployments/dep-ws/svc/hello", undefined, { headers: { cookie: c2 as string } })).status,
+      ).toBe(401);
     });
 
     test("deployment GPUs are their own pool: a second deployment waits, a training job still runs", async () => {

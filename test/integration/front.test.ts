@@ -143,3 +143,23 @@ describe.each(STORE_TARGETS)("HANGAR_IB_IP on node local (%s)", (target) => {
     expect((await getNode(m.deps, "local")).interfaces.infiniband).toBeUndefined();
   });
 });
+
+describe("apps behind the HTTPS front", () => {
+  let m: TestMaster;
+  afterAll(() => m?.close());
+  test("a deployment's own port speaks TLS with the master's certificate, not plain HTTP", async () => {
+    m = await startTestMaster("sqlite", {
+      frontPort: 0,
+      tlsCert: join(dir, "tls.crt"),
+      tlsKey: join(dir, "tls.key"),
+      host: "127.0.0.1",
+      advertiseHost: "127.0.0.1",
+    });
+    const url = m.deps.apps.url({ kind: "deployment", ws: "w", name: "d" });
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/deployments\/w\/d\/$/);
+    const r = await curl("--cacert", join(dir, "tls.crt"), "-o", "/dev/null", "-w", "%{http_code}", url);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe("401");
+    expect((await curl(url.replace("https:", "http:"))).code).not.toBe(0);
+  });
+});

@@ -70,29 +70,40 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
   });
 
   let nbCookie = "";
-  test("Open Editor's cookie: HttpOnly, scoped to the notebook's path; a tab waits on a Starting page", async () => {
-    const res = await fetch(`${master.url}/api/workspaces/lab/trainings/nb/notebook-session`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${alice}` },
-    });
+  /** The notebook's own origin (a port of its own, not the API's). */
+  let app = "";
+  test("Open Editor: a one-use ticket on the notebook's own origin sets its cookie; a tab waits on a Starting page", async () => {
+    const res = await api("POST", "/api/workspaces/lab/trainings/nb/notebook-session", alice);
     expect(res.status).toBe(200);
-    expect((await res.json()).path).toBe(base);
-    const setCookie = res.headers.get("set-cookie") ?? "";
+    expect(res.body.path).toBe(base);
+    app = new URL(res.body.url).origin;
+    expect(new URL(res.body.url).pathname).toBe(base);
+    expect(new URL(app).port).not.toBe(new URL(master.url).port);
+    expect(res.body.loginUrl).toBe(`${app}${base}_hangar_login`);
+    // The API answers with no cookie at all; the notebook's origin sets it for the ticket.
+    const login = await fetch(res.body.loginUrl, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `ticket=${encodeURIComponent(res.body.ticket)}`,
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toBe(base);
+    const setCookie = login.headers.get("set-cookie") ?? "";
     expect(setCookie).toStartWith("hangar_nb=");
-    for (const attr of [`Path=${base}`, "HttpOnly", "SameSite=Strict", "Max-Age="]) expect(setCookie).toContain(attr);
+    for (const attr of [`Path=${base}`, "HttpOnly", "SameSite=Lax", "Max-Age="]) expect(setCookie).toContain(attr);
     nbCookie = setCookie.split(";")[0] as string;
+    expect(nbCookie).not.toContain(alice);
     // Not started yet: a browser (Accept: text/html) with only the cookie gets the waiting page.
-    const waiting = await fetch(`${master.url}${base}`, { headers: { cookie: nbCookie, accept: "text/html" } });
+    const waiting = await fetch(`${app}${base}`, { headers: { cookie: nbCookie, accept: "text/html" } });
     expect(waiting.status).toBe(503);
     expect(await waiting.text()).toContain("Starting notebook nb");
-    // Without the cookie: no way in; bob may not have one.
-    expect((await fetch(`${master.url}${base}`, { headers: { accept: "text/html" } })).status).toBe(401);
-    const bobs = await fetch(`${master.url}/api/workspaces/lab/trainings/nb/notebook-session`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${bob}` },
-    });
-    expect(bobs.status).toBe(404);
-    expect(bobs.headers.get("set-cookie")).toBeNull();
+    // Without the cookie: no way in; bob may not have a ticket; the API's port serves no notebook.
+    expect((await fetch(`${app}${base}`, { headers: { accept: "text/html" } })).status).toBe(401);
+    expect((await api("POST", "/api/workspaces/lab/trainings/nb/notebook-session", bob)).status).toBe(404);
+    expect((await fetch(`${master.url}${base}`, { headers: { cookie: nbCookie } })).status).toBe(404);
+    // Another path on the notebook's port is not served there.
+    expect((await fetch(`${app}/api/me`, { headers: { authorization: `Bearer ${alice}` } })).status).toBe(404);
   });
 
   test("Jupyter through the master: contents API and a cell run over the kernel WebSocket", async () => {
@@ -101,8 +112,10 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
     let ready = false;
     for (let i = 0; i < 150 && !ready; i++) {
       const d = (await api("GET", "/api/workspaces/lab/trainings/nb", alice)).body;
-      if (d.notebookUrl === base) {
-        const status = await fetch(`${master.url}${base}api/status`, { headers: { authorization: `Bearer ${alice}` } });
+      if (d.notebookUrl) {
+        expect(new URL(d.notebookUrl).origin).toBe(app);
+        expect(new URL(d.notebookUrl).pathname).toBe(base);
+        const status = await fetch(`${d.notebookUrl}api/status`, { headers: { authorization: `Bearer ${alice}` } });
         ready = status.status === 200;
       }
       if (!ready) await Bun.sleep(200);
@@ -111,21 +124,42 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
     expect((await api("GET", "/api/workspaces/lab", alice)).body.gpusInUse.training).toBe(0.5);
 
     // Open Editor's cookie alone lets the browser's tab through.
-    const contents = await fetch(`${master.url}${base}api/contents`, { headers: { cookie: nbCookie } });
+    const contents = await fetch(`${app}${base}api/contents`, { headers: { cookie: nbCookie } });
     expect(contents.status).toBe(200);
     expect((await contents.json()).type).toBe("directory");
+    // A token in the URL is refused, even with the cookie.
+    const inUrl = await fetch(`${app}${base}api/contents?hangar_token=${alice}`, { headers: { cookie: nbCookie } });
+    expect(inUrl.status).toBe(401);
+    // The cookie from another origin's page (another app on this host) is refused.
+    const foreign = await fetch(`${app}${base}api/contents`, { headers: { cookie: nbCookie, origin: master.url } });
+    expect(foreign.status).toBe(403);
 
-    const kernel = await fetch(`${master.url}${base}api/kernels`, {
+    // Jupyter's token is in the container's environment, not in the job's command (shown to
+    // everyone who sees the job) nor in the container's command line.
+    const [job] = (await api("GET", "/api/workspaces/lab/trainings/nb/jobs", alice)).body.items;
+    expect(job.command).toContain("jupyter notebook");
+    expect(job.command).not.toContain("token");
+    const containerId = (await $`docker ps -q --filter label=hangar.job=${job.id}`.text()).trim();
+    const inspect = JSON.parse(await $`docker inspect ${containerId}`.text())[0];
+    const tokenEnv = (inspect.Config.Env as string[]).find((e) => e.startsWith("JUPYTER_TOKEN="));
+    expect(tokenEnv?.length).toBeGreaterThan("JUPYTER_TOKEN=".length + 20);
+    const token = (tokenEnv as string).slice("JUPYTER_TOKEN=".length);
+    expect(JSON.stringify(inspect.Config.Cmd)).not.toContain(token);
+    expect(JSON.stringify(job)).not.toContain(token);
+    // Jupyter does take that token (the master's proxy authenticates with it).
+    expect((await fetch(`${app}${base}api/contents`, { headers: { cookie: nbCookie } })).status).toBe(200);
+
+    const kernel = await fetch(`${app}${base}api/kernels`, {
       method: "POST",
       headers: { authorization: `Bearer ${alice}`, "content-type": "application/json" },
       body: "{}",
     });
     expect(kernel.status).toBe(201);
     const kernelId = (await kernel.json()).id as string;
-    const wsUrl = `${master.url.replace("http", "ws")}${base}api/kernels/${kernelId}/channels`;
+    const wsUrl = `${app.replace("http", "ws")}${base}api/kernels/${kernelId}/channels`;
     const output = await new Promise<string>((resolve, reject) => {
-      // The cookie, as a browser tab sends it with the WebSocket.
-      const ws = new WebSocket(wsUrl, { headers: { cookie: nbCookie } } as unknown as string[]);
+      // The cookie and the page's origin, as a browser tab sends them with the WebSocket.
+      const ws = new WebSocket(wsUrl, { headers: { cookie: nbCookie, origin: app } } as unknown as string[]);
       const timer = setTimeout(() => reject(new Error("no output from the kernel")), 30_000);
       const msgId = crypto.randomUUID();
       ws.onopen = () =>
@@ -167,9 +201,9 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
   }, 90_000);
 
   test("without access to the training the notebook is a 404", async () => {
-    const res = await fetch(`${master.url}${base}api/contents`, { headers: { authorization: `Bearer ${bob}` } });
+    const res = await fetch(`${app}${base}api/contents`, { headers: { authorization: `Bearer ${bob}` } });
     expect(res.status).toBe(404);
-    const anonymous = await fetch(`${master.url}${base}api/contents`);
+    const anonymous = await fetch(`${app}${base}api/contents`);
     expect(anonymous.status).toBe(401);
   });
 
@@ -191,8 +225,8 @@ describe.each(STORE_TARGETS)("notebook trainings on %s", (target) => {
       if (left) await Bun.sleep(200);
     }
     expect(left).toBe("");
-    expect(
-      (await fetch(`${master.url}${base}api/contents`, { headers: { authorization: `Bearer ${alice}` } })).status,
-    ).toBe(404);
+    expect((await fetch(`${app}${base}api/contents`, { headers: { authorization: `Bearer ${alice}` } })).status).toBe(
+      404,
+    );
   }, 60_000);
 });

@@ -553,10 +553,19 @@ describe("web UI in Chromium", () => {
     const at = new URL(tab.url());
     expect(at.pathname.startsWith("/notebooks/web-ws/nb1/")).toBe(true);
     expect(at.search).not.toContain("hangar_token");
+    // On an origin of its own: the same host, a port other than the web UI's.
+    expect(at.hostname).toBe(new URL(url).hostname);
+    expect(at.port).not.toBe(new URL(url).port);
     // The tab's credential is an HttpOnly cookie on the notebook's path: its pages cannot read it.
     const cookies = await tab.context().cookies(tab.url());
     const nb = cookies.find((k) => k.name === "hangar_nb");
-    expect(nb).toMatchObject({ path: "/notebooks/web-ws/nb1/", httpOnly: true, sameSite: "Strict" });
+    expect(nb).toMatchObject({ path: "/notebooks/web-ws/nb1/", httpOnly: true, sameSite: "Lax" });
+    // Jupyter's page cannot reach the web UI's API with the user's session (another origin, no cookie).
+    const fromNotebook = await tab.evaluate(async (api) => {
+      const res = await fetch(`${api}api/me`, { credentials: "include" }).catch((e) => String(e));
+      return typeof res === "string" ? res : res.status;
+    }, url);
+    expect(fromNotebook).not.toBe(200);
     expect(await tab.evaluate(() => document.cookie)).not.toContain("hangar");
     expect(await tab.evaluate(() => sessionStorage.getItem("hangar.token"))).toBeNull();
     await tab.setViewportSize({ width: 1280, height: 800 });

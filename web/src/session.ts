@@ -1,7 +1,7 @@
-// The browser's session: the token (sessionStorage only: no cookie, so pages served through the
-// notebook and deployment proxies, same origin and running user code, find none) and the one
-// typed API client. Open Editor and a deployment's Open ask the API for an HttpOnly cookie
-// scoped to that one path instead.
+// The browser's session: the token (sessionStorage only, no cookie) and the one typed API
+// client. Notebooks and deployments are served on origins of their own (a port each), so their
+// pages cannot read it; Open Editor and a deployment's Open get a one-use ticket from the API
+// and POST it to the app's origin in a new tab (openApp), which sets that app's HttpOnly cookie.
 import { makeApi } from "../../src/client/api";
 
 const KEY = "hangar.token";
@@ -28,3 +28,21 @@ export function setToken(next: string | null): void {
 const WS_KEY = "hangar.workspace";
 export const rememberedWorkspace = () => localStorage.getItem(WS_KEY);
 export const rememberWorkspace = (ws: string) => localStorage.setItem(WS_KEY, ws);
+
+/** Opens a notebook or deployment in a new tab: a form POST of its ticket to its own origin. */
+export function openApp(s: { scheme: string; port: number; path: string; ticket: string }): void {
+  const form = document.createElement("form");
+  form.method = "POST";
+  // The host the web UI was reached at, with the app's port: the same name works for both.
+  form.action = `${s.scheme}://${location.hostname}:${s.port}${s.path}_hangar_login`;
+  form.target = "_blank";
+  form.rel = "noopener noreferrer";
+  const input = document.createElement("input");
+  input.type = "hidden";
+  input.name = "ticket";
+  input.value = s.ticket;
+  form.append(input);
+  document.body.append(form);
+  form.submit();
+  form.remove();
+}

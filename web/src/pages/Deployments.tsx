@@ -4,7 +4,8 @@ import { ok } from "../../../src/client/api";
 import { dateTime } from "../format";
 import { Link, navigate, path } from "../router";
 import { nameProblem } from "../rules";
-import { api } from "../session";
+import { api, openApp } from "../session";
+
 import {
   Dialog,
   ErrorText,
@@ -19,6 +20,13 @@ import {
   usePaging,
   usePoll,
 } from "../ui";
+
+/** The deployment's URL with the host this page was reached at (the master advertises its own). */
+function appUrl(url: string): string {
+  const u = new URL(url);
+  u.hostname = location.hostname;
+  return u.toString();
+}
 
 export function Deployments({ ws }: { ws: string }) {
   const paging = usePaging();
@@ -86,26 +94,26 @@ export function Deployments({ ws }: { ws: string }) {
             header: "URL",
             cell: (d) => (
               <span className="row-actions">
-                <code>
-                  {location.origin}
-                  {d.url}
-                </code>
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Open ${d.name}`}
-                  title="Open in a new tab (an HttpOnly cookie for this deployment's path lets it through)"
-                  onClick={() =>
-                    void act.run(async () => {
-                      const { path: url } = await ok(
-                        api.api.workspaces({ ws }).deployments({ dp: d.name }).session.post(),
-                      );
-                      window.open(url, "_blank", "noopener");
-                    })
-                  }
-                >
-                  Open
-                </button>
+                {d.url ? (
+                  <>
+                    <code>{appUrl(d.url)}</code>
+                    <button
+                      type="button"
+                      className="small"
+                      aria-label={`Open ${d.name}`}
+                      title="Open in a new tab (on its own address; an HttpOnly cookie for it lets the tab through)"
+                      onClick={() =>
+                        void act.run(async () =>
+                          openApp(await ok(api.api.workspaces({ ws }).deployments({ dp: d.name }).session.post())),
+                        )
+                      }
+                    >
+                      Open
+                    </button>
+                  </>
+                ) : (
+                  <span className="muted">stopped</span>
+                )}
               </span>
             ),
           },

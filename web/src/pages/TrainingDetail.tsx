@@ -8,7 +8,7 @@ import { useSession } from "../context";
 import { bytes, dateTime, sshCommand } from "../format";
 import { Link, navigate, path } from "../router";
 import { checkUploads, nameProblem, parseParameters, uploadPath } from "../rules";
-import { api, baseUrl, currentToken } from "../session";
+import { api, baseUrl, currentToken, openApp } from "../session";
 import {
   Check,
   CopyButton,
@@ -103,15 +103,14 @@ function NotebookButtons(props: { ws: string; tr: string; running: boolean; relo
   const open = () =>
     act.run(async () => {
       const training = api.api.workspaces({ ws: props.ws }).trainings({ tr: props.tr });
-      // Start it (already started is fine), then the tab's HttpOnly cookie for this notebook's
-      // path: no token in the URL, none the notebook's pages could read. The tab opens without
-      // an opener (nothing of this page's storage is copied into it) and waits on the master's
-      // "Starting…" page until Jupyter answers.
+      // Start it (already started is fine), then a one-use ticket that the new tab takes to the
+      // notebook's own origin, which sets its HttpOnly cookie there: no token in any URL, none
+      // the notebook's pages could read. The tab opens without an opener and waits on the
+      // master's "Starting…" page until Jupyter answers.
       await ok(training.start.post()).catch((err) => {
         if (!(err instanceof ApiError && err.status === 409)) throw err;
       });
-      const { path: url } = await ok(training["notebook-session"].post());
-      window.open(url, "_blank", "noopener");
+      openApp(await ok(training["notebook-session"].post()));
       props.reload();
     });
   const stop = () =>
