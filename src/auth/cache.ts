@@ -12,6 +12,11 @@ export interface Principal {
   accessKey?: string;
   /** Epoch ms after which the token is no longer valid (sessions). */
   expiresAt: number;
+  /**
+   * A login session of a user who must change their password first: only the change, logout
+   * and GET /api/me work (auth/context). Never set for API keys or the master console's session.
+   */
+  mustChangePassword?: boolean;
 }
 
 const TTL_MS = 5_000;
@@ -19,6 +24,17 @@ const MAX_ENTRIES = 10_000;
 
 export class PrincipalCache {
   private entries = new Map<string, { principal: Principal; until: number }>();
+  /** Token hashes of the master console's sessions (auth/localAdmin): no password was typed for them. */
+  private readonly console = new Set<string>();
+
+  markConsole(tokenHash: string, on: boolean): void {
+    if (on) this.console.add(tokenHash);
+    else this.console.delete(tokenHash);
+  }
+
+  isConsole(tokenHash: string): boolean {
+    return this.console.has(tokenHash);
+  }
 
   get(token: string, now: number): Principal | undefined {
     const e = this.entries.get(token);

@@ -1,6 +1,7 @@
 // Who is calling: the bearer token is resolved once per request and remembered for the
 // handler and the access log.
 import type { Deps } from "../deps";
+import { forbidden } from "../domain/errors";
 import type { Role } from "../domain/rules";
 import type { Principal } from "./cache";
 import { authenticate, requireRole } from "./service";
@@ -27,7 +28,21 @@ export function requestUser(request: Request): string | null {
 export async function principalFrom(deps: Deps, request: Request, authorization: string | null): Promise<Principal> {
   const principal = await authenticate(deps, authorization);
   principals.set(request, principal);
+  requirePasswordChanged(principal, request);
   return principal;
+}
+
+/** What a session that must change its password may still do (so the web UI can show the form). */
+const UNTIL_CHANGED = new Set(["POST /api/me/password", "POST /api/auth/logout", "GET /api/me"]);
+
+/** 403 password_change_required for a session whose user must change the password, on all else. */
+export function requirePasswordChanged(principal: Principal, request: Request): void {
+  if (!principal.mustChangePassword) return;
+  if (UNTIL_CHANGED.has(`${request.method} ${new URL(request.url).pathname}`)) return;
+  throw forbidden(
+    "change your password first (POST /api/me/password); until then only that, GET /api/me and logout work",
+    "password_change_required",
+  );
 }
 
 /** Records who a request was authenticated as by other means (an app's cookie). */
@@ -42,6 +57,7 @@ export async function principalOf(deps: Deps, request: Request, roles?: readonly
     principal = await authenticate(deps, request.headers.get("authorization"));
     principals.set(request, principal);
   }
+  requirePasswordChanged(principal, request);
   if (roles && roles.length > 0) requireRole(principal, ...roles);
   return principal;
 }

@@ -38,6 +38,8 @@ export async function issueLocalAdminToken(deps: Deps): Promise<LocalAdmin | nul
     return null;
   }
   const token = randomToken("hs_");
+  // Not held to "must change password": no password was typed for it (auth/service).
+  deps.principals.markConsole(sha256(token), true);
   const now = deps.clock.now();
   await store.tx((db) =>
     db.insert(store.t.sessions).values({
@@ -78,5 +80,6 @@ async function revokeToken(deps: Deps, token: string | null): Promise<void> {
   if (!token) return;
   deps.principals.dropToken(token);
   const hash = sha256(token);
+  deps.principals.markConsole(hash, false);
   await deps.store.tx((db) => db.delete(deps.store.t.sessions).where(eq(deps.store.t.sessions.tokenHash, hash)));
 }

@@ -117,7 +117,12 @@ export function sessionByHash(deps: Deps, hash: string): Promise<Principal> {
 async function lookupSession(deps: Deps, hash: string, now: number): Promise<Principal> {
   const { store } = deps;
   const [row] = await store.db
-    .select({ userId: store.t.users.userId, role: store.t.users.role, expiresAt: store.t.sessions.expiresAt })
+    .select({
+      userId: store.t.users.userId,
+      role: store.t.users.role,
+      expiresAt: store.t.sessions.expiresAt,
+      mustChangePassword: store.t.users.mustChangePassword,
+    })
     .from(store.t.sessions)
     .innerJoin(store.t.users, eq(store.t.users.userId, store.t.sessions.userId))
     .where(
@@ -129,7 +134,15 @@ async function lookupSession(deps: Deps, hash: string, now: number): Promise<Pri
     )
     .limit(1);
   if (!row) throw unauthorized("session expired or invalid; log in again", "invalid_token");
-  return { userId: row.userId, role: row.role, via: "session", expiresAt: Date.parse(row.expiresAt) };
+  const principal: Principal = {
+    userId: row.userId,
+    role: row.role,
+    via: "session",
+    expiresAt: Date.parse(row.expiresAt),
+  };
+  // The console's session (a file only root on the master reads) was opened without a password.
+  if (row.mustChangePassword && !deps.principals.isConsole(hash)) principal.mustChangePassword = true;
+  return principal;
 }
 
 async function lookupApiKey(deps: Deps, hash: string): Promise<Principal> {

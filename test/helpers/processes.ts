@@ -1,6 +1,7 @@
 // Real master and CLI processes for tests that need a separate process (backup, restart).
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { clearMustChange } from "./firstLogin";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -62,8 +63,26 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, out: stdout + stderr };
 }
 
-/** A tiny HTTP client for a master process. */
+/**
+ * A tiny HTTP client for a master process. A login whose account must change its password first
+ * (root's, every admin-made one's) does so through the real route and keeps the password
+ * (helpers/firstLogin): the token it answers works for everything.
+ */
 export function client(base: string) {
+  const call = raw(base);
+  return async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await call(method, path, token, body);
+    if (method === "POST" && path === "/api/auth/login" && res.status === 200 && res.body?.user?.mustChangePassword) {
+      const password = (body as { password: string }).password;
+      await clearMustChange((m, p, o) => call(m, p, o.token, o.body), res.body.token, password);
+      res.body.user.mustChangePassword = false;
+    }
+    return res;
+  };
+}
+
+/** The client without the first-login step (to see the flag itself). */
+export function raw(base: string) {
   return async (method: string, path: string, token?: string, body?: unknown) => {
     const res = await fetch(base + path, {
       method,

@@ -14,6 +14,7 @@ import { createLogger } from "../../src/lib/logger";
 import { ManualTicker } from "../../src/lib/ticker";
 import { startMaster } from "../../src/master";
 import { SCHEDULER_TIMER, type SchedulerLoop } from "../../src/scheduler/loop";
+import { clearMustChange } from "./firstLogin";
 import { freshPgDatabase, type StoreTarget } from "./stores";
 
 export const ROOT_PASSWORD = "rootPass1!";
@@ -99,7 +100,9 @@ export async function startTestMaster(
   const login: TestMaster["login"] = async (userId, password, otp) => {
     const res = await json("POST", "/api/auth/login", { body: { userId, password, otp } });
     if (res.status !== 200) throw new Error(`login ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.token;
+    const token = res.body.token as string;
+    if (res.body.user.mustChangePassword) await clearMustChange(json, token, password);
+    return token;
   };
   const rootToken = async () => {
     root ??= await login("root", ROOT_PASSWORD);

@@ -13,19 +13,64 @@ for (const target of STORE_TARGETS) {
   describe(`accounts on ${target}`, () => {
     let m: TestMaster;
     let root: string;
+    let rootFirst: { status: number; body: any };
     beforeAll(async () => {
       m = await startTestMaster(target, { apiKeyRateLimit: 5, loginMaxFailures: 10 });
+      // Root's very first login, before the test helper changes its password.
+      rootFirst = await m.json("POST", "/api/auth/login", { body: { userId: "root", password: ROOT_PASSWORD } });
       root = await m.rootToken();
     });
+    /** An account made by root, logged in without changing its first password (the flag stays). */
+    const firstLogin = async (userId: string, password: string) => {
+      const made = await m.json("POST", "/api/users", { token: root, body: { userId, password, role: "user" } });
+      expect(made.status).toBe(201);
+      return (await m.json("POST", "/api/auth/login", { body: { userId, password } })).body.token as string;
+    };
     afterAll(() => m.close());
 
     const userCount = async () => (await m.json("GET", "/api/users?limit=1", { token: root })).body.total as number;
 
     test("root is bootstrapped as admin who must change the password", async () => {
-      const res = await m.json("POST", "/api/auth/login", { body: { userId: "root", password: ROOT_PASSWORD } });
+      const res = rootFirst;
       expect(res.status).toBe(200);
       expect(res.body.user).toMatchObject({ userId: "root", role: "admin", mustChangePassword: true });
       expect(res.body.token).toMatch(/^hs_/);
+    });
+
+    test("until the password is changed only the change, GET /api/me and logout work", async () => {
+      const token = await firstLogin("newbie", "firstPass1!");
+      for (const [method, path] of [
+        ["GET", "/api/workspaces"],
+        ["GET", "/api/users"],
+        ["POST", "/api/me/keys"],
+        ["PUT", "/api/me/ssh-key"],
+      ] as const) {
+        const res = await m.json(method, path, { token, body: method === "GET" ? undefined : {} });
+        expect(`${method} ${path} ${res.status} ${res.body.error?.code}`).toBe(
+          `${method} ${path} 403 password_change_required`,
+        );
+      }
+      const me = await m.json("GET", "/api/me", { token });
+      expect(me.status).toBe(200);
+      expect(me.body.mustChangePassword).toBe(true);
+      // Logout works while the flag is set.
+      const other = (await m.json("POST", "/api/auth/login", { body: { userId: "newbie", password: "firstPass1!" } }))
+        .body.token;
+      expect((await m.request("POST", "/api/auth/logout", { token: other })).status).toBe(204);
+      // After the change the same session may do everything its role allows.
+      const changed = await m.json("POST", "/api/me/password", {
+        token,
+        body: { current: "firstPass1!", next: "secondPass2@" },
+      });
+      expect(changed.status).toBe(204);
+      expect((await m.json("GET", "/api/workspaces", { token })).status).toBe(200);
+      // An admin's new password for the user sets the flag again (and ends the user's sessions).
+      expect(
+        (await m.json("PATCH", "/api/users/newbie", { token: root, body: { password: "thirdPass3#" } })).status,
+      ).toBe(200);
+      const again = (await m.json("POST", "/api/auth/login", { body: { userId: "newbie", password: "thirdPass3#" } }))
+        .body.token;
+      expect((await m.json("GET", "/api/workspaces", { token: again })).status).toBe(403);
     });
 
     test("every user ID rule: invalid ones get 400 naming userId and store nothing", async () => {
@@ -135,7 +180,7 @@ for (const target of STORE_TARGETS) {
     });
 
     test("me, password change and logout", async () => {
-      const token = await m.userWithToken("changer", "user", "firstPass1!");
+      const token = await firstLogin("changer", "firstPass1!");
       const me = await m.json("GET", "/api/me", { token });
       expect(me.body).toMatchObject({ userId: "changer", role: "user", mustChangePassword: true });
       const wrong = await m.json("POST", "/api/me/password", {

@@ -344,6 +344,12 @@ describe("installer for real (systemd servers in containers)", () => {
 
   test("the worker is added and connected from the master's API", async () => {
     const { token } = await api("POST", "/api/auth/login", undefined, { userId: "root", password: PASSWORD });
+    // The first login must change the password before anything else: to another and back.
+    for (const [current, next] of [
+      [PASSWORD, "tmpPass9!x"],
+      ["tmpPass9!x", PASSWORD],
+    ])
+      expect(await api("POST", "/api/me/password", token, { current, next })).toBeNull();
     const node = await api("POST", "/api/nodes", token, {
       ip: workerIp,
       sshUser: "root",
