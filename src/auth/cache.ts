@@ -36,6 +36,11 @@ export class PrincipalCache {
     return this.console.has(tokenHash);
   }
 
+  /** The console's session hashes: a password change or reset does not end them. */
+  consoleSessions(): string[] {
+    return [...this.console];
+  }
+
   get(token: string, now: number): Principal | undefined {
     const e = this.entries.get(token);
     if (!e) return undefined;

@@ -1,5 +1,5 @@
 // Login, logout, bearer-token resolution, password change and API keys.
-import { and, count, eq, gt, lte, ne } from "drizzle-orm";
+import { and, count, eq, gt, lte, ne, notInArray } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
 import { passwordProblem, type Role } from "../domain/rules";
@@ -199,9 +199,13 @@ export async function changePassword(
       .update(store.t.users)
       .set({ passwordHash, mustChangePassword: false, updatedAt: deps.clock.now().toISOString() })
       .where(eq(store.t.users.userId, row.userId));
-    await db
-      .delete(store.t.sessions)
-      .where(and(eq(store.t.sessions.userId, row.userId), ne(store.t.sessions.tokenHash, sha256(currentToken))));
+    await db.delete(store.t.sessions).where(
+      and(
+        eq(store.t.sessions.userId, row.userId),
+        // This session and the master console's (auth/localAdmin) stay.
+        notInArray(store.t.sessions.tokenHash, [sha256(currentToken), ...deps.principals.consoleSessions()]),
+      ),
+    );
   });
   deps.principals.dropUser(row.userId);
 }
