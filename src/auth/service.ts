@@ -1,5 +1,5 @@
 // Login, logout, bearer-token resolution, password change and API keys.
-import { and, count, eq, gt, lte, ne, notInArray } from "drizzle-orm";
+import { and, count, eq, gt, lte, notInArray } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { badRequest, conflict, forbidden, notFound, rateLimited, unauthorized } from "../domain/errors";
 import { passwordProblem, type Role } from "../domain/rules";

@@ -70,12 +70,15 @@ function LoggedIn(props: { me: User; refreshMe: () => Promise<void>; onLogout: (
   const [workspaces, setWorkspaces] = useState<WorkspaceSummary[]>([]);
   const [tick, setTick] = useState(0);
   const [chosen, setChosen] = useState<string | null>(rememberedWorkspace());
+  // Not before the first password is changed (the API answers 403 until then); loaded after it.
+  const mustChange = me.mustChangePassword;
   // biome-ignore lint/correctness/useExhaustiveDependencies: tick reloads
   useEffect(() => {
+    if (mustChange) return;
     ok(api.api.workspaces.get({ query: { limit: "500" } }))
       .then((r) => setWorkspaces(r.items))
       .catch(() => {});
-  }, [tick]);
+  }, [tick, mustChange]);
   // The workspace in the URL wins; else the remembered one if still visible; else the first.
   const inUrl = /^\/workspaces\/([^/]+)/.exec(here)?.[1];
   const fromUrl = inUrl ? decodeURIComponent(inUrl) : null;

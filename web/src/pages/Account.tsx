@@ -1,4 +1,5 @@
-// Account: password change (always), two-factor login with a QR code, API keys, SSH public key.
+// Account: password change (always; alone while the first one is due), two-factor login with a
+// QR code, API keys, SSH public key.
 import { type FormEvent, useState } from "react";
 import { renderSVG } from "uqr";
 import { ok } from "../../../src/client/api";
@@ -18,9 +19,14 @@ export function Account() {
       </p>
       <div className="grid2">
         <PasswordForm />
-        <TwoFactor />
-        <SshKey />
-        <ApiKeys />
+        {/* Until the first password is changed the API answers nothing else (403). */}
+        {s.me.mustChangePassword ? null : (
+          <>
+            <TwoFactor />
+            <SshKey />
+            <ApiKeys />
+          </>
+        )}
       </div>
     </section>
   );
