@@ -16,4 +16,6 @@ export interface PlacedAssignment extends Assignment {
   containerId?: string;
   /** Published ports of the container on its node: {containerPort: hostPort}. */
   hostPorts?: Record<string, number>;
+  /** Rank 0 of a multi-node job: the rendezvous port (MASTER_PORT) its node holds for the job. */
+  rendezvousPort?: number;
 }

@@ -36,6 +36,8 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
       );
     }
   }
+  // On the host's network a container has no ports of its own to publish.
+  const ports = spec.hostNetwork ? [] : (spec.ports ?? []);
   const memory = spec.memoryMiB !== undefined ? spec.memoryMiB * 1024 * 1024 : undefined;
   return {
     notes,
@@ -47,7 +49,7 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
       WorkingDir: spec.workdir,
       Labels: { [MANAGED_LABEL]: "true", ...(spec.labels ?? {}) },
       Tty: spec.tty ?? false,
-      ExposedPorts: spec.ports?.length ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, {}])) : undefined,
+      ExposedPorts: ports.length ? Object.fromEntries(ports.map((p) => [`${p}/tcp`, {}])) : undefined,
       OpenStdin: spec.tty ?? false,
       AttachStdout: true,
       AttachStderr: true,
@@ -68,12 +70,13 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
         CapAdd: [...new Set([...DEFAULT_CAPABILITIES, ...(spec.capAdd ?? [])])],
         SecurityOpt: ["no-new-privileges"],
         IpcMode: spec.ipcHost ? "host" : undefined,
+        NetworkMode: spec.hostNetwork ? "host" : undefined,
         Ulimits: spec.ulimits?.length
           ? spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
           : undefined,
         Init: true,
-        PortBindings: spec.ports?.length
-          ? Object.fromEntries(spec.ports.map((p) => [`${p}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]]))
+        PortBindings: ports.length
+          ? Object.fromEntries(ports.map((p) => [`${p}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "" }]]))
           : undefined,
       },
     },

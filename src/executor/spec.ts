@@ -34,6 +34,8 @@ export interface ContainerSpec {
   devices?: string[];
   /** Linux capabilities added (e.g. IPC_LOCK for RDMA memory registration). */
   capAdd?: string[];
+  /** Share the node's network namespace (multi-node jobs: NCCL/Gloo listen on ports of their choosing). */
+  hostNetwork?: boolean;
   /** Share the host's IPC namespace (MPS clients talk to the node's MPS daemon through it). */
   ipcHost?: boolean;
   /** Resource limits; -1: unlimited (e.g. memlock for RDMA). */

@@ -2,7 +2,7 @@
 // per node, store every log line as it arrives, wait for the exit and record the outcome.
 // Also re-follows jobs found running after a master restart.
 import { cp, mkdir } from "node:fs/promises";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { findBuiltinModel } from "../builtin/catalogue";
 import type { Deps } from "../deps";
 import type { PlacedAssignment } from "../domain/jobSpec";
@@ -11,9 +11,18 @@ import { EngineError, type Executor, engineMessage } from "../executor/port";
 import { type ContainerSpec, JOB_LABEL, type Mount } from "../executor/spec";
 import { ensureImageOnNode } from "../images/service";
 import { type DataLayout, dataLayout } from "../lib/layout";
+import { Mutex } from "../lib/mutex";
 import { fractionalGpus, withMps } from "../nodes/mps";
-import { nodeExecutor, nodeServicePort, startMps } from "../nodes/service";
+import { nodeExecutor, nodeServicePort, runOnNode, startMps } from "../nodes/service";
 import { jobKind } from "./kinds";
+import {
+  interconnect,
+  LISTENING_PORTS_SCRIPT,
+  listeningPorts,
+  pickRendezvousPort,
+  RENDEZVOUS_PORTS,
+  rankEndReason,
+} from "./rendezvous";
 import { jobContainers, jobMounts, type MountSources, type NodeNet, rdmaProblem } from "./spec";
 import { finishOutput, stageMounts } from "./staging";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
@@ -93,12 +102,11 @@ async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, N
     if (!row) continue;
     const choice = row.interfaces;
     const ifaces = row.networkInterfaces;
-    const dataIf = ifaces.find((i) => i.name === (choice.data ?? choice.control));
-    const address = dataIf?.addresses.find((a) => !a.includes(":"))?.split("/")[0] ?? row.ip;
+    const link = interconnect(row);
     out[id] = {
       name: row.name,
-      address,
-      dataInterface: choice.data ?? choice.control ?? null,
+      address: link.address,
+      dataInterface: link.interface,
       infinibandInterface: choice.infiniband ?? null,
       infinibandPorts: ifaces.filter((i) => i.kind === "InfiniBand").length,
       gpuMemoryMiB: Object.fromEntries(row.gpus.map((g) => [g.uuid, g.memoryMiB])),
@@ -107,11 +115,50 @@ async function nodeNets(deps: Deps, nodeIds: string[]): Promise<Record<string, N
   return out;
 }
 
+/** Port choices wait for each other: each sees the ports the ones before it claimed. */
+const rendezvousLock = new Mutex();
+
+/**
+ * Claims a rendezvous port on the node of rank 0 (assignments[0]) for a multi-node job: one no
+ * other live job there claimed and nothing there listens on (read from the node's /proc; when
+ * that fails, the claims alone decide), recorded on the job at once so the next launch sees it.
+ */
+async function claimRendezvousPort(deps: Deps, job: JobRow, assignments: PlacedAssignment[]): Promise<number> {
+  const first = assignments[0] as PlacedAssignment;
+  return rendezvousLock.run(async () => {
+    const { store } = deps;
+    const live = await store.db
+      .select({ id: store.t.jobs.id, assignments: store.t.jobs.assignments })
+      .from(store.t.jobs)
+      .where(inArray(store.t.jobs.status, ["starting", "running"]));
+    const claimed = live.flatMap((j) => {
+      const a = j.assignments[0];
+      return j.id !== job.id && a?.nodeId === first.nodeId && a.rendezvousPort ? [a.rendezvousPort] : [];
+    });
+    const probe = await runOnNode(deps, first.nodeId, LISTENING_PORTS_SCRIPT, 15_000).catch(() => null);
+    const listening = probe ? listeningPorts(probe.output) : [];
+    const port = pickRendezvousPort([...claimed, ...listening], job.id);
+    if (port === null)
+      throw new Error(
+        `no free rendezvous port on node ${first.nodeId} (${RENDEZVOUS_PORTS.first}-${RENDEZVOUS_PORTS.last})`,
+      );
+    first.rendezvousPort = port;
+    await store.tx((db) =>
+      db
+        .update(store.t.jobs)
+        .set({ assignments })
+        .where(and(eq(store.t.jobs.id, job.id), eq(store.t.jobs.status, "starting"))),
+    );
+    return port;
+  });
+}
+
 /** Starts a job that the scheduler moved to `starting`. Never throws: failures end the job. */
 export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
   const assignments = structuredClone(job.assignments);
   const say = (line: string) => deps.logs.append(job.id, `[hangar] ${line}\n`);
   const started: { nodeId: string; id: string }[] = [];
+  let startingRank = "";
   try {
     const nets = await nodeNets(
       deps,
@@ -127,6 +174,8 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       if (problem) throw new Error(problem);
     }
     const { mounts, sources } = await prepareMounts(deps, job);
+    const rendezvousPort = assignments.length > 1 ? await claimRendezvousPort(deps, job, assignments) : undefined;
+    if (rendezvousPort) say(`rendezvous at ${nets[assignments[0]?.nodeId ?? ""]?.address}:${rendezvousPort}`);
     const specs = jobContainers(
       {
         id: job.id,
@@ -137,11 +186,15 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
         mounts,
         cpus: job.cpus,
         memoryMiB: job.memoryMiB,
+        ...(rendezvousPort ? { rendezvousPort } : {}),
       },
       assignments,
       nets,
     );
     for (const [i, a] of assignments.entries()) {
+      // All ranks start or none: a rank that cannot start ends the job (the reason names it), and
+      // the ones started are removed below.
+      if (assignments.length > 1) startingRank = `rank ${i} on node ${nets[a.nodeId]?.name ?? a.nodeId}: `;
       const exec = await nodeExecutor(deps, a.nodeId);
       let spec = specs[i];
       if (!spec) continue;
@@ -166,6 +219,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       a.containerId = run.id;
       if (port) a.hostPorts = await exec.publishedPorts(run.id);
     }
+    startingRank = "";
     const where = assignments.map((a) => a.nodeId).join(", ");
     const running = await moveJob(
       deps,
@@ -185,7 +239,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       for (const c of started) await (await nodeExecutor(deps, c.nodeId)).remove(c.id).catch(() => {});
       return;
     }
-    const reason = `could not start: ${engineMessage(err)}`;
+    const reason = `could not start: ${startingRank}${engineMessage(err)}`;
     say(reason);
     for (const c of started) await (await nodeExecutor(deps, c.nodeId).catch(() => null))?.remove(c.id).catch(() => {});
     await moveJob(
@@ -232,6 +286,20 @@ export async function startContainer(
 export async function followJob(deps: Deps, job: JobRow): Promise<void> {
   const assignments = job.assignments;
   const multi = assignments.length > 1;
+  // Ranks are one program: the first that fails ends the others (they would wait for it forever).
+  let firstFailure: { rank: number; exit: number; stopped: number[] } | null = null;
+  const running = new Set(assignments.keys());
+  const stopOthers = async (failed: number) => {
+    const stopped = [...running].filter((r) => r !== failed);
+    await Promise.all(
+      stopped.map(async (r) => {
+        const a = assignments[r];
+        if (!a?.containerId) return;
+        await (await nodeExecutor(deps, a.nodeId).catch(() => null))?.stop(a.containerId, 10).catch(() => {});
+      }),
+    );
+    return stopped;
+  };
   const results = await Promise.all(
     assignments.map(async (a, rank) => {
       if (!a.containerId) return { exit: 255 };
@@ -244,6 +312,12 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
         deps.logs.setLastTimestamp(`${job.id}${multi ? `.${rank}` : ""}`, ts, job.id);
       }
       const exit = await exec.waitExit(a.containerId);
+      running.delete(rank);
+      if (multi && exit !== 0 && !firstFailure) {
+        firstFailure = { rank, exit, stopped: [] };
+        deps.logs.append(job.id, `[hangar] rank ${rank} exited ${exit}: stopping the other ranks\n`);
+        firstFailure.stopped = await stopOthers(rank);
+      }
       await exec.remove(a.containerId);
       return { exit };
     }),
@@ -253,10 +327,19 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
     deps.logger.warn("following a job stopped", { job: job.id, err: engineMessage(results.error) });
     return;
   }
-  const failedRank = results.findIndex((r) => r.exit !== 0);
+  const failed = firstFailure as { rank: number; exit: number; stopped: number[] } | null;
+  const failedRank = failed?.rank ?? results.findIndex((r) => r.exit !== 0);
   const exitCode = failedRank >= 0 ? (results[failedRank]?.exit ?? 1) : 0;
   const to: JobState = exitCode === 0 ? "succeeded" : "failed";
-  const reason = exitCode === 0 ? "exited 0" : `exited ${exitCode}${multi ? ` (rank ${failedRank})` : ""}`;
+  let reason = exitCode === 0 ? "exited 0" : `exited ${exitCode}`;
+  if (multi && exitCode !== 0) {
+    const nodeId = assignments[failedRank]?.nodeId ?? "";
+    const [node] = await deps.store.db
+      .select({ name: deps.store.t.nodes.name })
+      .from(deps.store.t.nodes)
+      .where(eq(deps.store.t.nodes.id, nodeId));
+    reason = rankEndReason(failedRank, node?.name ?? nodeId, exitCode, failed?.stopped ?? []);
+  }
   // On a staged node /output comes home before the job ends; false: the job left `running` meanwhile.
   if (!(await finishOutput(deps, job, () => mountSources(deps, job), reason))) return;
   try {

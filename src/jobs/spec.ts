@@ -11,8 +11,9 @@ export { type Assignment, GPU_OPTIONS, type GpuOption };
 export interface NodeNet {
   /** The node's name, for reasons. */
   name?: string;
-  /** Address other nodes reach this one on (data interface, else control). */
+  /** Address other nodes reach this one on (rendezvous.ts interconnect: data, InfiniBand, else SSH address). */
   address: string;
+  /** The interface holding `address` (NCCL_SOCKET_IFNAME/GLOO_SOCKET_IFNAME of a multi-node job), when known. */
   dataInterface: string | null;
   infinibandInterface: string | null;
   /** InfiniBand ports the node's facts list (interfaces of kind InfiniBand); 0: none, RDMA is refused. */
@@ -32,6 +33,8 @@ export interface JobForSpec {
   /** CPU cores and memory (MiB) for the whole job, Docker limits (absent or 0: none); a job spread over nodes gets them in proportion to its GPUs on each. */
   cpus?: number;
   memoryMiB?: number;
+  /** A multi-node job's rendezvous port on rank 0's node (rendezvous.ts; absent: MASTER_PORT). */
+  rendezvousPort?: number;
 }
 
 export const MASTER_PORT = 29500;
@@ -154,13 +157,17 @@ export function jobContainers(
     if (worldNodes > 1) {
       Object.assign(env, {
         MASTER_ADDR: masterAddr,
-        MASTER_PORT: String(MASTER_PORT),
+        MASTER_PORT: String(job.rendezvousPort ?? MASTER_PORT),
         WORLD_SIZE: String(world),
         NODE_RANK: String(rank),
         RANK: String(perNode.slice(0, rank).reduce((s, n) => s + n, 0)),
+        LOCAL_RANK: "0",
         LOCAL_WORLD_SIZE: String(perNode[rank]),
         NNODES: String(worldNodes),
       });
+      // On the host's network (below) the node's interface names are the container's.
+      if (net?.dataInterface)
+        Object.assign(env, { NCCL_SOCKET_IFNAME: net.dataInterface, GLOO_SOCKET_IFNAME: net.dataInterface });
     }
     if (job.gpuOptions.includes("gpu-acceleration"))
       Object.assign(env, { NCCL_P2P_DISABLE: "0", NCCL_P2P_LEVEL: "NVL" });
@@ -176,7 +183,6 @@ export function jobContainers(
         rdma.ulimits = [{ name: "memlock", soft: -1, hard: -1 }];
       }
     }
-    if (net?.dataInterface) env.NCCL_SOCKET_IFNAME = net.dataInterface;
     if (job.gpuOptions.includes("unified-memory"))
       Object.assign(env, { TF_FORCE_UNIFIED_MEMORY: "1", HANGAR_UNIFIED_MEMORY: "1" });
     if (a.fraction !== undefined) {
@@ -195,6 +201,9 @@ export function jobContainers(
       gpus: a.gpuUuids,
       ...limits,
       ...rdma,
+      // Ranks on several nodes reach each other on ports NCCL/Gloo choose at run time: no port
+      // mapping can publish those, so their containers share their node's network.
+      ...(worldNodes > 1 ? { hostNetwork: true } : {}),
       labels: { [JOB_LABEL]: job.id, "hangar.rank": String(rank), ...(job.labels ?? {}) },
     };
   });

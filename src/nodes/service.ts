@@ -343,6 +343,16 @@ export async function nodeExecutor(deps: Deps, id: string): Promise<Executor> {
   return deps.nodes.executor(toAddress(await findRow(deps, id)));
 }
 
+/** Runs a POSIX sh script on a node (locally on the master): its exit code and output. */
+export async function runOnNode(
+  deps: Deps,
+  id: string,
+  script: string,
+  timeoutMs?: number,
+): Promise<{ code: number; output: string }> {
+  return deps.nodes.run(toAddress(await findRow(deps, id)), script, timeoutMs);
+}
+
 /** A port on the master's loopback reaching `hostPort` published on the node's loopback. */
 export async function nodeServicePort(deps: Deps, id: string, hostPort: number): Promise<number> {
   return deps.nodes.servicePort(toAddress(await findRow(deps, id)), hostPort);

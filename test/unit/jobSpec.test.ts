@@ -18,7 +18,7 @@ const nets: Record<string, NodeNet> = {
     infinibandPorts: 2,
     gpuMemoryMiB: { "GPU-a0": 81920 },
   },
-  b: { address: "10.1.0.2", dataInterface: "ens2f0", infinibandInterface: null, gpuMemoryMiB: {} },
+  b: { address: "10.1.0.2", dataInterface: "ens2f1", infinibandInterface: null, gpuMemoryMiB: {} },
 };
 const job = {
   id: "j1",
@@ -42,16 +42,19 @@ describe("job container specs", () => {
       HANGAR_PARAM_LR: "0.01",
       HANGAR_PARAM_BATCH_SIZE: "64",
       HANGAR_JOB_ID: "j1",
-      NCCL_SOCKET_IFNAME: "ens2f0",
     });
+    // One node: the container is on its own bridge network, where the node's interface names
+    // do not exist (NCCL would find no interface by that name), and nothing is rendezvous.
     expect(spec?.env?.WORLD_SIZE).toBeUndefined();
+    expect(spec?.env?.NCCL_SOCKET_IFNAME).toBeUndefined();
+    expect(spec?.hostNetwork).toBeUndefined();
     expect(spec?.gpus).toEqual(["GPU-a0"]);
     expect(spec?.labels).toMatchObject({ "hangar.job": "j1", "hangar.rank": "0" });
   });
 
-  test("a job spanning two nodes gets the torchrun environment on each", () => {
+  test("a job spanning two nodes gets the torchrun environment on each, on its node's network", () => {
     const specs = jobContainers(
-      job,
+      { ...job, rendezvousPort: 29517 },
       [
         { nodeId: "a", gpuUuids: ["1", "2"] },
         { nodeId: "b", gpuUuids: ["3", "4"] },
@@ -61,20 +64,73 @@ describe("job container specs", () => {
     expect(specs.map((s) => s.env)).toEqual([
       expect.objectContaining({
         MASTER_ADDR: "10.1.0.1",
-        MASTER_PORT: "29500",
+        MASTER_PORT: "29517",
         WORLD_SIZE: "4",
         NODE_RANK: "0",
         RANK: "0",
+        LOCAL_RANK: "0",
         LOCAL_WORLD_SIZE: "2",
+        NNODES: "2",
+        NCCL_SOCKET_IFNAME: "ens2f0",
+        GLOO_SOCKET_IFNAME: "ens2f0",
       }),
       expect.objectContaining({
         MASTER_ADDR: "10.1.0.1",
+        MASTER_PORT: "29517",
         WORLD_SIZE: "4",
         NODE_RANK: "1",
         RANK: "2",
+        LOCAL_RANK: "0",
         LOCAL_WORLD_SIZE: "2",
+        NCCL_SOCKET_IFNAME: "ens2f1",
+        GLOO_SOCKET_IFNAME: "ens2f1",
       }),
     ]);
+    expect(specs.map((s) => s.hostNetwork)).toEqual([true, true]);
+    // Docker: the host's network, and no ports to publish there.
+    const { options } = buildCreateOptions(
+      { ...(specs[0] as NonNullable<(typeof specs)[0]>), ports: [8888] },
+      {
+        nvidiaRuntime: true,
+      },
+    );
+    expect(options.HostConfig?.NetworkMode).toBe("host");
+    expect([options.HostConfig?.PortBindings, options.ExposedPorts]).toEqual([undefined, undefined]);
+    // Rows from before the rendezvous port: torchrun's default.
+    const [old] = jobContainers(
+      job,
+      [
+        { nodeId: "a", gpuUuids: ["1"] },
+        { nodeId: "b", gpuUuids: ["2"] },
+      ],
+      nets,
+    );
+    expect(old?.env?.MASTER_PORT).toBe("29500");
+  });
+
+  test("a rank on a node whose interface is unknown gets no interface names (NCCL/Gloo pick one)", () => {
+    const specs = jobContainers(
+      job,
+      [
+        { nodeId: "a", gpuUuids: ["1"] },
+        { nodeId: "c", gpuUuids: ["2"] },
+      ],
+      { ...nets, c: { address: "gpu-c.lab", dataInterface: null, infinibandInterface: null, gpuMemoryMiB: {} } },
+    );
+    expect(specs[1]?.env).toMatchObject({ MASTER_ADDR: "10.1.0.1", RANK: "1" });
+    expect([specs[1]?.env?.NCCL_SOCKET_IFNAME, specs[1]?.env?.GLOO_SOCKET_IFNAME]).toEqual([undefined, undefined]);
+  });
+
+  test("a single-node container keeps its published ports on its own network", () => {
+    const [spec] = jobContainers(job, [{ nodeId: "a", gpuUuids: ["GPU-a0"] }], nets);
+    const { options } = buildCreateOptions(
+      { ...(spec as NonNullable<typeof spec>), ports: [8888] },
+      {
+        nvidiaRuntime: true,
+      },
+    );
+    expect(options.HostConfig?.NetworkMode).toBeUndefined();
+    expect(options.HostConfig?.PortBindings).toEqual({ "8888/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
   });
 
   test("GPU options and fractional GPUs", () => {
