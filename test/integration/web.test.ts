@@ -470,9 +470,33 @@ describe("web UI in Chromium", () => {
     await menu("Deployments").click();
     await seeText(page.getByRole("table", { name: "Deployments" }), "No deployments yet");
     await page.getByRole("button", { name: "Create Deployment" }).click();
-    await seeText(dialog("Create Deployment").getByLabel("Training"), "tr1");
+    const create = dialog("Create Deployment");
+    await seeText(create.getByLabel("Training"), "tr1");
+    await create.getByLabel("Deployment Name").fill("serve");
+    await create.getByLabel("Training").selectOption("tr1");
+    await create.getByLabel("Command").fill("python3 -m http.server $PORT");
+    await create.getByLabel("CPU Cores").fill("1.5");
+    await create.getByLabel("Memory (MiB)").fill("768");
     await shot("deployments-create");
-    await dialog("Create Deployment").getByRole("button", { name: "Cancel" }).click();
+    // The dialog sends the CPU and memory limits: the request is caught here and answered with an
+    // error on `cpus` in the API's shape (so no deployment is made), which shows at that field.
+    const deploymentsApi = "**/api/workspaces/*/deployments";
+    const sent = new Promise<Record<string, unknown>>((resolve) => {
+      void page.route(deploymentsApi, async (route) => {
+        if (route.request().method() !== "POST") return route.continue();
+        resolve(route.request().postDataJSON());
+        await route.fulfill({
+          status: 400,
+          contentType: "application/json",
+          body: JSON.stringify({ error: { code: "bad_request", message: "caught by the test", field: "cpus" } }),
+        });
+      });
+    });
+    await create.getByRole("button", { name: "Create" }).click();
+    expect(await sent).toMatchObject({ name: "serve", training: "tr1", gpus: 1, cpus: 1.5, memoryMiB: 768 });
+    await seeText(create, "caught by the test");
+    await page.unroute(deploymentsApi);
+    await create.getByRole("button", { name: "Cancel" }).click();
     await menu("Dashboard").click();
     await seeText(page.getByRole("table", { name: "Recent tasks" }), "hello-2");
     const chart = page.getByRole("figure", { name: "GPU usage chart" });

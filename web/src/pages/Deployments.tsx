@@ -186,7 +186,16 @@ export function Deployments({ ws }: { ws: string }) {
 function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: () => void }) {
   const { ws } = props;
   const trainings = usePoll(() => ok(api.api.workspaces({ ws }).trainings.get({ query: { limit: "500" } })), [ws], 0);
-  const [form, setForm] = useState({ name: "", training: "", job: "", command: "", port: "8000", gpus: "1" });
+  const [form, setForm] = useState({
+    name: "",
+    training: "",
+    job: "",
+    command: "",
+    port: "8000",
+    gpus: "1",
+    cpus: "",
+    memoryMiB: "",
+  });
   const jobs = usePoll(
     () =>
       form.training
@@ -216,6 +225,8 @@ function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: (
           command: form.command,
           port: Number(form.port) || undefined,
           gpus: Number(form.gpus),
+          cpus: form.cpus ? Number(form.cpus) : undefined,
+          memoryMiB: form.memoryMiB ? Number(form.memoryMiB) : undefined,
         }),
       );
       props.onCreated();
@@ -281,7 +292,32 @@ function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: (
             error={err("gpus")}
           />
         </div>
-        {save.error && !["name", "training", "job", "command", "port", "gpus"].includes(save.field ?? "") ? (
+        <div className="row">
+          <Input
+            label="CPU Cores"
+            type="number"
+            min={0}
+            step={0.5}
+            optional
+            hint="Docker limits of the serving container; empty: none."
+            placeholder="no limit"
+            value={form.cpus}
+            onChange={set("cpus")}
+            error={err("cpus")}
+          />
+          <Input
+            label="Memory (MiB)"
+            type="number"
+            min={0}
+            optional
+            placeholder="no limit"
+            value={form.memoryMiB}
+            onChange={set("memoryMiB")}
+            error={err("memoryMiB")}
+          />
+        </div>
+        {save.error &&
+        !["name", "training", "job", "command", "port", "gpus", "cpus", "memoryMiB"].includes(save.field ?? "") ? (
           <ErrorText>{save.error}</ErrorText>
         ) : null}
         <div className="actions">
