@@ -14,6 +14,7 @@ bash test/harness/extras.sh
 bash test/harness/stage-worker.sh
 bash test/harness/python-image.sh
 bash test/harness/notebook-image.sh
+bash test/harness/torch-image.sh
 bash test/harness/systemd-image.sh
 # shellcheck disable=SC1091
 source "${HANGAR_TEST_STATE:-/tmp/hangar-test}/env.extras"

@@ -12,7 +12,7 @@
 //   run/docker-<node>.sock                         a worker's Docker, forwarded over its SSH session
 //   run/local-admin.token                          the console's admin session (mode 0600, new at each start)
 //   tmp/                                           staging: uploads, image build contexts
-//   jobs/<job>/log, log.last                       job logs and the last Docker timestamp read
+//   jobs/<job>/log, log.last, log.<rank>.last      job logs and the last Docker timestamp read (per rank)
 //   builtin/<model>/                               built-in model files, shared with every node
 //   workspaces/<ws>/datasets/<ds>/                 datasets
 //   workspaces/<ws>/trainings/<tr>/code/           a training's code (/code in its jobs)
@@ -41,7 +41,8 @@ export interface DataLayout {
   readonly staging: string;
   jobLogDir(jobId: string): string;
   jobLog(jobId: string): string;
-  jobLogLast(jobId: string): string;
+  /** `key`: a job id, or `<job>.<rank>` for one rank of a multi-node job. */
+  jobLogLast(key: string): string;
   builtinModel(modelId: string): string;
   workspaceDatasets(ws: string): string;
   dataset(ws: string, ds: string): string;
@@ -74,7 +75,11 @@ export function dataLayout(root: string): DataLayout {
     staging: join(root, "tmp"),
     jobLogDir,
     jobLog: (jobId) => join(jobLogDir(jobId), "log"),
-    jobLogLast: (jobId) => join(jobLogDir(jobId), "log.last"),
+    // A multi-node job's ranks each have their own ("<job>.<rank>"), in the job's folder.
+    jobLogLast: (key) => {
+      const rank = /^(.+)\.(\d+)$/.exec(key);
+      return rank ? join(jobLogDir(rank[1] as string), `log.${rank[2]}.last`) : join(jobLogDir(key), "log.last");
+    },
     builtinModel: (modelId) => join(root, "builtin", modelId),
     workspaceDatasets: (ws) => join(workspace(ws), "datasets"),
     dataset: (ws, ds) => join(workspace(ws), "datasets", ds),

@@ -13,5 +13,8 @@ export const pythonImage = () => requireEnv("HANGAR_TEST_PYTHON_IMAGE", "test/ha
 /** Debian + Jupyter Notebook 6, built by test/harness/notebook-image.sh. */
 export const notebookImage = () => requireEnv("HANGAR_TEST_NOTEBOOK_IMAGE", "test/harness/notebook-image.sh");
 
+/** Debian + python3-torch (CPU, Gloo), built by test/harness/torch-image.sh. */
+export const torchImage = () => requireEnv("HANGAR_TEST_TORCH_IMAGE", "test/harness/torch-image.sh");
+
 /** The busybox image up.sh imports. */
 export const BUSYBOX_IMAGE = process.env.HANGAR_TEST_IMAGE ?? "hangar-test/busybox:latest";

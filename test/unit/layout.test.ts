@@ -31,6 +31,7 @@ describe("data layout", () => {
     [l.jobLogDir("j1"), "jobs/j1"],
     [l.jobLog("j1"), "jobs/j1/log"],
     [l.jobLogLast("j1"), "jobs/j1/log.last"],
+    [l.jobLogLast("j1.1"), "jobs/j1/log.1.last"],
     [l.builtinModel("tabular-regression"), "builtin/tabular-regression"],
     [l.workspaceDatasets("ws"), "workspaces/ws/datasets"],
     [l.dataset("ws", "ds"), "workspaces/ws/datasets/ds"],
