@@ -3,7 +3,8 @@
 # it, `docker import` it as $IMAGE labelled with its recipe hash, and add `export $ENV_VAR=…` to
 # $STATE/env.extras. The caller sets STATE, NAME, IMAGE, ENV_VAR, CACHE_NAME, SUITE, VARIANT,
 # INCLUDE, CHANGES and check_root ROOT (run on the slimmed root, dies when it lacks what the tests
-# need), sources this file and calls build_image.
+# need), optionally trim_root ROOT (removes more, after slim_root, before check_root), sources
+# this file and calls build_image.
 
 log() { printf 'harness: %s: %s\n' "$NAME" "$*" >&2; }
 die() {
@@ -46,6 +47,7 @@ recipe_hash() {
   {
     printf '%s\n' "$SUITE" "$VARIANT" "$INCLUDE" "${CHANGES[@]}"
     declare -f slim_root
+    if declare -F trim_root >/dev/null; then declare -f trim_root; fi
   } | sha256sum | cut -c1-16
 }
 
@@ -182,6 +184,7 @@ build_image() {
   # Unmount anything still mounted in the root before touching /dev.
   awk -v p="$TMP/root/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   slim_root "$TMP/root"
+  if declare -F trim_root >/dev/null; then trim_root "$TMP/root"; fi
   check_root "$TMP/root"
   log "root is $(du -sh --apparent-size "$TMP/root" | cut -f1); importing"
 

@@ -30,6 +30,14 @@ INCLUDE=python3,python3-torch,ca-certificates,libblas3,liblapack3,ocl-icd-libope
 CHANGES=('CMD ["/bin/sh"]' 'ENV PYTHONUNBUFFERED=1' 'WORKDIR /code'
   'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'ENV LANG=C.UTF-8')
 
+# What a CPU-only torch never loads (import torch maps ~310 libraries, none of these): libtorch's
+# test programs (50 MB) and Mesa's GL drivers with the LLVM and Z3 they link (~160 MB), pulled in
+# through OpenCV's GUI. Their packages stay installed: dpkg still lists them.
+trim_root() {
+  rm -rf "${1:?}"/usr/lib/libtorch-test "${1:?}"/usr/lib/x86_64-linux-gnu/dri
+  rm -f "${1:?}"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "${1:?}"/usr/lib/x86_64-linux-gnu/libz3.so*
+}
+
 # Torch still imports after slimming, and Gloo is there. (Python needs /dev/urandom, /dev/null;
 # slim_root emptied /dev, Docker fills it in containers.)
 check_root() {
