@@ -3,9 +3,11 @@
 // test/harness/torch-image.sh builds. The ranks share their node's network, find rank 0 at its
 // node's address (here the SSH address, on `lo`) and a rendezvous port claimed for the job, and
 // really all_reduce a tensor; a rank killed with `docker kill` fails the job naming it and takes
-// the other rank's container with it.
+// the other rank's container with it; a rank that cannot start takes back the one that did; the
+// rendezvous port avoids what listens on rank 0's node.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { $ } from "bun";
+import { $, type TCPSocketListener } from "bun";
+import { eq } from "drizzle-orm";
 import { RENDEZVOUS_PORTS } from "../../src/jobs/rendezvous";
 import { torchImage } from "../helpers/env";
 import { makeTraining, makeWorkspace } from "../helpers/factories";
@@ -147,5 +149,62 @@ for (const target of STORE_TARGETS) {
       // Rank 0's container is gone too (stopped, then removed like every ended rank's).
       expect((await $`docker ps -aq --filter label=hangar.job=${id}`.text()).trim()).toBe("");
     }, 180_000);
+
+    test("the rendezvous port is one nothing on rank 0's node listens on", async () => {
+      // Everything in the range that can be taken is taken here, but one port.
+      const held: TCPSocketListener<undefined>[] = [];
+      try {
+        for (let port = RENDEZVOUS_PORTS.first; port <= RENDEZVOUS_PORTS.last; port++) {
+          try {
+            held.push(Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } }));
+          } catch {
+            // in use already: taken either way
+          }
+        }
+        const free = held.pop() as TCPSocketListener<undefined>;
+        free.stop(true);
+        const id = await submit("port", "python3 /code/allreduce.py");
+        const done = await until(id, (j) => ["succeeded", "failed", "lost", "cancelled"].includes(j.status));
+        const text = await log(id);
+        if (done.status !== "succeeded") throw new Error(`job ${done.status}: ${done.statusReason}\n${text}`);
+        expect(text).toContain(`:${free.port}\n`);
+        expect(text).toContain(
+          `[rank 1] env MASTER_ADDR=${ipOf.get(done.assignments[0].nodeId)} MASTER_PORT=${free.port} `,
+        );
+        expect(text).toMatch(/^\[rank 1\] all_reduce sum 30 world 2$/m);
+      } finally {
+        for (const l of held) l.stop(true);
+      }
+    }, 180_000);
+
+    test("a rank that cannot start fails the job naming it, and the rank already started is removed", async () => {
+      // Rank 1's node (w-3: the placement fills the 2-GPU node first) stops answering SSH for
+      // this master: its address points at a closed port, and its pooled connection is dropped.
+      const { store } = m.deps;
+      const nodes = await store.db.select().from(store.t.nodes);
+      const w3 = nodes.find((n) => n.name === "w-3");
+      if (!w3) throw new Error("no node w-3");
+      const since = Math.floor(Date.now() / 1000) - 1;
+      await store.db.update(store.t.nodes).set({ sshPort: 1 }).where(eq(store.t.nodes.id, w3.id));
+      await m.deps.nodes.forget(w3.id);
+      try {
+        const id = await submit("no-start", "python3 /code/allreduce.py --hold");
+        const failed = await until(id, (j) => j.status !== "pending" && j.status !== "starting", 60_000);
+        console.log(`multinode (${target}): rank 1 unreachable: ${failed.status}: ${failed.statusReason}`);
+        expect(failed).toMatchObject({ status: "failed", reasonCode: "start-failed" });
+        expect(failed.statusReason).toStartWith("could not start: rank 1 on node w-3: ");
+        // Rank 0's container was created (and started), then removed: none is left.
+        expect((await $`docker ps -aq --filter label=hangar.job=${id}`.text()).trim()).toBe("");
+        const until_ = Math.ceil(Date.now() / 1000) + 1;
+        const events =
+          await $`docker events --since ${since} --until ${until_} --filter label=hangar.job=${id} --format ${'{{.Action}} {{index .Actor.Attributes "hangar.rank"}}'}`.text();
+        expect(events).toContain("start 0");
+        expect(events).toContain("destroy 0");
+        expect(events).not.toContain("create 1");
+      } finally {
+        await store.db.update(store.t.nodes).set({ sshPort: w3.sshPort }).where(eq(store.t.nodes.id, w3.id));
+        await m.deps.nodes.forget(w3.id);
+      }
+    }, 120_000);
   });
 }
