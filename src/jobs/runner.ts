@@ -315,8 +315,15 @@ export async function followJob(deps: Deps, job: JobRow): Promise<void> {
       running.delete(rank);
       if (multi && exit !== 0 && !firstFailure) {
         firstFailure = { rank, exit, stopped: [] };
-        deps.logs.append(job.id, `[hangar] rank ${rank} exited ${exit}: stopping the other ranks\n`);
-        firstFailure.stopped = await stopOthers(rank);
+        // (A cancel stops every rank itself: nothing to say then.)
+        const [now] = await deps.store.db
+          .select({ status: deps.store.t.jobs.status })
+          .from(deps.store.t.jobs)
+          .where(eq(deps.store.t.jobs.id, job.id));
+        if (now?.status === "running") {
+          deps.logs.append(job.id, `[hangar] rank ${rank} exited ${exit}: stopping the other ranks\n`);
+          firstFailure.stopped = await stopOthers(rank);
+        }
       }
       await exec.remove(a.containerId);
       return { exit };

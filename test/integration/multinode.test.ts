@@ -150,6 +150,30 @@ for (const target of STORE_TARGETS) {
       expect((await $`docker ps -aq --filter label=hangar.job=${id}`.text()).trim()).toBe("");
     }, 180_000);
 
+    test("cancel stops every rank; no rank counts as failed", async () => {
+      const id = await submit("cancelled", "python3 /code/allreduce.py --hold");
+      await poll(
+        "both ranks holding",
+        () => log(id),
+        (t) => t.includes("[rank 0] holding") && t.includes("[rank 1] holding"),
+        {
+          timeoutMs: 120_000,
+          everyMs: 250,
+        },
+      );
+      expect((await m.json("POST", `/api/jobs/${id}/cancel`, { token: alice })).status).toBe(200);
+      expect(await until(id, (j) => j.status !== "running", 30_000)).toMatchObject({ status: "cancelled" });
+      // (The cancel's removal and the follower's may meet; one of them finishes it.)
+      await poll(
+        "no container left",
+        async () => (await $`docker ps -aq --filter label=hangar.job=${id}`.text()).trim(),
+        (t) => t === "",
+        { timeoutMs: 15_000 },
+      );
+      await Bun.sleep(500); // the followers' last words, if any
+      expect(await log(id)).not.toContain("stopping the other ranks");
+    }, 180_000);
+
     test("the rendezvous port is one nothing on rank 0's node listens on", async () => {
       // Everything in the range that can be taken is taken here, but one port.
       const held: TCPSocketListener<undefined>[] = [];
