@@ -28,7 +28,7 @@ type Listener = (event: { text: string } | { end: true }) => void;
 
 const FLUSH_BYTES = 256 * 1024;
 const FLUSH_MS = 200;
-const READ_CHUNK = 64 * 1024;
+const READ_CHUNK = 256 * 1024;
 
 export interface LogLimits {
   /** Largest stored log of one job, in bytes. */
