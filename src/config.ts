@@ -83,6 +83,10 @@ export interface Config {
   stageCacheDir: string;
   /** Seconds between copies of a running job's /output from a `staged` worker back to the master. */
   stageSyncSeconds: number;
+  /** A `staged` worker's cache of read-only inputs is trimmed to this (least recently used first). */
+  stageCacheMaxGib: number;
+  /** Cached inputs unused this long are removed from a `staged` worker. */
+  stageCacheMaxDays: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -303,6 +307,18 @@ const settings: { [K in keyof Config]: Setting<K> } = {
     env: "HANGAR_STAGE_SYNC_SECONDS",
     flag: "stage-sync-seconds",
     parse: num("HANGAR_STAGE_SYNC_SECONDS", 30, 0.1, 86400),
+  },
+  stageCacheMaxGib: {
+    key: "stageCacheMaxGib",
+    env: "HANGAR_STAGE_CACHE_MAX_GIB",
+    flag: "stage-cache-max-gib",
+    parse: num("HANGAR_STAGE_CACHE_MAX_GIB", 100, 0, 1_000_000),
+  },
+  stageCacheMaxDays: {
+    key: "stageCacheMaxDays",
+    env: "HANGAR_STAGE_CACHE_MAX_DAYS",
+    flag: "stage-cache-max-days",
+    parse: num("HANGAR_STAGE_CACHE_MAX_DAYS", 7, 0, 3650),
   },
   maxJsonBytes: {
     key: "maxJsonBytes",

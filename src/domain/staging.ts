@@ -9,8 +9,12 @@
 //   content/<key>.ok       written once <key> is complete
 //   latest/<source>        the key last staged from one master folder: a new version of it starts
 //                          as hard links of that one, and only changed files move
+//   content/<key>.ok       also the entry's last use (touched by every job that mounts it): the
+//                          cache evicts unused entries, least recently used first (pickEvictions)
 //   jobs/<job>/<name>/     a job's own folders: /output (copied back to the master), its /code and
-//                          a read-write dataset (copies of their content folders)
+//                          a read-write dataset (copies of their content folders, merged back:
+//                          planMerge)
+//   jobs/<job>/keys        the content keys the job mounts (never evicted while the folder is there)
 import { createHash } from "node:crypto";
 import type { Mount } from "../executor/spec";
 
@@ -126,8 +130,134 @@ export const mountName = (target: string) => target.replace(/\/+$/, "").split("/
 /** The id of a master folder in `latest/`: the hash of its path. */
 export const sourceId = (masterPath: string) => createHash("sha256").update(masterPath).digest("hex").slice(0, 24);
 
-/** How the container's folders come back: only /output (other read-write copies stay on the node). */
-export const comesBack = (m: Mount, outputTarget: string) => m.target === outputTarget;
+/** A manifest as find prints it (parseManifest reads it back): the base of a merge, kept on the master. */
+export function formatManifest(m: Manifest): string {
+  let out = "";
+  for (const [path, e] of m) out += `${e.type} ${e.size} ${e.mtime} ${path}\0`;
+  return out;
+}
+
+/** Where the node's version of a file that both sides changed goes: `nb.ipynb` → `nb.from-<job>.ipynb`. */
+export function besideName(path: string, jobId: string): string {
+  const slash = path.lastIndexOf("/");
+  const dir = path.slice(0, slash + 1);
+  const name = path.slice(slash + 1);
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return `${dir}${name}.from-${jobId}`;
+  return `${dir}${name.slice(0, dot)}.from-${jobId}${name.slice(dot)}`;
+}
+
+export interface MergeItem {
+  /** The entry on the node. */
+  path: string;
+  /** Where it goes on the master: its own path, or (both sides changed it) the beside name, or inside one. */
+  dest: string;
+  type: EntryType;
+  /** Both sides changed it: the master's stays, the node's goes beside it (logged). */
+  conflict: boolean;
+}
+
+export interface MergePlan {
+  /** Node entries to fetch (files and links; folders are made), parents first. */
+  fetch: string[];
+  /** What goes on the master, parents first. */
+  bring: MergeItem[];
+  /** Deleted by the job while the master still holds the staged version: deleted there too, children first. */
+  remove: string[];
+  bytes: number;
+  files: number;
+}
+
+/**
+ * How a read-write input (/code, a read-write dataset) the job changed on a staged node comes
+ * back: a three-way comparison of `base` (what the node got at staging, or what the last merge
+ * left), `node` (its copy now) and `master` (the master's folder now). Only what the job
+ * changed moves. Where the master's entry is still the base version (or both lack it) the
+ * node's replaces it; where both changed it the master's stays and the node's goes beside it
+ * (besideName; a folder's whole subtree goes under the beside name). An entry the job deleted
+ * is deleted on the master only when the master's is still the base version.
+ */
+export function planMerge(base: Manifest, node: Manifest, master: Manifest, jobId: string): MergePlan {
+  const plan: MergePlan = { fetch: [], bring: [], remove: [], bytes: 0, files: 0 };
+  // Node folders that went under another name, and that name.
+  const moved = new Map<string, string>();
+  const movedUnder = (path: string): string | null => {
+    for (let i = path.lastIndexOf("/"); i > 0; i = path.lastIndexOf("/", i - 1)) {
+      const to = moved.get(path.slice(0, i));
+      if (to !== undefined) return to + path.slice(i);
+    }
+    return null;
+  };
+  const add = (path: string, e: ManifestEntry, dest: string, conflict: boolean) => {
+    plan.bring.push({ path, dest, type: e.type, conflict });
+    if (e.type === "d") {
+      if (dest !== path) moved.set(path, dest);
+      return;
+    }
+    plan.fetch.push(path);
+    if (e.type === "f") {
+      plan.files++;
+      plan.bytes += e.size;
+    }
+  };
+  for (const path of [...node.keys()].sort()) {
+    const e = node.get(path) as ManifestEntry;
+    const under = movedUnder(path);
+    if (under !== null) {
+      add(path, e, under, false);
+      continue;
+    }
+    const b = base.get(path);
+    if (b && same(e, b)) continue; // the job left it as it was
+    const m = master.get(path);
+    if (m && same(m, e)) continue; // the master holds it already
+    const masterAsBase = b ? m !== undefined && same(m, b) : m === undefined;
+    if (masterAsBase) add(path, e, path, false);
+    else add(path, e, besideName(path, jobId), true);
+  }
+  for (const path of [...base.keys()].sort().reverse()) {
+    if (node.has(path)) continue;
+    const m = master.get(path);
+    if (m && same(m, base.get(path) as ManifestEntry)) plan.remove.push(path);
+  }
+  return plan;
+}
+
+/** A content entry in a staged node's cache, as the eviction sees it. */
+export interface CacheEntry {
+  key: string;
+  bytes: number;
+  /** Epoch seconds of its last use (when a job last mounted it). */
+  lastUsed: number;
+  /** A job folder on the node names it (a running or starting job, or one not cleaned up yet). */
+  inUse: boolean;
+}
+
+/**
+ * The cache entries to evict: those no job uses, least recently used first, while the cache
+ * holds more than `maxBytes`, and every one unused for longer than `maxIdleSeconds`.
+ */
+export function pickEvictions(
+  entries: readonly CacheEntry[],
+  now: number,
+  limits: { maxBytes: number; maxIdleSeconds: number },
+): string[] {
+  let total = entries.reduce((n, e) => n + e.bytes, 0);
+  const out: string[] = [];
+  const idle = entries.filter((e) => !e.inUse).sort((a, b) => a.lastUsed - b.lastUsed || (a.key < b.key ? -1 : 1));
+  for (const e of idle) {
+    if (total <= limits.maxBytes && now - e.lastUsed <= limits.maxIdleSeconds) continue;
+    out.push(e.key);
+    total -= e.bytes;
+  }
+  return out;
+}
+
+/** How the container's folders come back: /output as it is, read-write inputs merged (planMerge). */
+export function comesBack(m: Mount, outputTarget: string): "output" | "merge" | null {
+  if (m.target === outputTarget) return "output";
+  return m.readOnly ? null : "merge";
+}
 
 /**
  * Where a staged node holds a mount: /output in the job's folder; a read-only input in the

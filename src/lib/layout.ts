@@ -13,6 +13,7 @@
 //   run/local-admin.token                          the console's admin session (mode 0600, new at each start)
 //   tmp/                                           staging: uploads, image build contexts
 //   jobs/<job>/log, log.last, log.<rank>.last      job logs and the last Docker timestamp read (per rank)
+//   jobs/<job>/staged/<node>/<name>.manifest       a read-write input as a staged node got it (merge base)
 //   builtin/<model>/                               built-in model files, shared with every node
 //   workspaces/<ws>/datasets/<ds>/                 datasets
 //   workspaces/<ws>/trainings/<tr>/code/           a training's code (/code in its jobs)
@@ -43,6 +44,8 @@ export interface DataLayout {
   jobLog(jobId: string): string;
   /** `key`: a job id, or `<job>.<rank>` for one rank of a multi-node job. */
   jobLogLast(key: string): string;
+  /** The manifest a staged node's copy of a read-write input is merged against (jobs/staging.ts). */
+  jobStageBase(jobId: string, nodeId: string, name: string): string;
   builtinModel(modelId: string): string;
   workspaceDatasets(ws: string): string;
   dataset(ws: string, ds: string): string;
@@ -80,6 +83,7 @@ export function dataLayout(root: string): DataLayout {
       const rank = /^(.+)\.(\d+)$/.exec(key);
       return rank ? join(jobLogDir(rank[1] as string), `log.${rank[2]}.last`) : join(jobLogDir(key), "log.last");
     },
+    jobStageBase: (jobId, nodeId, name) => join(jobLogDir(jobId), "staged", nodeId, `${name}.manifest`),
     builtinModel: (modelId) => join(root, "builtin", modelId),
     workspaceDatasets: (ws) => join(workspace(ws), "datasets"),
     dataset: (ws, ds) => join(workspace(ws), "datasets", ds),

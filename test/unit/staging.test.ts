@@ -2,9 +2,13 @@
 // transfer moves, and where a staged node's mounts point (the same jobMounts as every node).
 import { describe, expect, test } from "bun:test";
 import {
+  besideName,
   contentKey,
+  formatManifest,
   type Manifest,
   parseManifest,
+  pickEvictions,
+  planMerge,
   planTransfer,
   retryDelay,
   sourceId,
@@ -92,6 +96,116 @@ describe("transfer plans", () => {
   test("failed copies back wait 1, 2, 4 … seconds, at most the cap", () => {
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => retryDelay(n))).toEqual([1, 2, 4, 8, 16, 30, 30]);
     expect(retryDelay(4, 5)).toBe(5);
+  });
+});
+
+describe("merging read-write inputs back", () => {
+  const base = manifest([
+    ["f", 10, "100", "same.py"],
+    ["f", 10, "100", "edited.py"],
+    ["f", 10, "100", "both.ipynb"],
+    ["f", 10, "100", "both-same"],
+    ["f", 10, "100", "gone"],
+    ["f", 10, "100", "gone-but-edited-on-master"],
+    ["d", 0, "0", "old"],
+    ["f", 1, "100", "old/x"],
+  ]);
+
+  test("only what the job changed moves; both changed: the master's stays and the node's goes beside it", () => {
+    const node = manifest([
+      ["f", 10, "100", "same.py"],
+      ["f", 12, "200", "edited.py"],
+      ["f", 11, "200", "both.ipynb"],
+      ["f", 11, "200", "both-same"],
+      ["f", 10, "200", "kept"],
+      ["d", 0, "0", "new"],
+      ["f", 5, "200", "new/a"],
+      ["l", 4, "200", "new/link"],
+      ["d", 0, "0", "old"],
+      ["f", 1, "100", "old/x"],
+    ]);
+    const master = manifest([
+      ["f", 10, "100", "same.py"],
+      ["f", 10, "100", "edited.py"],
+      ["f", 13, "300", "both.ipynb"],
+      ["f", 11, "200", "both-same"],
+      ["f", 10, "100", "gone"],
+      ["f", 14, "300", "gone-but-edited-on-master"],
+      ["d", 0, "0", "old"],
+      ["f", 1, "100", "old/x"],
+    ]);
+    const plan = planMerge(base, node, master, "j1");
+    expect(plan.bring).toEqual([
+      { path: "both.ipynb", dest: "both.from-j1.ipynb", type: "f", conflict: true },
+      { path: "edited.py", dest: "edited.py", type: "f", conflict: false },
+      { path: "kept", dest: "kept", type: "f", conflict: false },
+      { path: "new", dest: "new", type: "d", conflict: false },
+      { path: "new/a", dest: "new/a", type: "f", conflict: false },
+      { path: "new/link", dest: "new/link", type: "l", conflict: false },
+    ]);
+    expect(plan.fetch).toEqual(["both.ipynb", "edited.py", "kept", "new/a", "new/link"]);
+    expect(plan).toMatchObject({ files: 4, bytes: 11 + 12 + 10 + 5 });
+    // Deleted by the job: gone on the master only where the master's is still the staged one.
+    expect(plan.remove).toEqual(["gone"]);
+  });
+
+  test("a folder the job made where the master made a file goes beside it whole; children are deleted first", () => {
+    const node = manifest([
+      ["d", 0, "0", "x"],
+      ["f", 3, "200", "x/in"],
+    ]);
+    const master = manifest([
+      ["f", 9, "300", "x"],
+      ["d", 0, "0", "old"],
+      ["f", 1, "100", "old/x"],
+    ]);
+    const plan = planMerge(base, node, master, "j2");
+    expect(plan.bring).toEqual([
+      { path: "x", dest: "x.from-j2", type: "d", conflict: true },
+      { path: "x/in", dest: "x.from-j2/in", type: "f", conflict: false },
+    ]);
+    expect(plan.remove).toEqual(["old/x", "old"]);
+  });
+
+  test("after a merge the node's manifest is the base: nothing moves again", () => {
+    const node = manifest([
+      ["f", 12, "200", "a"],
+      ["f", 3, "200", "b"],
+    ]);
+    const master = manifest([["f", 12, "200", "a"]]);
+    expect(planMerge(node, node, master, "j").bring).toEqual([]);
+    // The base survives being written and read back.
+    expect(parseManifest(formatManifest(base))).toEqual(base);
+  });
+
+  test("beside names keep the extension", () => {
+    expect(besideName("nb.ipynb", "ab12")).toBe("nb.from-ab12.ipynb");
+    expect(besideName("sub/dir.d/Makefile", "ab12")).toBe("sub/dir.d/Makefile.from-ab12");
+    expect(besideName(".bashrc", "ab12")).toBe(".bashrc.from-ab12");
+  });
+});
+
+describe("cache eviction", () => {
+  const day = 86400;
+  const now = 100 * day;
+  const e = (key: string, bytes: number, daysAgo: number, inUse = false) => ({
+    key,
+    bytes,
+    lastUsed: now - daysAgo * day,
+    inUse,
+  });
+
+  test("over the cap: least recently used first until under it; entries in use stay", () => {
+    const entries = [e("a", 50, 3), e("b", 30, 5, true), e("c", 40, 1), e("d", 20, 4)];
+    expect(pickEvictions(entries, now, { maxBytes: 100, maxIdleSeconds: 7 * day })).toEqual(["d", "a"]);
+    expect(pickEvictions(entries, now, { maxBytes: 1000, maxIdleSeconds: 7 * day })).toEqual([]);
+    // Everything in use: nothing goes, however full.
+    expect(pickEvictions([e("x", 500, 30, true)], now, { maxBytes: 1, maxIdleSeconds: day })).toEqual([]);
+  });
+
+  test("unused longer than the idle limit goes even under the cap", () => {
+    const entries = [e("old", 1, 8), e("new", 1, 2), e("old-used", 1, 9, true)];
+    expect(pickEvictions(entries, now, { maxBytes: 1000, maxIdleSeconds: 7 * day })).toEqual(["old"]);
   });
 });
 
