@@ -77,8 +77,8 @@ export interface TransferPlan {
   reused: number;
 }
 
-// Links: their target's length only (not every tar restores a link's own mtime).
-const same = (a: ManifestEntry, b: ManifestEntry) =>
+/** Two entries hold the same: kind, and size and whole-second mtime (links: their target's length only, as not every tar restores a link's own mtime). */
+export const sameEntry = (a: ManifestEntry, b: ManifestEntry) =>
   a.type === b.type && (a.type === "d" || (a.size === b.size && (a.type === "l" || a.mtime === b.mtime)));
 
 /**
@@ -91,7 +91,7 @@ export function planTransfer(src: Manifest, dst: Manifest, prune: boolean): Tran
   for (const path of [...src.keys()].sort()) {
     const e = src.get(path) as ManifestEntry;
     const there = dst.get(path);
-    if (there && same(e, there)) {
+    if (there && sameEntry(e, there)) {
       if (e.type === "f") plan.reused++;
       continue;
     }
@@ -208,17 +208,17 @@ export function planMerge(base: Manifest, node: Manifest, master: Manifest, jobI
       continue;
     }
     const b = base.get(path);
-    if (b && same(e, b)) continue; // the job left it as it was
+    if (b && sameEntry(e, b)) continue; // the job left it as it was
     const m = master.get(path);
-    if (m && same(m, e)) continue; // the master holds it already
-    const masterAsBase = b ? m !== undefined && same(m, b) : m === undefined;
+    if (m && sameEntry(m, e)) continue; // the master holds it already
+    const masterAsBase = b ? m !== undefined && sameEntry(m, b) : m === undefined;
     if (masterAsBase) add(path, e, path, false);
     else add(path, e, besideName(path, jobId), true);
   }
   for (const path of [...base.keys()].sort().reverse()) {
     if (node.has(path)) continue;
     const m = master.get(path);
-    if (m && same(m, base.get(path) as ManifestEntry)) plan.remove.push(path);
+    if (m && sameEntry(m, base.get(path) as ManifestEntry)) plan.remove.push(path);
   }
   return plan;
 }

@@ -3,14 +3,25 @@
 // a job reads its dataset and writes /output there, the output downloads from the master; a
 // second job reuses the cached dataset (no byte moves), a changed dataset moves only the new
 // file; /output comes back while the job runs; a copy back cut by stopping the worker's sshd
-// resumes when it returns, and the job is not `succeeded` before its output is home.
+// resumes when it returns, and the job is not `succeeded` before its output is home. What a job
+// changes in /code comes back (merged with the master's changes); the node's cache is trimmed to
+// its cap; a job lost while its node was away gets its output back when the node returns.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stagingStats } from "../../src/jobs/staging";
 import { dataLayout } from "../../src/lib/layout";
-import { STAGE_SYNC_TIMER } from "../../src/master";
+import { NODE_HEALTH_TIMER, STAGE_SYNC_TIMER } from "../../src/master";
 import type { NodeManager } from "../../src/nodes/manager";
 import { nodeExecutor, toAddress } from "../../src/nodes/service";
 import { BUSYBOX_IMAGE, requireEnv } from "../helpers/env";
@@ -51,8 +62,8 @@ for (const target of STORE_TARGETS) {
       poll(`job ${id}`, () => job(id), ok, { timeoutMs: ms }).catch(async (err) => {
         throw new Error(`${err.message}\nits log:\n${await log(id)}`);
       });
-    const submit = async (body: Record<string, unknown>) => {
-      const res = await m.json("POST", "/api/workspaces/st-ws/trainings/t1/jobs", {
+    const submit = async (body: Record<string, unknown>, training = "t1") => {
+      const res = await m.json("POST", `/api/workspaces/st-ws/trainings/${training}/jobs`, {
         token: alice,
         body: { image: BUSYBOX_IMAGE, dataset: "ds", ...body },
       });
@@ -60,7 +71,16 @@ for (const target of STORE_TARGETS) {
       return (res.body.items as { id: string }[])[0]?.id as string;
     };
     const log = async (id: string) => (await m.request("GET", `/api/jobs/${id}/log`, { token: alice })).text();
-    const outputDir = (id: string) => dataLayout(m.config.dataDir).jobOutput("st-ws", "t1", id);
+    const outputDir = (id: string, training = "t1") => dataLayout(m.config.dataDir).jobOutput("st-ws", training, id);
+    const codeDir = (training: string) => dataLayout(m.config.dataDir).code("st-ws", training);
+    /** Ends a job waiting for `/code/<marker>` (its /code is its own copy on the worker). */
+    const release = async (id: string, marker: string) => {
+      const exec = await nodeExecutor(m.deps, nodeId);
+      const [c] = await exec.list({ "hangar.job": id });
+      const touch = await exec.exec(c?.id as string, { cmd: ["touch", `/code/${marker}`], tty: null });
+      touch.stdin.end();
+      await touch.exited;
+    };
     const onNode = async (script: string) => {
       const rows = await m.deps.store.db.select().from(m.deps.store.t.nodes);
       const row = rows.find((n) => n.id === nodeId);
@@ -78,8 +98,9 @@ for (const target of STORE_TARGETS) {
       alice = await m.userWithToken("alice");
       nodeId = await attachWorker(m, root, w, "w-staged", { dockerSocket: w.socket });
       stream = m.deps.nodes.stream.bind(m.deps.nodes);
-      await makeWorkspace(m, root, "st-ws", { trainingGpus: 1, users: ["alice"] });
+      await makeWorkspace(m, root, "st-ws", { trainingGpus: 2, users: ["alice"] });
       await makeTraining(m, alice, "st-ws", "t1");
+      await makeTraining(m, alice, "st-ws", "t2");
       expect(
         (await m.json("POST", "/api/workspaces/st-ws/datasets", { token: alice, body: { name: "ds" } })).status,
       ).toBe(201);
@@ -231,6 +252,174 @@ for (const target of STORE_TARGETS) {
         expect(text).toContain(`${md5}  /output/result.bin`);
       } finally {
         m.deps.nodes.stream = stream;
+        await workerSshd("start", w);
+      }
+    });
+
+    test("what a job changes in /code comes back while it runs and at its end; both-changed files keep the master's", async () => {
+      const code = codeDir("t2");
+      mkdirSync(code, { recursive: true });
+      const files: Record<string, string> = {
+        "keep.txt": "keep\n",
+        "edit.txt": "v1\n",
+        "both.ipynb": "{}\n",
+        "del.txt": "delete me\n",
+        "delkept.txt": "the job deletes me\n",
+      };
+      const past = new Date(Date.now() - 3600_000);
+      for (const [name, text] of Object.entries(files)) {
+        writeFileSync(join(code, name), text);
+        utimesSync(join(code, name), past, past);
+      }
+      const go = `.go-${target}`;
+      const id = await submit(
+        {
+          name: "editor",
+          command: `sh -c 'echo job >> /code/edit.txt; echo job-nb > /code/both.ipynb; rm /code/del.txt /code/delkept.txt; mkdir -p /code/made; echo x > /code/made/new.txt; while [ ! -e /code/${go} ]; do sleep 0.2; done; echo late > /code/late.txt'`,
+        },
+        "t2",
+      );
+      await until(id, (j) => j.status === "running");
+      // Meanwhile on the master (SFTP, another job): the notebook and a file the job deletes change.
+      writeFileSync(join(code, "both.ipynb"), '{"cells": []}\n');
+      writeFileSync(join(code, "delkept.txt"), "changed on the master\n");
+      await poll(
+        "the job's new file on the master",
+        async () => {
+          await m.ticker.tick(STAGE_SYNC_TIMER);
+          return existsSync(join(code, "made/new.txt"));
+        },
+        (x) => x,
+        { timeoutMs: 20_000 },
+      );
+      expect((await job(id)).status).toBe("running");
+      expect(readFileSync(join(code, "edit.txt"), "utf8")).toBe("v1\njob\n");
+      expect(readFileSync(join(code, "keep.txt"), "utf8")).toBe("keep\n");
+      expect(readFileSync(join(code, "both.ipynb"), "utf8")).toBe('{"cells": []}\n');
+      expect(readFileSync(join(code, `both.from-${id}.ipynb`), "utf8")).toBe("job-nb\n");
+      expect(existsSync(join(code, "del.txt"))).toBe(false);
+      expect(readFileSync(join(code, "delkept.txt"), "utf8")).toBe("changed on the master\n");
+      expect(await log(id)).toContain(
+        `/code/both.ipynb changed on the master and on node w-staged: the master's stays, the node's is kept as /code/both.from-${id}.ipynb`,
+      );
+      // A second round moves nothing more and logs no second conflict.
+      await m.ticker.tick(STAGE_SYNC_TIMER);
+      expect((await log(id)).split("changed on the master and on node").length).toBe(2);
+      // The API reads the master's copy.
+      const read = await m.request("GET", "/api/workspaces/st-ws/trainings/t2/files/both.ipynb", { token: alice });
+      expect(read.status).toBe(200);
+      expect(await read.text()).toBe('{"cells": []}\n');
+
+      await release(id, go);
+      expect((await until(id, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
+      // Written after the last periodic round: it came back before the job's end.
+      expect(readFileSync(join(code, "late.txt"), "utf8")).toBe("late\n");
+      expect(readFileSync(join(code, "edit.txt"), "utf8")).toBe("v1\njob\n");
+      expect(await log(id)).toMatch(/\/code copied back from node w-staged: \d+ files, \d+ bytes, \d+ deleted/);
+      expect((await onNode(`test -e '${cache}/jobs/${id}'`)).code).toBe(1);
+    });
+
+    test("the node's cache is trimmed to its cap when a job ends: unused entries go, those a running job mounts stay", async () => {
+      const keysOnNode = async () =>
+        (await onNode(`cd '${cache}/content' && for f in *.ok; do [ -e "$f" ] && echo "\${f%.ok}"; done; true`)).output
+          .split("\n")
+          .filter(Boolean)
+          .sort();
+      expect(
+        (await m.json("POST", "/api/workspaces/st-ws/datasets", { token: alice, body: { name: "ds2" } })).status,
+      ).toBe(201);
+      const up = multipart([{ name: "other.txt", data: "another dataset\n" }]);
+      expect(
+        (
+          await m.request("POST", "/api/workspaces/st-ws/datasets/ds2/files", {
+            token: alice,
+            raw: up.body,
+            headers: { "content-type": up.contentType },
+          })
+        ).status,
+      ).toBe(201);
+      const stop = `.stop-trim-${target}`;
+      const long = await submit({
+        name: "holder",
+        command: `sh -c 'while [ ! -e /code/${stop} ]; do sleep 0.2; done'`,
+      });
+      await until(long, (j) => j.status === "running");
+      const held = (await onNode(`cat '${cache}/jobs/${long}/keys'`)).output.split("\n").filter(Boolean).sort();
+      expect(held.length).toBeGreaterThan(0);
+      const before = await keysOnNode();
+      for (const k of held) expect(before).toContain(k);
+      expect(before.length).toBeGreaterThan(held.length);
+      m.config.stageCacheMaxGib = 0;
+      try {
+        const short = await submit({ name: "other", dataset: "ds2", command: "cat /dataset/other.txt" });
+        expect((await until(short, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
+        // Over the cap (0): everything no job folder names is evicted, the running job's inputs stay.
+        await poll("the trimmed cache", keysOnNode, (keys) => JSON.stringify(keys) === JSON.stringify(held), {
+          timeoutMs: 20_000,
+        });
+        expect((await onNode(`ls '${cache}/latest' | wc -l`)).output.trim()).toBe(String(held.length));
+        await release(long, stop);
+        expect((await until(long, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
+        await poll("the emptied cache", keysOnNode, (keys) => keys.length === 0, { timeoutMs: 20_000 });
+      } finally {
+        m.config.stageCacheMaxGib = 100;
+      }
+      // The next job stages its inputs again.
+      const again = await submit({ name: "restaged", command: "cat /dataset/sub/a.txt" });
+      expect((await until(again, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
+      expect(stagingStats(m.deps, again).find((s) => s.target === "/dataset")).toMatchObject({
+        cached: false,
+        files: 3,
+      });
+    });
+
+    test("a job lost while its worker was away gets its output and code back when the worker returns", async () => {
+      const code = codeDir("t2");
+      const saved = { nodeLostAfter: m.config.nodeLostAfter, jobLostAfterSeconds: m.config.jobLostAfterSeconds };
+      m.config.nodeLostAfter = 1;
+      m.config.jobLostAfterSeconds = 0;
+      try {
+        const id = await submit(
+          {
+            name: "lostone",
+            retryOnNodeLoss: false,
+            command: `sh -c 'echo before > /output/before.txt; sleep 6; echo after > /output/after.txt; echo lost-edit > /code/lost-${target}.txt'`,
+          },
+          "t2",
+        );
+        await until(id, (j) => j.status === "running");
+        const t0 = Date.now();
+        await workerSshd("stop", w);
+        try {
+          await m.ticker.tick(NODE_HEALTH_TIMER);
+          expect((await m.json("GET", `/api/nodes/${nodeId}`, { token: root })).body.status).toBe("error");
+          const lost = await until(id, (j) => j.status === "lost", 20_000);
+          expect(lost.statusReason).toBe("node w-staged stopped answering");
+          // Nothing comes back while the worker is away.
+          await m.ticker.tick(STAGE_SYNC_TIMER);
+          expect(existsSync(join(outputDir(id, "t2"), "after.txt"))).toBe(false);
+          // The container goes on writing meanwhile.
+          await Bun.sleep(Math.max(0, 8000 - (Date.now() - t0)));
+        } finally {
+          await workerSshd("start", w);
+        }
+        await m.ticker.tick(NODE_HEALTH_TIMER);
+        expect((await m.json("GET", `/api/nodes/${nodeId}`, { token: root })).body.status).toBe("attached");
+        await m.ticker.tick(STAGE_SYNC_TIMER);
+        expect(readFileSync(join(outputDir(id, "t2"), "after.txt"), "utf8")).toBe("after\n");
+        expect(readFileSync(join(outputDir(id, "t2"), "before.txt"), "utf8")).toBe("before\n");
+        expect(readFileSync(join(code, `lost-${target}.txt`), "utf8")).toBe("lost-edit\n");
+        const text = await log(id);
+        expect(text).toContain("node w-staged stopped answering: job lost");
+        expect(text).toMatch(
+          /\/output copied back from node w-staged, left there by the job \(lost\): 2 files, 13 bytes/,
+        );
+        expect(text).toContain("/code copied back from node w-staged, left there by the job (lost)");
+        expect((await job(id)).status).toBe("lost");
+        expect((await onNode(`test -e '${cache}/jobs/${id}'`)).code).toBe(1);
+        expect(readdirSync(outputDir(id, "t2")).sort()).toEqual(["after.txt", "before.txt"]);
+      } finally {
+        Object.assign(m.config, saved);
         await workerSshd("start", w);
       }
     });
