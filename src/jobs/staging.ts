@@ -476,6 +476,10 @@ async function writeBase(file: string, m: Manifest): Promise<void> {
   await rename(tmp, file);
 }
 
+/** The job's folder on the node is gone: so are the bases of its merges. */
+const forgetBases = (deps: Deps, jobId: string, nodeId: string) =>
+  rm(dirname(baseFile(deps, jobId, nodeId, "/x")), { recursive: true, force: true });
+
 async function readBase(file: string): Promise<Manifest> {
   try {
     return parseManifest(await readFile(file, "utf8"));
@@ -561,6 +565,8 @@ async function mergeBack(deps: Deps, jobId: string, c: Copy, say: (line: string)
             dest = besideName(item.path, jobId);
             conflicted = true;
           }
+          // What the master gets: the next base (read before it moves in).
+          const got = item.type === "d" ? null : entryOf(lstatSync(join(tmp, item.path)));
           let placed = place(dir, tmp, item, dest);
           if (!placed && !conflicted) {
             dest = besideName(item.path, jobId);
@@ -581,10 +587,7 @@ async function mergeBack(deps: Deps, jobId: string, c: Copy, say: (line: string)
             say(
               `${c.target}/${item.path} changed on the master and on node ${c.node.name}: the master's stays, the node's is kept as ${c.target}/${dest}`,
             );
-          if (item.type !== "d") {
-            const got = entryOf(lstatSync(join(tmp, item.path)));
-            if (got) next.set(item.path, got);
-          }
+          if (got) next.set(item.path, got);
         }
       });
     } finally {
@@ -701,6 +704,7 @@ export async function finishOutput(
   for (const node of new Map(copies.map((c) => [c.node.id, c.node])).values()) {
     await deps.nodes
       .run(node.address, `rm -rf ${shellQuote(stagePaths(deps.config.stageCacheDir).job(job.id))}`)
+      .then(() => forgetBases(deps, job.id, node.id))
       .catch(() => {});
     void trimCache(deps, node).catch((err: unknown) =>
       deps.logger.warn("trimming a staged node's cache failed", { node: node.name, err: engineMessage(err) }),
@@ -775,6 +779,7 @@ async function recoverJobFolder(
       }
     }
     await runOn(deps, node.address, `rm -rf ${shellQuote(folder)}`, "removing a job folder on the node");
+    await forgetBases(deps, jobId, node.id);
   });
 }
 
@@ -823,7 +828,12 @@ export async function trimCache(deps: Deps, node: Pick<StagedNode, "id" | "addre
       else if (tag === "S" && b) sizes.set(b.replace(/^content\//, "").replace(/\/$/, ""), Number(a) * 1024);
     }
     const evict = pickEvictions(
-      [...used].map(([key, lastUsed]) => ({ key, lastUsed, bytes: sizes.get(key) ?? 0, inUse: inUse.has(key) })),
+      [...used].map(([key, lastUsed]) => ({
+        key,
+        lastUsed,
+        bytes: Math.max(1024, sizes.get(key) ?? 0),
+        inUse: inUse.has(key),
+      })),
       now,
       { maxBytes: deps.config.stageCacheMaxGib * 2 ** 30, maxIdleSeconds: deps.config.stageCacheMaxDays * 86400 },
     ).filter((k) => /^[0-9a-f]+$/.test(k));

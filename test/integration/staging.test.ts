@@ -338,6 +338,9 @@ for (const target of STORE_TARGETS) {
           })
         ).status,
       ).toBe(201);
+      // ds2 in the cache, then a job holding ds and t1's code.
+      const warm = await submit({ name: "warm", dataset: "ds2", command: "cat /dataset/other.txt" });
+      expect((await until(warm, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
       const stop = `.stop-trim-${target}`;
       const long = await submit({
         name: "holder",
@@ -367,10 +370,10 @@ for (const target of STORE_TARGETS) {
       // The next job stages its inputs again.
       const again = await submit({ name: "restaged", command: "cat /dataset/sub/a.txt" });
       expect((await until(again, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
-      expect(stagingStats(m.deps, again).find((s) => s.target === "/dataset")).toMatchObject({
-        cached: false,
-        files: 3,
-      });
+      // Nothing left to seed from: every file moves again.
+      const restaged = stagingStats(m.deps, again).find((s) => s.target === "/dataset");
+      expect(restaged).toMatchObject({ cached: false, reused: 0 });
+      expect(restaged?.files).toBeGreaterThan(0);
     });
 
     test("a job lost while its worker was away gets its output and code back when the worker returns", async () => {
