@@ -275,7 +275,7 @@ for (const target of STORE_TARGETS) {
       const id = await submit(
         {
           name: "editor",
-          command: `sh -c 'echo job >> /code/edit.txt; echo job-nb > /code/both.ipynb; rm /code/del.txt /code/delkept.txt; mkdir -p /code/made; echo x > /code/made/new.txt; while [ ! -e /code/${go} ]; do sleep 0.2; done; echo late > /code/late.txt'`,
+          command: `sh -c 'echo job >> /code/edit.txt; echo job-nb > /code/both.ipynb; rm /code/del.txt /code/delkept.txt; mkdir -p /code/made; echo x > /code/made/new.txt; while [ ! -e /code/${go} ]; do sleep 0.2; done; echo late > /code/late.txt; echo rw > /dataset/from-${target}.txt'`,
         },
         "t2",
       );
@@ -314,6 +314,10 @@ for (const target of STORE_TARGETS) {
       expect((await until(id, (j) => j.status === "succeeded" || j.status === "failed")).status).toBe("succeeded");
       // Written after the last periodic round: it came back before the job's end.
       expect(readFileSync(join(code, "late.txt"), "utf8")).toBe("late\n");
+      // The read-write dataset comes back the same way.
+      const ds = dataLayout(m.config.dataDir).dataset("st-ws", "ds");
+      expect(readFileSync(join(ds, `from-${target}.txt`), "utf8")).toBe("rw\n");
+      expect(await log(id)).toMatch(/\/dataset copied back from node w-staged: 1 files, 3 bytes, 0 deleted/);
       expect(readFileSync(join(code, "edit.txt"), "utf8")).toBe("v1\njob\n");
       expect(await log(id)).toMatch(/\/code copied back from node w-staged: \d+ files, \d+ bytes, \d+ deleted/);
       expect((await onNode(`test -e '${cache}/jobs/${id}'`)).code).toBe(1);
