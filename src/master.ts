@@ -10,6 +10,7 @@ import { sealPlaintextSecrets } from "./auth/sealAtRest";
 import { deleteExpiredSessions } from "./auth/service";
 import { scheduleBackups } from "./backup/schedule";
 import type { Config } from "./config";
+import { sweepTrash } from "./datasets/rootDelete";
 import { liveDeploymentApps } from "./deployments/service";
 import { createDeps, type Deps } from "./deps";
 import { advertisedHost, recordLocalInfiniband, serveFront } from "./front";
@@ -111,6 +112,8 @@ export async function startMaster(config: Config, options: MasterOptions = {}): 
       .then((node) => recordLocalInfiniband(deps, node.id))
       .catch((err) => logger.warn("registering the master as node local failed", { err }));
   const healthLoop = startHealthLoop(deps, ticker);
+  // Deleted datasets a job had written into as root, left in the trash before (datasets/rootDelete).
+  void sweepTrash(deps);
   if (options.defaultImage !== false)
     await ensureDefaultImage(deps).catch((err) => logger.warn("registering the default image failed", { err }));
   const gateway = new SshGateway(deps, (jobId) => jobRoots(deps, jobId));

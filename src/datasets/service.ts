@@ -13,6 +13,7 @@ import { reserveSpace } from "../lib/quota";
 import type { Tables } from "../store/store";
 import { requireNotExpired, type WorkspaceAccess, workspaceFor } from "../workspaces/access";
 import type { CreateDatasetBody, Dataset, DatasetFilePage, DatasetPage, UploadedFiles } from "./model";
+import { rootDeleter, sweepTrash } from "./rootDelete";
 import {
   bytesUnder,
   checkRelative,
@@ -148,6 +149,8 @@ export async function deleteDataset(deps: Deps, principal: Principal, ws: string
     throw forbidden("only the dataset's creator, the workspace manager or an admin can delete it");
   await deps.store.tx((db) => db.delete(deps.store.t.datasets).where(eq(deps.store.t.datasets.id, ref.row.id)));
   await removeTree(ref.dir, dataLayout(deps.config.dataDir).staging);
+  // What a job made as root stayed in the trash: removed as root (datasets/rootDelete).
+  await sweepTrash(deps);
 }
 
 export async function listFiles(
@@ -265,7 +268,7 @@ export async function deleteFile(
 ): Promise<void> {
   const ref = await datasetFor(deps, principal, ws, ds);
   requireWrite(principal, ref, "delete files");
-  await removeFile(ref.dir, path);
+  await removeFile(ref.dir, path, rootDeleter(deps));
   await deps.store.tx((db) =>
     db
       .delete(deps.store.t.datasetFiles)

@@ -7,6 +7,7 @@ import { join, sep } from "node:path";
 import { badRequest, conflict, forbidden, notFound } from "../domain/errors";
 import { relativePathProblem } from "../domain/paths";
 import { ConfinedDir, ConfinedFsError, fdStream, withDir } from "../lib/confinedFs";
+import type { RootDelete } from "./rootDelete";
 
 export function checkRelative(field: string, path: string): string {
   const problem = relativePathProblem(path);
@@ -124,7 +125,8 @@ async function explain(err: unknown, root: string, rel: string, field: string): 
     throw badRequest(field, message, "invalid_path");
   }
   if (err.code === "ENOENT") throw notFound(`file ${rel}`);
-  // The master runs as its own user (installer): a folder a job made as root is not its to change.
+  // The master runs as its own user (installer): a folder a job made as root is not its to change
+  // (deletes go through datasets/rootDelete; this answers when that could not either).
   if (err.code === "EACCES" || err.code === "EPERM")
     throw forbidden(`${rel}: a job created this as another user; the master may not change it`);
   throw err;
@@ -155,8 +157,12 @@ export async function fileResponse(root: string, rel: string, headers: Record<st
   });
 }
 
-/** Deletes the stored file `rel` (a link there is removed itself; a folder is refused). */
-export async function removeFile(root: string, rel: string): Promise<void> {
+/**
+ * Deletes the stored file `rel` (a link there is removed itself; a folder is refused). In a
+ * folder a job made as root, the master (not root) may not: then `asRoot` (datasets/rootDelete)
+ * does it, when given.
+ */
+export async function removeFile(root: string, rel: string, asRoot?: RootDelete): Promise<void> {
   checkRelative("path", rel);
   try {
     withDir(root, (dir) => {
@@ -167,6 +173,9 @@ export async function removeFile(root: string, rel: string): Promise<void> {
     if (err instanceof ConfinedFsError && (err.code === "EISDIR" || err.code === "ENOENT")) {
       await resolveInside(root, rel); // a link in the way is still a 400
       throw notFound(`file ${rel}`);
+    }
+    if (asRoot && err instanceof ConfinedFsError && (err.code === "EACCES" || err.code === "EPERM")) {
+      if (await asRoot(root, [rel], false)) return;
     }
     return explain(err, root, rel, "path");
   }
@@ -215,7 +224,8 @@ export async function removeTree(path: string, trashRoot: string): Promise<void>
     await rmdir(gone);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    // Folders a job made as root stay in the staging trash when the master is not root.
+    // Folders a job made as root stay in the staging trash when the master is not root:
+    // datasets/rootDelete's sweepTrash removes them.
     if (code !== "ENOENT" && code !== "EACCES" && code !== "EPERM") throw err;
   }
 }

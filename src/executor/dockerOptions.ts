@@ -45,6 +45,8 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
       name: spec.name,
       Image: spec.image,
       Cmd: spec.command,
+      Entrypoint: spec.entrypoint,
+      User: spec.user,
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       WorkingDir: spec.workdir,
       Labels: { [MANAGED_LABEL]: "true", ...(spec.labels ?? {}) },
@@ -67,10 +69,11 @@ export function buildCreateOptions(spec: ContainerSpec, node: NodeRuntime): Buil
         // Least privilege by default: Docker's default set minus what training images do not
         // need (raw sockets, mknod, chroot, audit, file capabilities), and no setuid escalation.
         CapDrop: ["ALL"],
-        CapAdd: [...new Set([...DEFAULT_CAPABILITIES, ...(spec.capAdd ?? [])])],
+        CapAdd: spec.capabilities ?? [...new Set([...DEFAULT_CAPABILITIES, ...(spec.capAdd ?? [])])],
+        ReadonlyRootfs: spec.readOnlyRootfs || undefined,
         SecurityOpt: ["no-new-privileges"],
         IpcMode: spec.ipcHost ? "host" : undefined,
-        NetworkMode: spec.hostNetwork ? "host" : undefined,
+        NetworkMode: spec.hostNetwork ? "host" : spec.networkNone ? "none" : undefined,
         Ulimits: spec.ulimits?.length
           ? spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))
           : undefined,

@@ -40,6 +40,16 @@ export interface ContainerSpec {
   ipcHost?: boolean;
   /** Resource limits; -1: unlimited (e.g. memlock for RDMA). */
   ulimits?: { name: string; soft: number; hard: number }[];
+  /** Replaces the image's entrypoint (`command` then gives its arguments). */
+  entrypoint?: string[];
+  /** Runs as this user (e.g. "0:0") instead of the image's. */
+  user?: string;
+  /** No network at all (Docker's `none`). */
+  networkNone?: boolean;
+  /** The image's filesystem read-only (only the mounts can be written). */
+  readOnlyRootfs?: boolean;
+  /** Exactly these capabilities, instead of DEFAULT_CAPABILITIES plus `capAdd`. */
+  capabilities?: string[];
 }
 
 export interface NodeRuntime {

@@ -237,6 +237,18 @@ export class NodeManager {
     return this.images;
   }
 
+  private masterEngine: Executor | null = null;
+  /** The master's own engine as an executor, node row or not (the master's helper containers). */
+  masterExecutor(): Executor {
+    this.masterEngine ??= dockerExecutor(
+      LOCAL_NODE_ID,
+      this.config.dockerSocket,
+      () => ({ nvidiaRuntime: false }),
+      this.cluster(),
+    );
+    return this.masterEngine;
+  }
+
   private clusterIdValue: string | null = null;
   /** This master's cluster id (the hangar.cluster label), made once in the data dir. */
   cluster(): string {

@@ -2,6 +2,7 @@
 // name rules, streaming and all-or-nothing placement as datasets.
 import type { Principal } from "../auth/cache";
 import type { UploadedFiles } from "../datasets/model";
+import { rootDeleter } from "../datasets/rootDelete";
 import {
   bytesUnder,
   checkRelative,
@@ -80,5 +81,5 @@ export async function downloadCode(deps: Deps, principal: Principal, ws: string,
 
 export async function deleteCode(deps: Deps, principal: Principal, ws: string, tr: string, path: string) {
   await trainingFor(deps, principal, ws, tr);
-  await removeFile(dataLayout(deps.config.dataDir).code(ws, tr), path);
+  await removeFile(dataLayout(deps.config.dataDir).code(ws, tr), path, rootDeleter(deps));
 }

@@ -12,8 +12,13 @@ export interface MasterProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-export async function spawnMaster(env: Record<string, string>, timeoutMs = 20_000): Promise<MasterProcess> {
-  const proc = Bun.spawn(["bun", "src/main.ts"], {
+/** `wrap`: a command the master runs under (e.g. setpriv, to run it as another user). */
+export async function spawnMaster(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  wrap: string[] = [],
+): Promise<MasterProcess> {
+  const proc = Bun.spawn([...wrap, "bun", "src/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, HANGAR_PORT: "0", HANGAR_HOST: "127.0.0.1", ...env },
     stdout: "pipe",

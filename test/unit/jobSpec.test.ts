@@ -133,6 +133,42 @@ describe("job container specs", () => {
     expect(options.HostConfig?.PortBindings).toEqual({ "8888/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
   });
 
+  test("a helper container: its own entrypoint and user, no network, read-only image, exactly its capabilities", () => {
+    const { options } = buildCreateOptions(
+      {
+        name: "h",
+        image: "img",
+        command: ["-rf", "--", "/t/a"],
+        entrypoint: ["/bin/rm"],
+        user: "0:0",
+        networkNone: true,
+        readOnlyRootfs: true,
+        capabilities: ["DAC_OVERRIDE", "FOWNER"],
+      },
+      { nvidiaRuntime: false },
+    );
+    expect([options.Entrypoint, options.Cmd, options.User]).toEqual([["/bin/rm"], ["-rf", "--", "/t/a"], "0:0"]);
+    expect(options.HostConfig).toMatchObject({
+      NetworkMode: "none",
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      CapAdd: ["DAC_OVERRIDE", "FOWNER"],
+      SecurityOpt: ["no-new-privileges"],
+    });
+    // A job's container keeps the image's entrypoint and user, Docker's network, the default set.
+    const { options: plain } = buildCreateOptions(
+      { name: "j", image: "img", command: ["x"] },
+      { nvidiaRuntime: false },
+    );
+    expect([plain.Entrypoint, plain.User, plain.HostConfig?.NetworkMode, plain.HostConfig?.ReadonlyRootfs]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(plain.HostConfig?.CapAdd).toEqual([...DEFAULT_CAPABILITIES]);
+  });
+
   test("GPU options and fractional GPUs", () => {
     const [spec] = jobContainers(
       { ...job, gpuOptions: ["gpu-acceleration", "rdma-infiniband", "unified-memory"] },
