@@ -65,17 +65,21 @@ async function candidates(deps: Deps): Promise<string[]> {
 }
 
 function allGone(root: string, rels: string[]): boolean {
-  return withDir(root, (dir) =>
-    rels.every((rel) => {
-      try {
-        dir.lstat(rel);
-        return false;
-      } catch (err) {
-        // Gone, or a link is now in the way: then the container removed nothing outside either.
-        return err instanceof ConfinedFsError && err.code === "ENOENT";
-      }
-    }),
-  );
+  try {
+    return withDir(root, (dir) =>
+      rels.every((rel) => {
+        try {
+          dir.lstat(rel);
+          return false;
+        } catch (err) {
+          // Gone, or a link is now in the way: then the container removed nothing outside either.
+          return err instanceof ConfinedFsError && err.code === "ENOENT";
+        }
+      }),
+    );
+  } catch (err) {
+    return (err as ConfinedFsError).code === "ENOENT"; // the root itself went meanwhile
+  }
 }
 
 /** One container: `rm -f[r] -- /t/<rel>…` with `root` at /t; its exit code. */
@@ -134,7 +138,9 @@ async function tryImages(deps: Deps, root: string, rels: string[], recursive: bo
         chosen.set(deps, image);
         return true;
       }
-      deps.logger.warn("deleting files a job wrote: rm left them", { root, image: image.slice(0, 19), code });
+      // 126/127: no /bin/rm to run in that image (Docker's exit codes for it); the next is tried.
+      const why = code === 126 || code === 127 ? "the image has no usable /bin/rm" : "rm left them";
+      deps.logger.warn(`deleting files a job wrote: ${why}`, { root, image: image.slice(0, 19), code });
     } catch (err) {
       deps.logger.warn("deleting files a job wrote: the container failed", {
         root,

@@ -12,6 +12,7 @@ import { OPEN_PERIOD } from "../helpers/factories";
 import { client, type MasterProcess, spawnMaster } from "../helpers/processes";
 
 const UID = 65534;
+const NO_RM_IMAGE = "hangar-test/no-rm:latest";
 const SOCKET = process.env.HANGAR_DOCKER_SOCKET ?? "/var/run/docker.sock";
 
 /** Runs `script` in a root container with `dir` at /d: what a job does to its read-write mounts. */
@@ -46,26 +47,30 @@ describe("a master running as a non-root user deletes what jobs wrote as root", 
   let alice: string;
   const layout = () => dataLayout(dataDir);
 
+  /** (Re)starts the master as uid 65534 with the Docker socket's group. */
+  async function start(defaultImage: string): Promise<void> {
+    master = await spawnMaster(
+      {
+        HANGAR_DATA_DIR: dataDir,
+        HANGAR_ROOT_PASSWORD: "rootDel1!",
+        HANGAR_DEFAULT_IMAGE: defaultImage,
+        HANGAR_DOCKER_SOCKET: SOCKET,
+        HOME: home,
+        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+      },
+      30_000,
+      ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, `--groups=${lstatSync(SOCKET).gid}`],
+    );
+    api = client(master.url);
+  }
+
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error("this test drops to uid 65534: run it as root");
     dataDir = mkdtempSync(join(tmpdir(), "hangar-rootdel-"));
     home = mkdtempSync(join(tmpdir(), "hangar-rootdel-home-"));
     chownSync(dataDir, UID, UID);
     chownSync(home, UID, UID);
-    const dockerGroup = String(lstatSync(SOCKET).gid);
-    master = await spawnMaster(
-      {
-        HANGAR_DATA_DIR: dataDir,
-        HANGAR_ROOT_PASSWORD: "rootDel1!",
-        HANGAR_DEFAULT_IMAGE: BUSYBOX_IMAGE,
-        HANGAR_DOCKER_SOCKET: SOCKET,
-        HOME: home,
-        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
-      },
-      30_000,
-      ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, `--groups=${dockerGroup}`],
-    );
-    api = client(master.url);
+    await start(BUSYBOX_IMAGE);
     root = (await api("POST", "/api/auth/login", undefined, { userId: "root", password: "rootDel1!" })).body.token;
     expect(
       (await api("POST", "/api/users", root, { userId: "alice", password: "alicePass1!", role: "user" })).status,
@@ -86,6 +91,7 @@ describe("a master running as a non-root user deletes what jobs wrote as root", 
     await master?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
+    Bun.spawnSync(["docker", "rmi", "-f", NO_RM_IMAGE], { stdout: "ignore", stderr: "ignore" });
   });
 
   test("the master really runs as uid 65534", () => {
@@ -148,21 +154,33 @@ describe("a master running as a non-root user deletes what jobs wrote as root", 
     await asJob(entry, "mkdir -p /d/x/y && echo z > /d/x/y/z.bin");
     expect(trashEntries(dataDir)).toHaveLength(1);
     await master.stop();
-    const dockerGroup = String(lstatSync(SOCKET).gid);
-    master = await spawnMaster(
-      {
-        HANGAR_DATA_DIR: dataDir,
-        HANGAR_ROOT_PASSWORD: "rootDel1!",
-        HANGAR_DEFAULT_IMAGE: BUSYBOX_IMAGE,
-        HANGAR_DOCKER_SOCKET: SOCKET,
-        HOME: home,
-        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
-      },
-      30_000,
-      ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, `--groups=${dockerGroup}`],
-    );
+    await start(BUSYBOX_IMAGE);
     const deadline = Date.now() + 30_000;
     while (trashEntries(dataDir).length > 0 && Date.now() < deadline) await Bun.sleep(200);
     expect(trashEntries(dataDir)).toEqual([]);
+  }, 60_000);
+
+  test("an image without /bin/rm is passed over for the next one ready on the master", async () => {
+    // An image with no files at all, made the default: the builtin row (busybox, global, ready) is next.
+    const build = Bun.spawn(["docker", "build", "-q", "-t", NO_RM_IMAGE, "-"], {
+      stdin: new TextEncoder().encode("FROM scratch\nLABEL hangar.test=no-rm\n"),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await build.exited).toBe(0);
+    await master.stop();
+    await start(NO_RM_IMAGE);
+    alice = (await api("POST", "/api/auth/login", undefined, { userId: "alice", password: "alicePass1!" })).body.token;
+    expect(
+      (await api("POST", "/api/workspaces/lab/datasets", alice, { name: "again", access: "read-write" })).status,
+    ).toBe(201);
+    const dir = layout().dataset("lab", "again");
+    await asJob(dir, "mkdir -p /d/out && echo w > /d/out/w.txt");
+    const del = await api("DELETE", "/api/workspaces/lab/datasets/again/files/out/w.txt", alice);
+    expect(del.status).toBe(204);
+    expect(existsSync(join(dir, "out", "w.txt"))).toBe(false);
+    // The empty image was tried first, and passed over.
+    expect(master.output()).toContain("deleting files a job wrote: the image has no usable /bin/rm");
+    expect(await helperContainers(readFileSync(layout().clusterIdFile, "utf8").trim())).toBe("");
   }, 60_000);
 });
