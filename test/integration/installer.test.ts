@@ -257,6 +257,12 @@ describe("installer for real (systemd servers in containers)", () => {
     expect(page.out).toContain("<title>Hangar</title>");
     const login = await api("POST", "/api/auth/login", undefined, { userId: "root", password: PASSWORD });
     expect(login?.user?.userId).toBe("root");
+    // The first login must change the password before anything else: to another and back.
+    for (const [current, next] of [
+      [PASSWORD, "tmpPass9!x"],
+      ["tmpPass9!x", PASSWORD],
+    ])
+      expect(await api("POST", "/api/me/password", login.token, { current, next })).toBeNull();
     const modes = await inMaster(
       "stat",
       "-c",
