@@ -144,6 +144,12 @@ export class SchedulerLoop {
       const exec = await nodeExecutor(deps, n.id).catch(() => null);
       const containers = (await exec?.list().catch(() => [])) ?? [];
       for (const c of containers) {
+        // A root-delete helper (datasets/rootDelete) left by a master that stopped mid-delete.
+        if (c.labels["hangar.purpose"] === "delete" && c.state !== "running") {
+          await exec?.remove(c.id).catch(() => {});
+          removed.push(c.id);
+          continue;
+        }
         const jobId = c.labels[JOB_LABEL];
         if (!jobId || owned.has(c.id) || starting.has(jobId)) continue;
         await exec?.stop(c.id, 5).catch(() => {});

@@ -266,6 +266,29 @@ for (const target of STORE_TARGETS) {
       expect((await exec.list()).some((c) => c.id === run.id)).toBe(false);
     });
 
+    test("an exited root-delete helper left by a stopped master is removed; a running one stays", async () => {
+      const node = (await m.json("GET", "/api/nodes", { token: root })).body.items[0];
+      const exec = await nodeExecutor(m.deps, node.id);
+      const labels = { "hangar.purpose": "delete" };
+      const stamp = Date.now();
+      const exited = await exec.run({ name: `hangar-del-${target}-${stamp}`, image: IMAGE, command: ["true"], labels });
+      await exec.waitExit(exited.id);
+      const busy = await exec.run({
+        name: `hangar-del-${target}-${stamp}-busy`,
+        image: IMAGE,
+        command: ["sleep", "600"],
+        labels,
+      });
+      try {
+        const removed = (await m.scheduler?.sweepOrphans(true)) ?? [];
+        expect(removed).toContain(exited.id);
+        expect(removed).not.toContain(busy.id);
+        expect((await exec.list()).some((c) => c.id === exited.id)).toBe(false);
+      } finally {
+        await exec.remove(busy.id);
+      }
+    });
+
     test("the orphan sweep leaves another master's containers on the same engine alone", async () => {
       const node = (await m.json("GET", "/api/nodes", { token: root })).body.items[0];
       const cluster = (await Bun.file(join(m.config.dataDir, "cluster-id")).text()).trim();
