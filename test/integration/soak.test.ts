@@ -293,11 +293,11 @@ describe("soak: a master under mixed load", () => {
         }
       };
       // Followers that reconnect: curl (not this process) reads the log as fast as it comes, stored
-      // part first, for 3–12 s, then drops the connection and comes back.
+      // part first, for 10–30 s, then drops the connection and comes back.
       let followerBytes = 0;
       const follower = async (k: number) => {
         while (running()) {
-          const seconds = Math.min(3 + ((k * 7 + followerBytes) % 10), Math.max(1, (stopAt - Date.now()) / 1000));
+          const seconds = Math.min(10 + ((k * 7 + followerBytes) % 21), Math.max(1, (stopAt - Date.now()) / 1000));
           const curl = Bun.spawn(
             [
               "curl",
