@@ -45,7 +45,9 @@ const workers = testWorkers();
  * same as the first one's (claims and moves) run on SQLite only; PostgreSQL runs the all_reduce
  * and the failed start.
  */
-const sqliteOnly = (target: string) => test.skipIf(target !== "sqlite");
+const notRegistered: typeof test = Object.assign(() => {}, test);
+// Not registered on PostgreSQL at all (rather than shown as skipped).
+const sqliteOnly = (target: string): typeof test => (target === "sqlite" ? test : notRegistered);
 
 for (const target of STORE_TARGETS) {
   describe(`a job over two nodes (${target})`, () => {
