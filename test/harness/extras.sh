@@ -74,8 +74,15 @@ engine2_up() {
 
 registry_up
 engine2_up
-cat >"$STATE/env.extras" <<ENV
+# Only its own lines: the image scripts and stage-worker.sh add theirs to the same file, and a
+# later run of this script alone (a bench) must not drop them.
+extras=$STATE/env.extras
+tmp=$(mktemp "$extras.XXXXXX")
+{ grep -vE '^export HANGAR_TEST_(REGISTRY|REGISTRY_IMAGE|ENGINE2_SOCKET)=' "$extras" 2>/dev/null || true; } >"$tmp"
+cat >>"$tmp" <<ENV
 export HANGAR_TEST_REGISTRY="127.0.0.1:5000"
 export HANGAR_TEST_REGISTRY_IMAGE="127.0.0.1:5000/hangar-test/busybox:1"
 export HANGAR_TEST_ENGINE2_SOCKET="$STATE/docker2/docker.sock"
 ENV
+chmod 644 "$tmp"
+mv -f "$tmp" "$extras"
