@@ -413,3 +413,42 @@ export function useAction() {
   }, []);
   return { busy, error, field, run, setError };
 }
+
+/** The CPU Cores and Memory (MiB) pair of the create dialogs (Docker limits; empty: none or inherited). */
+export function CpuMemoryFields(props: {
+  hint: string;
+  placeholder: string;
+  cpus: string;
+  memoryMiB: string;
+  onCpus: InputHTMLAttributes<HTMLInputElement>["onChange"];
+  onMemory: InputHTMLAttributes<HTMLInputElement>["onChange"];
+  cpusError?: string | null;
+  memoryError?: string | null;
+}) {
+  return (
+    <div className="row">
+      <Input
+        label="CPU Cores"
+        type="number"
+        min={0}
+        step={0.5}
+        optional
+        hint={props.hint}
+        placeholder={props.placeholder}
+        value={props.cpus}
+        onChange={props.onCpus}
+        error={props.cpusError}
+      />
+      <Input
+        label="Memory (MiB)"
+        type="number"
+        min={0}
+        optional
+        placeholder={props.placeholder}
+        value={props.memoryMiB}
+        onChange={props.onMemory}
+        error={props.memoryError}
+      />
+    </div>
+  );
+}

@@ -7,6 +7,7 @@ import { nameProblem } from "../rules";
 import { api, openApp } from "../session";
 
 import {
+  CpuMemoryFields,
   Dialog,
   ErrorText,
   Input,
@@ -292,30 +293,16 @@ function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: (
             error={err("gpus")}
           />
         </div>
-        <div className="row">
-          <Input
-            label="CPU Cores"
-            type="number"
-            min={0}
-            step={0.5}
-            optional
-            hint="Docker limits of the serving container; empty: none."
-            placeholder="no limit"
-            value={form.cpus}
-            onChange={set("cpus")}
-            error={err("cpus")}
-          />
-          <Input
-            label="Memory (MiB)"
-            type="number"
-            min={0}
-            optional
-            placeholder="no limit"
-            value={form.memoryMiB}
-            onChange={set("memoryMiB")}
-            error={err("memoryMiB")}
-          />
-        </div>
+        <CpuMemoryFields
+          hint="Docker limits of the serving container; empty: none."
+          placeholder="no limit"
+          cpus={form.cpus}
+          memoryMiB={form.memoryMiB}
+          onCpus={set("cpus")}
+          onMemory={set("memoryMiB")}
+          cpusError={err("cpus")}
+          memoryError={err("memoryMiB")}
+        />
         {save.error &&
         !["name", "training", "job", "command", "port", "gpus", "cpus", "memoryMiB"].includes(save.field ?? "") ? (
           <ErrorText>{save.error}</ErrorText>

@@ -12,6 +12,7 @@ import { api, baseUrl, currentToken, openApp } from "../session";
 import {
   Check,
   CopyButton,
+  CpuMemoryFields,
   Dialog,
   ErrorText,
   Input,
@@ -373,30 +374,16 @@ function CreateJob(props: {
             error={err("gpus")}
           />
         </div>
-        <div className="row">
-          <Input
-            label="CPU Cores"
-            type="number"
-            min={0}
-            step={0.5}
-            optional
-            hint="0 GPUs with CPU cores and memory: a CPU-only job."
-            placeholder="the training's"
-            value={form.cpus}
-            onChange={set("cpus")}
-            error={err("cpus")}
-          />
-          <Input
-            label="Memory (MiB)"
-            type="number"
-            min={0}
-            optional
-            placeholder="the training's"
-            value={form.memoryMiB}
-            onChange={set("memoryMiB")}
-            error={err("memoryMiB")}
-          />
-        </div>
+        <CpuMemoryFields
+          hint="0 GPUs with CPU cores and memory: a CPU-only job."
+          placeholder="the training's"
+          cpus={form.cpus}
+          memoryMiB={form.memoryMiB}
+          onCpus={set("cpus")}
+          onMemory={set("memoryMiB")}
+          cpusError={err("cpus")}
+          memoryError={err("memoryMiB")}
+        />
         {builtin ? (
           <p className="hint">
             Runs the built-in model {model?.name ?? props.builtinModel}; the dataset is mounted at /dataset.

@@ -8,6 +8,7 @@ import { Link, navigate, path } from "../router";
 import { nameProblem } from "../rules";
 import { api } from "../session";
 import {
+  CpuMemoryFields,
   Dialog,
   ErrorText,
   Input,
@@ -208,30 +209,16 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
             ))}
           </Select>
         </div>
-        <div className="row">
-          <Input
-            label="CPU Cores"
-            type="number"
-            min={0}
-            step={0.5}
-            optional
-            hint="For its jobs and notebook; with 0 GPUs, a CPU-only training."
-            placeholder="no limit"
-            value={form.cpus}
-            onChange={set("cpus")}
-            error={err("cpus")}
-          />
-          <Input
-            label="Memory (MiB)"
-            type="number"
-            min={0}
-            optional
-            placeholder="no limit"
-            value={form.memoryMiB}
-            onChange={set("memoryMiB")}
-            error={err("memoryMiB")}
-          />
-        </div>
+        <CpuMemoryFields
+          hint="For its jobs and notebook; with 0 GPUs, a CPU-only training."
+          placeholder="no limit"
+          cpus={form.cpus}
+          memoryMiB={form.memoryMiB}
+          onCpus={set("cpus")}
+          onMemory={set("memoryMiB")}
+          cpusError={err("cpus")}
+          memoryError={err("memoryMiB")}
+        />
         {form.type === "builtin" ? (
           <>
             <Select
