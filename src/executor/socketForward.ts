@@ -83,7 +83,11 @@ function forwardingServer(openRemote: () => Promise<Duplex>, onError: (err: Erro
         });
         local.on("error", () => remote.destroy());
         local.on("close", () => remote.destroy());
-        remote.on("close", () => local.destroy());
+        // After a clean end the pipe has ended `local`, whose buffer may still hold the remote's
+        // last bytes (a slow client): destroying it would drop them — a fast job's log tail.
+        remote.on("close", () => {
+          if (!local.writableEnded) local.destroy();
+        });
       },
       (err: Error) => {
         onError(err);

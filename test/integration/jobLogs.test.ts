@@ -47,7 +47,7 @@ describe("job logs", () => {
 
   test("a job printing 100,000 lines has every one in its log, in order", async () => {
     const { id } = await submit("many", "seq 1 100000");
-    await ended(id);
+    expect((await ended(id)).status).toBe("succeeded");
     const lines = (await log(id)).split("\n").filter((l) => /^\d+$/.test(l));
     expect(lines.length).toBe(100_000);
     expect(lines.every((l, i) => Number(l) === i + 1)).toBe(true);
