@@ -219,18 +219,27 @@ export class LogHub {
       if (cut > 0) appendFileSync(head, rest.subarray(0, cut));
       rest = rest.subarray(cut);
     }
-    const tail = `${head}.tail`;
-    if (size(tail) + rest.length > tailMax && size(tail) > 0) {
-      const old = `${head}.tail.1`;
+    // In pieces of at most a tail's size: a batch bigger than the tail rotates as often as it
+    // needs, so nothing is dropped while the whole log is under the cap.
+    while (rest.length > 0) {
+      let cut = rest.length;
+      if (cut > tailMax) {
+        cut = rest.lastIndexOf(10, tailMax - 1) + 1;
+        if (cut <= 0) cut = tailMax;
+      }
+      this.appendTail(jobId, `${head}.tail`, rest.subarray(0, cut), tailMax);
+      rest = rest.subarray(cut);
+    }
+  }
+
+  /** Appends `piece` (at most `tailMax` bytes) to the tail, first rotating a tail it would overfill. */
+  private appendTail(jobId: string, tail: string, piece: Buffer, tailMax: number): void {
+    if (size(tail) + piece.length > tailMax && size(tail) > 0) {
+      const old = `${tail}.1`;
       this.addDropped(jobId, size(old));
       renameSync(tail, old);
     }
-    // A single batch larger than the tail keeps only its end.
-    if (rest.length > tailMax) {
-      this.addDropped(jobId, rest.length - tailMax);
-      rest = rest.subarray(rest.length - tailMax);
-    }
-    appendFileSync(tail, rest);
+    appendFileSync(tail, piece);
   }
 
   private addDropped(jobId: string, bytes: number): void {
