@@ -6,7 +6,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { $ } from "bun";
-import { stageMounts, stagingStats } from "../src/jobs/staging";
+import { stageMounts } from "../src/jobs/staging/stageIn";
+import { stagingStats } from "../src/jobs/staging/state";
 import { dataLayout } from "../src/lib/layout";
 import { toAddress } from "../src/nodes/service";
 import { startTestMaster } from "../test/helpers/testMaster";

@@ -18,7 +18,7 @@ import { errorResponse } from "./http/errors";
 import { type AppRef, appKey } from "./http/proxyCookie";
 import { ensureDefaultImage } from "./images/service";
 import { mountSources } from "./jobs/runner";
-import { syncRunningOutputs } from "./jobs/staging";
+import { syncRunningOutputs } from "./jobs/staging/round";
 import { type Clock, systemClock } from "./lib/clock";
 import { confinedFsProblem } from "./lib/confinedFs";
 import { dataLayout } from "./lib/layout";

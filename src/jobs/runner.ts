@@ -24,7 +24,8 @@ import {
   rankEndReason,
 } from "./rendezvous";
 import { jobContainers, jobMounts, type MountSources, type NodeNet, rdmaProblem } from "./spec";
-import { finishOutput, stageMounts } from "./staging";
+import { finishOutput } from "./staging/copyBack";
+import { stageMounts } from "./staging/stageIn";
 import { type JobRow, moveJob, StaleJobState } from "./transitions";
 
 export type { PlacedAssignment };

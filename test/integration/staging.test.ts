@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stagingStats } from "../../src/jobs/staging";
+import { stagingStats } from "../../src/jobs/staging/state";
 import { dataLayout } from "../../src/lib/layout";
 import { NODE_HEALTH_TIMER, STAGE_SYNC_TIMER } from "../../src/master";
 import type { NodeManager } from "../../src/nodes/manager";
