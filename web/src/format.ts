@@ -86,3 +86,12 @@ export function sshCommand(user: string, host: string, port: number): string {
 export function pageRange(offset: number, count: number, total: number): string {
   return count === 0 ? `0 of ${total}` : `${offset + 1}–${offset + count} of ${total}`;
 }
+
+/** A job's parameters as its command line gets them, "lr=0.1 epochs=3"; none: a dash. */
+export function parameterText(parameters: Record<string, string>): string {
+  return (
+    Object.entries(parameters)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ") || "—"
+  );
+}

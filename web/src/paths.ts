@@ -24,3 +24,13 @@ export function match(pattern: string, path: string): Record<string, string> | n
 export function path(...segments: string[]): string {
   return `/${segments.map(encodeURIComponent).join("/")}`;
 }
+
+/** A file's path in a URL: each folder and the name encoded, the slashes kept. */
+export function encodeFilePath(p: string): string {
+  return p.split("/").map(encodeURIComponent).join("/");
+}
+
+/** The last part of a file's path: "data/a.csv" → "a.csv". */
+export function baseName(p: string): string {
+  return p.split("/").pop() ?? p;
+}

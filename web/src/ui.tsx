@@ -72,7 +72,7 @@ const NOWRAP = /^(Created|Updated|Uploaded|Registered|Modified|Finished|Start|En
 const cellClass = <T,>(c: Column<T>) =>
   [c.className, NOWRAP.test(c.header) ? "nowrap" : ""].filter(Boolean).join(" ") || undefined;
 
-export function Table<T>(props: {
+export interface TableProps<T> {
   label: string;
   columns: Column<T>[];
   rows: T[] | null;
@@ -81,7 +81,9 @@ export function Table<T>(props: {
   onRowClick?: (row: T) => void;
   /** A load error: with nothing loaded yet, the table is left out (the page shows the error). */
   error?: string | null;
-}) {
+}
+
+export function Table<T>(props: TableProps<T>) {
   const { rows, columns } = props;
   if (rows === null && props.error) return null;
   return (
@@ -262,6 +264,15 @@ export function Select(props: FieldProps & SelectHTMLAttributes<HTMLSelectElemen
   );
 }
 
+/** A Select's options: each value, shown as `label(value)` (by default the value itself). */
+export function Options(props: { values: readonly string[]; label?: (value: string) => string }) {
+  return props.values.map((v) => (
+    <option key={v} value={v}>
+      {props.label ? props.label(v) : v}
+    </option>
+  ));
+}
+
 /** A checkbox with its label to the right. */
 export function Check(props: { label: string; checked: boolean; onChange: (v: boolean) => void; hint?: string }) {
   const id = useId();
@@ -326,6 +337,21 @@ export function Status({ value, title }: { value: string; title?: string | null 
   );
 }
 
+/** A status badge with its reason below, except while the status is `quietWhen` (the healthy one). */
+export function StatusWithReason(props: {
+  value: string;
+  reason: string | null | undefined;
+  quietWhen: string;
+  title?: string | null;
+}) {
+  return (
+    <>
+      <Status value={props.value} title={props.title} />
+      {props.reason && props.value !== props.quietWhen ? <div className="reason">{props.reason}</div> : null}
+    </>
+  );
+}
+
 /** A "Copy" button that puts `text` on the clipboard (falls back to selecting it). */
 export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
   const [done, setDone] = useState(false);
@@ -380,6 +406,15 @@ export function useConfirm() {
   return { ask, element };
 }
 
+/** A page's main button, in its head: Create …, Add …, Upload …. */
+export function PrimaryButton(props: { onClick: () => void; children: ReactNode }) {
+  return (
+    <button type="button" className="primary" onClick={props.onClick}>
+      {props.children}
+    </button>
+  );
+}
+
 export function PageHead(props: { title: string; crumbs?: ReactNode; children?: ReactNode }) {
   return (
     <header className="page-head">
@@ -411,7 +446,11 @@ export function useAction() {
       setBusy(false);
     }
   }, []);
-  return { busy, error, field, run, setError };
+  /** The error when the server named `name` as the field at fault, else null. */
+  const fieldError = (name: string) => (field === name ? error : null);
+  /** The error unless the server named one of `shownByField` (their fields show it). */
+  const otherError = (...shownByField: string[]) => (shownByField.includes(field ?? "") ? null : error);
+  return { busy, error, field, run, setError, fieldError, otherError };
 }
 
 /** The CPU Cores and Memory (MiB) pair of the create dialogs (Docker limits; empty: none or inherited). */
