@@ -5,8 +5,13 @@ import { type DragEvent, type FormEvent, useRef, useState } from "react";
 import { ok } from "../../../src/client/api";
 import { deleteAt, download, upload } from "../../../src/client/stream";
 import type { DatasetAccess } from "../../../src/domain/enums";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { PagedTable, usePagedList } from "../components/PagedTable";
+import { RowButton, useRowActions } from "../components/RowActions";
+import { WorkspaceCrumbs } from "../components/WorkspaceCrumbs";
 import { useSession } from "../context";
 import { bytes, dateTime, plural } from "../format";
+import { baseName, encodeFilePath } from "../paths";
 import { Link, navigate, path } from "../router";
 import { checkUploads, nameProblem, type PickedFile, uploadPath } from "../rules";
 import { api, baseUrl, currentToken } from "../session";
@@ -15,36 +20,30 @@ import {
   ErrorText,
   Input,
   messageOf,
+  Options,
   PageHead,
-  Pager,
+  PrimaryButton,
   Select,
   Table,
   useAction,
-  useConfirm,
-  usePaging,
   usePoll,
 } from "../ui";
 
 const ACCESS: Record<string, string> = { "read-write": "Read and Write", "read-only": "Read Only" };
 const enc = encodeURIComponent;
 const filesUrl = (ws: string, ds: string) => `${baseUrl}/api/workspaces/${enc(ws)}/datasets/${enc(ds)}/files`;
-const fileUrl = (ws: string, ds: string, p: string) => `${filesUrl(ws, ds)}/${p.split("/").map(enc).join("/")}`;
+const fileUrl = (ws: string, ds: string, p: string) => `${filesUrl(ws, ds)}/${encodeFilePath(p)}`;
 
 /** Admins: every workspace's datasets (`GET /api/datasets`). */
 export function AllDatasets() {
-  const paging = usePaging();
-  const list = usePoll(
-    () => ok(api.api.datasets.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } })),
-    [paging.limit, paging.offset],
-  );
+  const list = usePagedList((page) => ok(api.api.datasets.get({ query: page })), []);
   return (
     <section>
       <PageHead title="Datasets" />
       <p className="muted">Every workspace's datasets. Create one from its workspace's Datasets page.</p>
-      <Table
-        error={list.error}
+      <PagedTable
+        list={list}
         label="Datasets"
-        rows={list.data?.items ?? null}
         rowKey={(d) => `${d.workspace}/${d.name}`}
         empty="No datasets in any workspace yet."
         columns={[
@@ -63,46 +62,27 @@ export function AllDatasets() {
           { header: "Updated", cell: (d) => dateTime(d.updatedAt) },
         ]}
       />
-      {list.data ? (
-        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Datasets" />
-      ) : null}
     </section>
   );
 }
 
 export function Datasets({ ws }: { ws: string }) {
-  const paging = usePaging();
-  const list = usePoll(
-    () =>
-      ok(
-        api.api
-          .workspaces({ ws })
-          .datasets.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } }),
-      ),
-    [ws, paging.limit, paging.offset],
-  );
-  const [creating, setCreating] = useState(false);
-  const confirm = useConfirm();
-  const act = useAction();
-  const remove = async (ds: string) => {
-    if (!(await confirm.ask(`Delete dataset ${ds} and all its files?`))) return;
-    await act.run(async () => {
-      await ok(api.api.workspaces({ ws }).datasets({ ds }).delete());
-      list.reload();
-    });
-  };
+  const list = usePagedList((page) => ok(api.api.workspaces({ ws }).datasets.get({ query: page })), [ws]);
+  const creating = useDialogSlot();
+  const act = useRowActions(list.reload);
+  const remove = (ds: string) =>
+    act.askThen(`Delete dataset ${ds} and all its files?`, () =>
+      ok(api.api.workspaces({ ws }).datasets({ ds }).delete()),
+    );
   return (
     <section>
-      <PageHead title="Datasets" crumbs={<Link href={path("workspaces", ws)}>{ws}</Link>}>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Create Dataset
-        </button>
+      <PageHead title="Datasets" crumbs={<WorkspaceCrumbs ws={ws} />}>
+        <PrimaryButton onClick={() => creating.show(true)}>Create Dataset</PrimaryButton>
       </PageHead>
       <ErrorText>{list.error ?? act.error}</ErrorText>
-      <Table
-        error={list.error}
+      <PagedTable
+        list={list}
         label="Datasets"
-        rows={list.data?.items ?? null}
         rowKey={(d) => d.name}
         empty="No datasets yet. Choose Create Dataset and drop your files or folders in."
         columns={[
@@ -120,35 +100,21 @@ export function Datasets({ ws }: { ws: string }) {
           {
             header: "Actions",
             cell: (d) => (
-              <button
-                type="button"
-                className="small danger"
-                aria-label={`Delete ${d.name}`}
-                onClick={() => void remove(d.name)}
-              >
+              <RowButton danger label={`Delete ${d.name}`} onClick={() => remove(d.name)}>
                 Delete
-              </button>
+              </RowButton>
             ),
           },
         ]}
       />
-      {list.data ? (
-        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Datasets" />
-      ) : null}
-      {creating ? (
+      {creating.open ? (
         <CreateDataset
           ws={ws}
-          onClose={() => {
-            setCreating(false);
-            list.reload();
-          }}
-          onDone={(name) => {
-            setCreating(false);
-            navigate(path("workspaces", ws, "datasets", name));
-          }}
+          onClose={creating.closeThen(list.reload)}
+          onDone={creating.closeThen((name: string) => navigate(path("workspaces", ws, "datasets", name)))}
         />
       ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </section>
   );
 }
@@ -318,7 +284,7 @@ function CreateDataset(props: { ws: string; onClose: () => void; onDone: (name: 
           hint="Up to 20 lowercase letters, digits and hyphens."
           value={name}
           onChange={(e) => setName(e.target.value)}
-          error={nameErr ?? (save.field === "name" ? save.error : null)}
+          error={nameErr ?? save.fieldError("name")}
         />
         <Select
           label="Access Type"
@@ -326,31 +292,25 @@ function CreateDataset(props: { ws: string; onClose: () => void; onDone: (name: 
           disabled={Boolean(created)}
           onChange={(e) => setAccess(e.target.value as DatasetAccess)}
         >
-          {Object.entries(ACCESS).map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
+          <Options values={Object.keys(ACCESS)} label={(v) => ACCESS[v] ?? v} />
         </Select>
         {!created ? <FilePicker picked={picked.length} onPick={(f) => setPicked([...picked, ...f])} /> : null}
         <UploadTable rows={uploads.rows} />
-        {save.field !== "name" ? <ErrorText>{save.error}</ErrorText> : null}
-        <div className="actions">
-          {finished ? (
+        <ErrorText>{save.otherError("name")}</ErrorText>
+        {finished ? (
+          <div className="actions">
             <button type="button" className="primary" onClick={() => props.onDone(created)}>
               Open {created}
             </button>
-          ) : (
-            <>
-              <button type="button" onClick={props.onClose}>
-                Cancel
-              </button>
-              <button type="submit" className="primary" disabled={save.busy || Boolean(created)}>
-                {save.busy ? "Uploading…" : "Create"}
-              </button>
-            </>
-          )}
-        </div>
+          </div>
+        ) : (
+          <DialogButtons
+            onCancel={props.onClose}
+            submit={save.busy ? "Uploading…" : "Create"}
+            busy={save.busy}
+            disabled={Boolean(created)}
+          />
+        )}
       </form>
     </Dialog>
   );
@@ -359,48 +319,29 @@ function CreateDataset(props: { ws: string; onClose: () => void; onDone: (name: 
 export function DatasetDetail({ ws, ds }: { ws: string; ds: string }) {
   const s = useSession();
   const detail = usePoll(() => ok(api.api.workspaces({ ws }).datasets({ ds }).get()), [ws, ds]);
-  const paging = usePaging(25);
-  const files = usePoll(
-    () =>
-      ok(
-        api.api
-          .workspaces({ ws })
-          .datasets({ ds })
-          .files.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } }),
-      ),
-    [ws, ds, paging.limit, paging.offset],
+  const files = usePagedList(
+    (page) => ok(api.api.workspaces({ ws }).datasets({ ds }).files.get({ query: page })),
+    [ws, ds],
+    {
+      pageSize: 25,
+    },
   );
   const [adding, setAdding] = useState(false);
   const uploads = useUploads();
-  const act = useAction();
-  const confirm = useConfirm();
+  const reload = () => {
+    files.reload();
+    detail.reload();
+  };
+  const act = useRowActions(reload);
   const picked = useRef<PickedFile[]>([]);
   const d = detail.data;
   const writable = d?.access === "read-write" || s.isAdmin;
-  const remove = async (p: string) => {
-    if (!(await confirm.ask(`Delete ${p} from ${ds}?`))) return;
-    await act.run(async () => {
-      await deleteAt(fileUrl(ws, ds, p), currentToken());
-      files.reload();
-      detail.reload();
-    });
-  };
+  const remove = (p: string) =>
+    act.askThen(`Delete ${p} from ${ds}?`, () => deleteAt(fileUrl(ws, ds, p), currentToken()));
   return (
     <section>
-      <PageHead
-        title={ds}
-        crumbs={
-          <>
-            <Link href={path("workspaces", ws)}>{ws}</Link> ›{" "}
-            <Link href={path("workspaces", ws, "datasets")}>Datasets</Link>
-          </>
-        }
-      >
-        {writable ? (
-          <button type="button" className="primary" onClick={() => setAdding(!adding)}>
-            File Upload
-          </button>
-        ) : null}
+      <PageHead title={ds} crumbs={<WorkspaceCrumbs ws={ws} section="Datasets" />}>
+        {writable ? <PrimaryButton onClick={() => setAdding(!adding)}>File Upload</PrimaryButton> : null}
       </PageHead>
       <ErrorText>{detail.error ?? files.error ?? act.error}</ErrorText>
       {d ? (
@@ -423,19 +364,15 @@ export function DatasetDetail({ ws, ds }: { ws: string; ds: string }) {
             picked={0}
             onPick={(f) => {
               picked.current = f;
-              void uploads.start(filesUrl(ws, ds), f).then(() => {
-                files.reload();
-                detail.reload();
-              });
+              void uploads.start(filesUrl(ws, ds), f).then(reload);
             }}
           />
           <UploadTable rows={uploads.rows} />
         </div>
       ) : null}
-      <Table
-        error={files.error}
+      <PagedTable
+        list={files}
         label="Files"
-        rows={files.data?.items ?? null}
         rowKey={(f) => f.path}
         empty="No files yet. Choose File Upload to add some."
         columns={[
@@ -448,37 +385,23 @@ export function DatasetDetail({ ws, ds }: { ws: string; ds: string }) {
             header: "Actions",
             cell: (f) => (
               <span className="row-actions">
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Download ${f.path}`}
-                  onClick={() =>
-                    void act.run(() =>
-                      download(fileUrl(ws, ds, f.path), currentToken(), f.path.split("/").pop() ?? f.path),
-                    )
-                  }
+                <RowButton
+                  label={`Download ${f.path}`}
+                  onClick={() => act.run(() => download(fileUrl(ws, ds, f.path), currentToken(), baseName(f.path)))}
                 >
                   Download
-                </button>
+                </RowButton>
                 {writable ? (
-                  <button
-                    type="button"
-                    className="small danger"
-                    aria-label={`Delete ${f.path}`}
-                    onClick={() => void remove(f.path)}
-                  >
+                  <RowButton danger label={`Delete ${f.path}`} onClick={() => remove(f.path)}>
                     Delete
-                  </button>
+                  </RowButton>
                 ) : null}
               </span>
             ),
           },
         ]}
       />
-      {files.data ? (
-        <Pager paging={paging} count={files.data.items.length} total={files.data.total} what="Files" />
-      ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </section>
   );
 }

@@ -1,24 +1,25 @@
 // Deployments of a workspace: create from a training's job, status, URL, stop/start/delete, log.
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { ok } from "../../../src/client/api";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { PagedTable, usePagedList } from "../components/PagedTable";
+import { RowButton, useRowActions } from "../components/RowActions";
+import { useFormFields } from "../components/useFormFields";
+import { WorkspaceCrumbs } from "../components/WorkspaceCrumbs";
 import { dateTime } from "../format";
 import { Link, navigate, path } from "../router";
 import { nameProblem } from "../rules";
 import { api, openApp } from "../session";
-
 import {
   CpuMemoryFields,
   Dialog,
   ErrorText,
   Input,
   PageHead,
-  Pager,
+  PrimaryButton,
   Select,
-  Status,
-  Table,
+  StatusWithReason,
   useAction,
-  useConfirm,
-  usePaging,
   usePoll,
 } from "../ui";
 
@@ -30,60 +31,28 @@ function appUrl(url: string): string {
 }
 
 export function Deployments({ ws }: { ws: string }) {
-  const paging = usePaging();
-  const list = usePoll(
-    () =>
-      ok(
-        api.api
-          .workspaces({ ws })
-          .deployments.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } }),
-      ),
-    [ws, paging.limit, paging.offset],
-  );
-  const [creating, setCreating] = useState(false);
-  const act = useAction();
-  const confirm = useConfirm();
+  const list = usePagedList((page) => ok(api.api.workspaces({ ws }).deployments.get({ query: page })), [ws]);
+  const creating = useDialogSlot();
+  const act = useRowActions(list.reload);
   const dp = (name: string) => api.api.workspaces({ ws }).deployments({ dp: name });
-  const stop = (name: string) =>
-    act.run(async () => {
-      await ok(dp(name).stop.post());
-      list.reload();
-    });
-  const start = (name: string) =>
-    act.run(async () => {
-      await ok(dp(name).start.post());
-      list.reload();
-    });
-  const remove = async (name: string) => {
-    if (!(await confirm.ask(`Stop and delete deployment ${name}?`))) return;
-    await act.run(async () => {
-      await ok(dp(name).delete());
-      list.reload();
-    });
-  };
+  const stop = (name: string) => act.thenReload(() => ok(dp(name).stop.post()));
+  const start = (name: string) => act.thenReload(() => ok(dp(name).start.post()));
+  const remove = (name: string) => act.askThen(`Stop and delete deployment ${name}?`, () => ok(dp(name).delete()));
   return (
     <section>
-      <PageHead title="Deployments" crumbs={<Link href={path("workspaces", ws)}>{ws}</Link>}>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Create Deployment
-        </button>
+      <PageHead title="Deployments" crumbs={<WorkspaceCrumbs ws={ws} />}>
+        <PrimaryButton onClick={() => creating.show(true)}>Create Deployment</PrimaryButton>
       </PageHead>
       <ErrorText>{list.error ?? act.error}</ErrorText>
-      <Table
-        error={list.error}
+      <PagedTable
+        list={list}
         label="Deployments"
-        rows={list.data?.items ?? null}
         rowKey={(d) => d.id}
         empty="No deployments yet. Choose Create Deployment to serve a training's output on the deployment GPUs."
         columns={[
           {
             header: "Status",
-            cell: (d) => (
-              <>
-                <Status value={d.status} />
-                {d.statusReason && d.status !== "running" ? <div className="reason">{d.statusReason}</div> : null}
-              </>
-            ),
+            cell: (d) => <StatusWithReason value={d.status} reason={d.statusReason} quietWhen="running" />,
           },
           { header: "Deployment Name", cell: (d) => d.name },
           {
@@ -98,19 +67,13 @@ export function Deployments({ ws }: { ws: string }) {
                 {d.url ? (
                   <>
                     <code>{appUrl(d.url)}</code>
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Open ${d.name}`}
+                    <RowButton
+                      label={`Open ${d.name}`}
                       title="Open in a new tab (on its own address; an HttpOnly cookie for it lets the tab through)"
-                      onClick={() =>
-                        void act.run(async () =>
-                          openApp(await ok(api.api.workspaces({ ws }).deployments({ dp: d.name }).session.post())),
-                        )
-                      }
+                      onClick={() => act.run(async () => openApp(await ok(dp(d.name).session.post())))}
                     >
                       Open
-                    </button>
+                    </RowButton>
                   </>
                 ) : (
                   <span className="muted">stopped</span>
@@ -125,61 +88,34 @@ export function Deployments({ ws }: { ws: string }) {
             cell: (d) => (
               <span className="row-actions">
                 {d.jobId ? (
-                  <button
-                    type="button"
-                    className="small"
-                    aria-label={`View log of ${d.name}`}
+                  <RowButton
+                    label={`View log of ${d.name}`}
                     onClick={() => navigate(path("workspaces", ws, "trainings", d.training, "jobs", d.jobId as string))}
                   >
                     Log
-                  </button>
+                  </RowButton>
                 ) : null}
                 {["running", "pending", "starting"].includes(d.status) ? (
-                  <button
-                    type="button"
-                    className="small"
-                    aria-label={`Stop ${d.name}`}
-                    onClick={() => void stop(d.name)}
-                  >
+                  <RowButton label={`Stop ${d.name}`} onClick={() => stop(d.name)}>
                     Stop
-                  </button>
+                  </RowButton>
                 ) : (
-                  <button
-                    type="button"
-                    className="small"
-                    aria-label={`Start ${d.name}`}
-                    onClick={() => void start(d.name)}
-                  >
+                  <RowButton label={`Start ${d.name}`} onClick={() => start(d.name)}>
                     Start
-                  </button>
+                  </RowButton>
                 )}
-                <button
-                  type="button"
-                  className="small danger"
-                  aria-label={`Delete ${d.name}`}
-                  onClick={() => void remove(d.name)}
-                >
+                <RowButton danger label={`Delete ${d.name}`} onClick={() => remove(d.name)}>
                   Delete
-                </button>
+                </RowButton>
               </span>
             ),
           },
         ]}
       />
-      {list.data ? (
-        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Deployments" />
+      {creating.open ? (
+        <CreateDeployment ws={ws} onClose={creating.close} onCreated={creating.closeThen(list.reload)} />
       ) : null}
-      {creating ? (
-        <CreateDeployment
-          ws={ws}
-          onClose={() => setCreating(false)}
-          onCreated={() => {
-            setCreating(false);
-            list.reload();
-          }}
-        />
-      ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </section>
   );
 }
@@ -187,7 +123,7 @@ export function Deployments({ ws }: { ws: string }) {
 function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: () => void }) {
   const { ws } = props;
   const trainings = usePoll(() => ok(api.api.workspaces({ ws }).trainings.get({ query: { limit: "500" } })), [ws], 0);
-  const [form, setForm] = useState({
+  const { form, set } = useFormFields({
     name: "",
     training: "",
     job: "",
@@ -211,8 +147,7 @@ function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: (
     0,
   );
   const save = useAction();
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const err = (f: string) => (save.field === f ? save.error : null);
+  const err = save.fieldError;
   const nameErr = form.name ? nameProblem(form.name, "deployment name") : null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -303,18 +238,10 @@ function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: (
           cpusError={err("cpus")}
           memoryError={err("memoryMiB")}
         />
-        {save.error &&
-        !["name", "training", "job", "command", "port", "gpus", "cpus", "memoryMiB"].includes(save.field ?? "") ? (
-          <ErrorText>{save.error}</ErrorText>
-        ) : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            Create
-          </button>
-        </div>
+        <ErrorText>
+          {save.otherError("name", "training", "job", "command", "port", "gpus", "cpus", "memoryMiB")}
+        </ErrorText>
+        <DialogButtons onCancel={props.onClose} submit="Create" busy={save.busy} />
       </form>
     </Dialog>
   );

@@ -4,6 +4,10 @@ import { type FormEvent, useState } from "react";
 import { ok } from "../../../src/client/api";
 import { upload } from "../../../src/client/stream";
 import type { ImageRelease } from "../../../src/domain/enums";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { PagedTable, usePagedList } from "../components/PagedTable";
+import { RowButton, useRowActions } from "../components/RowActions";
+import { useFormFields } from "../components/useFormFields";
 import { useSession } from "../context";
 import { bytes, dateTime } from "../format";
 import { api, baseUrl, currentToken } from "../session";
@@ -12,58 +16,40 @@ import {
   ErrorText,
   Input,
   PageHead,
-  Pager,
   Picker,
-  Status,
-  Table,
+  PrimaryButton,
+  StatusWithReason,
   TextArea,
   useAction,
-  useConfirm,
-  usePaging,
-  usePoll,
 } from "../ui";
 
 const UPLOAD_TYPE: Record<string, string> = { pull: "Pull", build: "Dockerfile build", tar: "Tar" };
 
 export function Images() {
   const s = useSession();
-  const paging = usePaging();
-  const list = usePoll(
-    () => ok(api.api.images.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } })),
-    [paging.limit, paging.offset],
-  );
-  const [uploading, setUploading] = useState(false);
-  const confirm = useConfirm();
-  const act = useAction();
-  const remove = async (id: string, name: string) => {
-    if (!(await confirm.ask(`Delete Docker image ${name}? Trainings that use it cannot start new jobs.`))) return;
-    await act.run(async () => {
-      await ok(api.api.images({ id }).delete());
-      list.reload();
-    });
-  };
+  const list = usePagedList((page) => ok(api.api.images.get({ query: page })), []);
+  const uploading = useDialogSlot();
+  const act = useRowActions(list.reload);
+  const remove = (id: string, name: string) =>
+    act.askThen(`Delete Docker image ${name}? Trainings that use it cannot start new jobs.`, () =>
+      ok(api.api.images({ id }).delete()),
+    );
   return (
     <section>
       <PageHead title="Docker Images">
-        <button type="button" className="primary" onClick={() => setUploading(true)}>
-          Upload Docker Image
-        </button>
+        <PrimaryButton onClick={() => uploading.show(true)}>Upload Docker Image</PrimaryButton>
       </PageHead>
       <ErrorText>{list.error ?? act.error}</ErrorText>
-      <Table
-        error={list.error}
+      <PagedTable
+        list={list}
         label="Docker Images"
-        rows={list.data?.items ?? null}
         rowKey={(i) => i.id}
         empty="No Docker images yet. Choose Upload Docker Image to pull, build or load one."
         columns={[
           {
             header: "Status",
             cell: (i) => (
-              <>
-                <Status value={i.status} title={i.statusReason} />
-                {i.statusReason && i.status !== "ready" ? <div className="reason">{i.statusReason}</div> : null}
-              </>
+              <StatusWithReason value={i.status} title={i.statusReason} reason={i.statusReason} quietWhen="ready" />
             ),
           },
           {
@@ -88,38 +74,22 @@ export function Images() {
             header: "Actions",
             cell: (i) =>
               !i.builtin && (s.isAdmin || i.uploader === s.me.userId) ? (
-                <button
-                  type="button"
-                  className="small danger"
-                  aria-label={`Delete ${i.name}`}
-                  onClick={() => void remove(i.id, i.name)}
-                >
+                <RowButton danger label={`Delete ${i.name}`} onClick={() => remove(i.id, i.name)}>
                   Delete
-                </button>
+                </RowButton>
               ) : null,
           },
         ]}
       />
-      {list.data ? (
-        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Docker Images" />
-      ) : null}
-      {uploading ? (
-        <UploadImage
-          onClose={() => setUploading(false)}
-          onDone={() => {
-            setUploading(false);
-            list.reload();
-          }}
-        />
-      ) : null}
-      {confirm.element}
+      {uploading.open ? <UploadImage onClose={uploading.close} onDone={uploading.closeThen(list.reload)} /> : null}
+      {act.confirmDialog}
     </section>
   );
 }
 
 function UploadImage(props: { onClose: () => void; onDone: () => void }) {
   const s = useSession();
-  const [form, setForm] = useState({
+  const { form, setForm, set } = useFormFields({
     name: "",
     description: "",
     type: "pull",
@@ -131,8 +101,7 @@ function UploadImage(props: { onClose: () => void; onDone: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const save = useAction();
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const err = (f: string) => (save.field === f ? save.error : null);
+  const err = save.fieldError;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (form.type === "tar" && !file) {
@@ -171,7 +140,6 @@ function UploadImage(props: { onClose: () => void; onDone: () => void }) {
       props.onDone();
     });
   };
-  const known = ["name", "description", "source.ref", "source.dockerfile", "release", "workspaces"];
   return (
     <Dialog title="Upload Docker Image" onClose={props.onClose} wide>
       <form onSubmit={submit}>
@@ -269,17 +237,10 @@ function UploadImage(props: { onClose: () => void; onDone: () => void }) {
           <Picker label="Workspaces" options={s.workspaces.map((w) => w.name)} chosen={chosen} onChange={setChosen} />
         ) : null}
         {progress !== null ? <progress aria-label="Image upload" max={1} value={progress} /> : null}
-        {save.error && !known.includes(save.field ?? "") ? <ErrorText>{save.error}</ErrorText> : null}
-        {save.field === "release" || save.field === "workspaces" ? <ErrorText>{save.error}</ErrorText> : null}
+        {/* Release Type and Workspaces show no error of their own: it shows here. */}
+        <ErrorText>{save.otherError("name", "description", "source.ref", "source.dockerfile")}</ErrorText>
         <p className="hint">Pulls and builds run on the master; the list shows the status and Docker's message.</p>
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            {save.busy ? "Uploading…" : "Upload"}
-          </button>
-        </div>
+        <DialogButtons onCancel={props.onClose} submit={save.busy ? "Uploading…" : "Upload"} busy={save.busy} />
       </form>
     </Dialog>
   );

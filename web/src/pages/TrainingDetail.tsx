@@ -4,9 +4,16 @@ import { type FormEvent, useRef, useState } from "react";
 import { ApiError, ok } from "../../../src/client/api";
 import { deleteAt, download, upload } from "../../../src/client/stream";
 import type { GpuOption } from "../../../src/jobs/spec";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { PagedTable, usePagedList } from "../components/PagedTable";
+import { RowButton, useRowActions } from "../components/RowActions";
+import { useFormFields } from "../components/useFormFields";
+import { WorkspaceCrumbs } from "../components/WorkspaceCrumbs";
 import { useSession } from "../context";
-import { bytes, dateTime, sshCommand } from "../format";
-import { Link, navigate, path } from "../router";
+import { bytes, dateTime, parameterText, sshCommand } from "../format";
+import { downloadJobLog, downloadJobOutput, JOB_OUTPUT_TITLE } from "../jobDownloads";
+import { baseName, encodeFilePath } from "../paths";
+import { navigate, path } from "../router";
 import { checkUploads, nameProblem, parseParameters, uploadPath } from "../rules";
 import { api, baseUrl, currentToken, openApp } from "../session";
 import {
@@ -18,11 +25,12 @@ import {
   Input,
   PageHead,
   Pager,
+  PrimaryButton,
   Select,
   Status,
+  StatusWithReason,
   Table,
   useAction,
-  useConfirm,
   usePaging,
   usePoll,
 } from "../ui";
@@ -30,6 +38,7 @@ import { TYPE_LABEL } from "./Trainings";
 
 const codeUrl = (ws: string, tr: string) =>
   `${baseUrl}/api/workspaces/${encodeURIComponent(ws)}/trainings/${encodeURIComponent(tr)}/files`;
+const codeFileUrl = (ws: string, tr: string, p: string) => `${codeUrl(ws, tr)}/${encodeFilePath(p)}`;
 
 const OPEN = ["pending", "starting", "running"];
 
@@ -48,15 +57,7 @@ export function TrainingDetail({ ws, tr }: { ws: string; tr: string }) {
   const live = t as typeof t & { status?: string; sshPort?: number | null; notebookUrl?: string | null };
   return (
     <section>
-      <PageHead
-        title={t.name}
-        crumbs={
-          <>
-            <Link href={path("workspaces", ws)}>{ws}</Link> ›{" "}
-            <Link href={path("workspaces", ws, "trainings")}>Trainings</Link>
-          </>
-        }
-      >
+      <PageHead title={t.name} crumbs={<WorkspaceCrumbs ws={ws} section="Trainings" />}>
         {t.type === "notebook" ? (
           <NotebookButtons ws={ws} tr={tr} running={Boolean(live.notebookUrl)} reload={training.reload} />
         ) : null}
@@ -136,61 +137,36 @@ function NotebookButtons(props: { ws: string; tr: string; running: boolean; relo
 
 function Jobs(props: { ws: string; tr: string; type: string; builtinModel: string | null }) {
   const { ws, tr } = props;
-  const paging = usePaging();
-  const jobs = usePoll(
-    () =>
-      ok(
-        api.api
-          .workspaces({ ws })
-          .trainings({ tr })
-          .jobs.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } }),
-      ),
-    [ws, tr, paging.limit, paging.offset],
-    2000,
+  const jobs = usePagedList(
+    (page) => ok(api.api.workspaces({ ws }).trainings({ tr }).jobs.get({ query: page })),
+    [ws, tr],
+    {
+      everyMs: 2000,
+    },
   );
-  const [creating, setCreating] = useState(false);
-  const act = useAction();
-  const confirm = useConfirm();
-  const cancel = async (id: string, name: string) => {
-    if (!(await confirm.ask(`Cancel job ${name}? Its container stops.`, "Cancel job"))) return;
-    await act.run(async () => {
-      await ok(api.api.jobs({ id }).cancel.post());
-      jobs.reload();
-    });
-  };
+  const creating = useDialogSlot();
+  const act = useRowActions(jobs.reload);
+  const cancel = (id: string, name: string) =>
+    act.askThen(`Cancel job ${name}? Its container stops.`, () => ok(api.api.jobs({ id }).cancel.post()), "Cancel job");
   return (
     <>
       <div className="section-head">
         <h2>{tr}'s Jobs</h2>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Create Job
-        </button>
+        <PrimaryButton onClick={() => creating.show(true)}>Create Job</PrimaryButton>
       </div>
       <ErrorText>{jobs.error ?? act.error}</ErrorText>
-      <Table
-        error={jobs.error}
+      <PagedTable
+        list={jobs}
         label="Jobs"
-        rows={jobs.data?.items ?? null}
         rowKey={(j) => j.id}
         empty="No jobs yet. Choose Create Job to run your code on the GPUs."
         columns={[
           {
             header: "Status",
-            cell: (j) => (
-              <>
-                <Status value={j.status} />
-                {j.statusReason && j.status !== "succeeded" ? <div className="reason">{j.statusReason}</div> : null}
-              </>
-            ),
+            cell: (j) => <StatusWithReason value={j.status} reason={j.statusReason} quietWhen="succeeded" />,
           },
           { header: "Job Name", cell: (j) => j.name },
-          {
-            header: "Parameters",
-            cell: (j) =>
-              Object.entries(j.parameters)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(" ") || "—",
-          },
+          { header: "Parameters", cell: (j) => parameterText(j.parameters) },
           { header: "GPUs", cell: (j) => j.gpus },
           { header: "Node", cell: (j) => j.node ?? "—" },
           { header: "Created", cell: (j) => dateTime(j.createdAt) },
@@ -199,65 +175,46 @@ function Jobs(props: { ws: string; tr: string; type: string; builtinModel: strin
             header: "Log",
             cell: (j) => (
               <span className="row-actions">
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`View log of ${j.name}`}
+                <RowButton
+                  label={`View log of ${j.name}`}
                   onClick={() => navigate(path("workspaces", ws, "trainings", tr, "jobs", j.id))}
                 >
                   View
-                </button>
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Download log of ${j.name}`}
-                  onClick={() =>
-                    void act.run(() => download(`${baseUrl}/api/jobs/${j.id}/log`, currentToken(), `${j.name}.log`))
-                  }
+                </RowButton>
+                <RowButton
+                  label={`Download log of ${j.name}`}
+                  onClick={() => act.run(() => downloadJobLog(j.id, j.name))}
                 >
                   Download
-                </button>
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Download output of ${j.name}`}
-                  title="The job's /output folder as a tar archive"
-                  onClick={() =>
-                    void act.run(() =>
-                      download(`${baseUrl}/api/jobs/${j.id}/output.tar`, currentToken(), `${j.name}-output.tar`),
-                    )
-                  }
+                </RowButton>
+                <RowButton
+                  label={`Download output of ${j.name}`}
+                  title={JOB_OUTPUT_TITLE}
+                  onClick={() => act.run(() => downloadJobOutput(j.id, j.name))}
                 >
                   Output
-                </button>
+                </RowButton>
                 {OPEN.includes(j.status) ? (
-                  <button
-                    type="button"
-                    className="small danger"
-                    aria-label={`Cancel ${j.name}`}
-                    onClick={() => void cancel(j.id, j.name)}
-                  >
+                  <RowButton danger label={`Cancel ${j.name}`} onClick={() => cancel(j.id, j.name)}>
                     Cancel
-                  </button>
+                  </RowButton>
                 ) : null}
               </span>
             ),
           },
         ]}
       />
-      {jobs.data ? <Pager paging={paging} count={jobs.data.items.length} total={jobs.data.total} what="Jobs" /> : null}
-      {creating ? (
+      {creating.open ? (
         <CreateJob
           {...props}
-          onClose={() => setCreating(false)}
-          onCreated={(firstId) => {
-            setCreating(false);
+          onClose={creating.close}
+          onCreated={creating.closeThen((firstId: string | null) => {
             jobs.reload();
             if (firstId) navigate(path("workspaces", ws, "trainings", tr, "jobs", firstId));
-          }}
+          })}
         />
       ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </>
   );
 }
@@ -277,7 +234,7 @@ function CreateJob(props: {
   const code = usePoll(() => ok(api.api.workspaces({ ws }).trainings({ tr }).files.get()), [ws, tr], 0);
   const models = usePoll(() => ok(api.api["builtin-models"].get()), [], 0);
   const model = models.data?.items.find((m) => m.id === props.builtinModel);
-  const [form, setForm] = useState({
+  const { form, set } = useFormFields({
     name: "",
     image: "",
     dataset: "",
@@ -291,8 +248,7 @@ function CreateJob(props: {
   const [sets, setSets] = useState<string[]>([""]);
   const [modelSets, setModelSets] = useState<Record<string, string>[]>([{}]);
   const save = useAction();
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const err = (f: string) => (save.field === f ? save.error : null);
+  const err = save.fieldError;
   const nameErr = form.name ? nameProblem(form.name, "job name") : null;
   const parsed = sets.map((text) => parseParameters(text));
   const codeFiles = (code.data?.items ?? []).filter((f) => f.type === "file");
@@ -330,8 +286,6 @@ function CreateJob(props: {
       props.onCreated(out.items[0]?.id ?? null);
     });
   };
-  const known = ["name", "image", "dataset", "command", "gpus", "cpus", "memoryMiB", "gpuOptions"];
-  const generalError = save.error && !known.includes(save.field ?? "") ? save.error : null;
   return (
     <Dialog title="Create Job" onClose={props.onClose} wide>
       <form onSubmit={submit}>
@@ -496,15 +450,10 @@ function CreateJob(props: {
             Add
           </button>
         </fieldset>
-        <ErrorText>{generalError}</ErrorText>
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            Create
-          </button>
-        </div>
+        <ErrorText>
+          {save.otherError("name", "image", "dataset", "command", "gpus", "cpus", "memoryMiB", "gpuOptions")}
+        </ErrorText>
+        <DialogButtons onCancel={props.onClose} submit="Create" busy={save.busy} />
       </form>
     </Dialog>
   );
@@ -513,8 +462,7 @@ function CreateJob(props: {
 function CodeFolder({ ws, tr }: { ws: string; tr: string }) {
   const files = usePoll(() => ok(api.api.workspaces({ ws }).trainings({ tr }).files.get()), [ws, tr], 0);
   const [progress, setProgress] = useState<number | null>(null);
-  const act = useAction();
-  const confirm = useConfirm();
+  const act = useRowActions(files.reload);
   const input = useRef<HTMLInputElement>(null);
   const paging = usePaging();
   const items = (files.data?.items ?? []).filter((f) => f.type === "file");
@@ -526,7 +474,7 @@ function CodeFolder({ ws, tr }: { ws: string; tr: string }) {
     if (!good.length) return;
     const form = new FormData();
     for (const f of good) form.append("files", f.file, f.path);
-    void act.run(async () => {
+    void act.thenReload(async () => {
       setProgress(0);
       try {
         await upload(codeUrl(ws, tr), form, {
@@ -537,16 +485,10 @@ function CodeFolder({ ws, tr }: { ws: string; tr: string }) {
         setProgress(null);
         if (input.current) input.current.value = "";
       }
-      files.reload();
     });
   };
-  const remove = async (p: string) => {
-    if (!(await confirm.ask(`Delete ${p} from the code folder?`))) return;
-    await act.run(async () => {
-      await deleteAt(`${codeUrl(ws, tr)}/${p.split("/").map(encodeURIComponent).join("/")}`, currentToken());
-      files.reload();
-    });
-  };
+  const remove = (p: string) =>
+    act.askThen(`Delete ${p} from the code folder?`, () => deleteAt(codeFileUrl(ws, tr, p), currentToken()));
   return (
     <>
       <div className="section-head">
@@ -572,30 +514,15 @@ function CodeFolder({ ws, tr }: { ws: string; tr: string }) {
             header: "Actions",
             cell: (f) => (
               <span className="row-actions">
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Download ${f.path}`}
-                  onClick={() =>
-                    void act.run(() =>
-                      download(
-                        `${codeUrl(ws, tr)}/${f.path.split("/").map(encodeURIComponent).join("/")}`,
-                        currentToken(),
-                        f.path.split("/").pop() ?? f.path,
-                      ),
-                    )
-                  }
+                <RowButton
+                  label={`Download ${f.path}`}
+                  onClick={() => act.run(() => download(codeFileUrl(ws, tr, f.path), currentToken(), baseName(f.path)))}
                 >
                   Download
-                </button>
-                <button
-                  type="button"
-                  className="small danger"
-                  aria-label={`Delete ${f.path}`}
-                  onClick={() => void remove(f.path)}
-                >
+                </RowButton>
+                <RowButton danger label={`Delete ${f.path}`} onClick={() => remove(f.path)}>
                   Delete
-                </button>
+                </RowButton>
               </span>
             ),
           },
@@ -609,7 +536,7 @@ function CodeFolder({ ws, tr }: { ws: string; tr: string }) {
           what="Code files"
         />
       ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </>
   );
 }

@@ -1,7 +1,12 @@
 // Trainings of a workspace (manual §4 Step 5): list, Create Training for the three types.
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { ok } from "../../../src/client/api";
 import type { TrainingAccess, TrainingType } from "../../../src/domain/enums";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { PagedTable, usePagedList } from "../components/PagedTable";
+import { RowButton } from "../components/RowActions";
+import { useFormFields } from "../components/useFormFields";
+import { WorkspaceCrumbs } from "../components/WorkspaceCrumbs";
 import { useSession } from "../context";
 import { dateTime } from "../format";
 import { Link, navigate, path } from "../router";
@@ -12,14 +17,13 @@ import {
   Dialog,
   ErrorText,
   Input,
+  Options,
   PageHead,
-  Pager,
   Picker,
+  PrimaryButton,
   Select,
-  Table,
   TextArea,
   useAction,
-  usePaging,
   usePoll,
 } from "../ui";
 
@@ -30,29 +34,17 @@ export const TYPE_LABEL: Record<string, string> = {
 };
 
 export function Trainings({ ws }: { ws: string }) {
-  const paging = usePaging();
-  const list = usePoll(
-    () =>
-      ok(
-        api.api
-          .workspaces({ ws })
-          .trainings.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } }),
-      ),
-    [ws, paging.limit, paging.offset],
-  );
-  const [creating, setCreating] = useState(false);
+  const list = usePagedList((page) => ok(api.api.workspaces({ ws }).trainings.get({ query: page })), [ws]);
+  const creating = useDialogSlot();
   return (
     <section>
-      <PageHead title="Trainings" crumbs={<Link href={path("workspaces", ws)}>{ws}</Link>}>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Create Training
-        </button>
+      <PageHead title="Trainings" crumbs={<WorkspaceCrumbs ws={ws} />}>
+        <PrimaryButton onClick={() => creating.show(true)}>Create Training</PrimaryButton>
       </PageHead>
       <ErrorText>{list.error}</ErrorText>
-      <Table
-        error={list.error}
+      <PagedTable
+        list={list}
         label="Trainings"
-        rows={list.data?.items ?? null}
         rowKey={(t) => t.id}
         empty="No trainings yet. Choose Create Training to set up code, a notebook or a built-in model."
         columns={[
@@ -69,29 +61,18 @@ export function Trainings({ ws }: { ws: string }) {
           {
             header: "Actions",
             cell: (t) => (
-              <button
-                type="button"
-                className="small"
-                onClick={() => navigate(path("workspaces", ws, "trainings", t.name))}
-                aria-label={`Open ${t.name}`}
-              >
+              <RowButton label={`Open ${t.name}`} onClick={() => navigate(path("workspaces", ws, "trainings", t.name))}>
                 {t.type === "notebook" ? "Open" : "Jobs"}
-              </button>
+              </RowButton>
             ),
           },
         ]}
       />
-      {list.data ? (
-        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Trainings" />
-      ) : null}
-      {creating ? (
+      {creating.open ? (
         <CreateTraining
           ws={ws}
-          onClose={() => setCreating(false)}
-          onCreated={(name) => {
-            setCreating(false);
-            navigate(path("workspaces", ws, "trainings", name));
-          }}
+          onClose={creating.close}
+          onCreated={creating.closeThen((name: string) => navigate(path("workspaces", ws, "trainings", name)))}
         />
       ) : null}
     </section>
@@ -104,7 +85,7 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
   const detail = usePoll(() => ok(api.api.workspaces({ ws }).get()), [ws], 0);
   const models = usePoll(() => ok(api.api["builtin-models"].get()), [], 0);
   const images = usePoll(() => ok(api.api.images.get({ query: { workspace: ws, limit: "500" } })), [ws], 0);
-  const [form, setForm] = useState({
+  const { form, setForm, set } = useFormFields({
     type: "advanced",
     name: "",
     description: "",
@@ -118,8 +99,7 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
     builtinModel: "",
   });
   const save = useAction();
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const err = (f: string) => (save.field === f ? save.error : null);
+  const err = save.fieldError;
   const nameErr = form.name ? nameProblem(form.name, "training name") : null;
   const members = detail.data ? [...new Set([detail.data.manager, ...detail.data.users])].sort() : [s.me.userId];
   const ready = (images.data?.items ?? []).filter((i) => i.status === "ready");
@@ -146,19 +126,6 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
       props.onCreated(form.name);
     });
   };
-  const known = [
-    "name",
-    "description",
-    "type",
-    "gpus",
-    "cpus",
-    "memoryMiB",
-    "access",
-    "owner",
-    "users",
-    "image",
-    "builtinModel",
-  ];
   return (
     <Dialog title="Create Training" onClose={props.onClose} wide>
       <form onSubmit={submit}>
@@ -202,11 +169,7 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
             error={err("gpus")}
           />
           <Select label="Training Owner" value={form.owner} onChange={set("owner")} error={err("owner")}>
-            {members.map((u) => (
-              <option key={u} value={u}>
-                {u}
-              </option>
-            ))}
+            <Options values={members} />
           </Select>
         </div>
         <CpuMemoryFields
@@ -295,18 +258,9 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
             onChange={(users) => setForm({ ...form, users })}
           />
         ) : null}
-        {save.error && !known.includes(save.field ?? "") ? <ErrorText>{save.error}</ErrorText> : null}
-        {save.error && ["type", "access", "users", "description"].includes(save.field ?? "") ? (
-          <ErrorText>{save.error}</ErrorText>
-        ) : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            Create
-          </button>
-        </div>
+        {/* Type, Access, Users and Description show no error of their own: it shows here. */}
+        <ErrorText>{save.otherError("name", "gpus", "cpus", "memoryMiB", "owner", "image", "builtinModel")}</ErrorText>
+        <DialogButtons onCancel={props.onClose} submit="Create" busy={save.busy} />
       </form>
     </Dialog>
   );

@@ -1,7 +1,11 @@
 // Workspaces (manual §3 Steps 7–9, 12): the table, Create Workspace and Edit (admin; a manager
 // edits description and users), a reservation clash (409) shown in the dialog.
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { ok } from "../../../src/client/api";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { PagedTable, usePagedList } from "../components/PagedTable";
+import { RowButton } from "../components/RowActions";
+import { useFormFields } from "../components/useFormFields";
 import { useSession, type WorkspaceSummary } from "../context";
 import { dateMinute, dateTime, fromLocalInput, toLocalInput } from "../format";
 import { Link, navigate, path } from "../router";
@@ -11,15 +15,14 @@ import {
   Dialog,
   ErrorText,
   Input,
+  Options,
   PageHead,
-  Pager,
   Picker,
+  PrimaryButton,
   Select,
   Status,
-  Table,
   TextArea,
   useAction,
-  usePaging,
   usePoll,
 } from "../ui";
 
@@ -29,27 +32,18 @@ const listUserIds = async (): Promise<string[]> =>
 
 export function Workspaces() {
   const s = useSession();
-  const paging = usePaging();
-  const list = usePoll(
-    () => ok(api.api.workspaces.get({ query: { limit: String(paging.limit), offset: String(paging.offset) } })),
-    [paging.limit, paging.offset],
-  );
-  const [editing, setEditing] = useState<WorkspaceSummary | "new" | null>(null);
+  const list = usePagedList((page) => ok(api.api.workspaces.get({ query: page })), []);
+  const editing = useDialogSlot<WorkspaceSummary | "new">();
   const canEdit = (w: WorkspaceSummary) => s.isAdmin || w.manager === s.me.userId;
   return (
     <section>
       <PageHead title="Workspaces" crumbs="Dashboard › Workspaces">
-        {s.isAdmin ? (
-          <button type="button" className="primary" onClick={() => setEditing("new")}>
-            Create Workspace
-          </button>
-        ) : null}
+        {s.isAdmin ? <PrimaryButton onClick={() => editing.show("new")}>Create Workspace</PrimaryButton> : null}
       </PageHead>
       <ErrorText>{list.error}</ErrorText>
-      <Table
-        error={list.error}
+      <PagedTable
+        list={list}
         label="Workspaces"
-        rows={list.data?.items ?? null}
         rowKey={(w) => w.name}
         empty={
           s.isAdmin
@@ -73,26 +67,22 @@ export function Workspaces() {
             header: "Actions",
             cell: (w) =>
               canEdit(w) ? (
-                <button type="button" className="small" onClick={() => setEditing(w)} aria-label={`Edit ${w.name}`}>
+                <RowButton label={`Edit ${w.name}`} onClick={() => editing.show(w)}>
                   Edit
-                </button>
+                </RowButton>
               ) : null,
           },
         ]}
       />
-      {list.data ? (
-        <Pager paging={paging} count={list.data.items.length} total={list.data.total} what="Workspaces" />
-      ) : null}
-      {editing ? (
+      {editing.open ? (
         <WorkspaceDialog
-          workspace={editing === "new" ? null : editing}
-          onClose={() => setEditing(null)}
-          onSaved={(name) => {
-            setEditing(null);
+          workspace={editing.open === "new" ? null : editing.open}
+          onClose={editing.close}
+          onSaved={editing.closeThen((name: string) => {
             list.reload();
             s.reloadWorkspaces();
-            if (editing === "new") navigate(path("workspaces", name));
-          }}
+            if (editing.open === "new") navigate(path("workspaces", name));
+          })}
         />
       ) : null}
     </section>
@@ -116,7 +106,7 @@ export function WorkspaceDialog(props: {
   const s = useSession();
   const w = props.workspace;
   const period = w ?? defaultPeriod();
-  const [form, setForm] = useState({
+  const { form, setForm, set } = useFormFields({
     name: w?.name ?? "",
     description: w?.description ?? "",
     start: toLocalInput(period.startsAt),
@@ -132,8 +122,7 @@ export function WorkspaceDialog(props: {
   const save = useAction();
   const adminFields = s.isAdmin;
   const nameErr = !w && form.name ? nameProblem(form.name, "workspace name") : null;
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const err = (f: string) => (save.field === f ? save.error : null);
+  const err = save.fieldError;
   const userIds = users.data ?? [];
   const memberOptions = [...new Set([...userIds, ...form.users])].sort();
 
@@ -162,20 +151,6 @@ export function WorkspaceDialog(props: {
       props.onSaved(w?.name ?? form.name);
     });
   };
-  const generalError =
-    save.error &&
-    ![
-      "name",
-      "description",
-      "manager",
-      "users",
-      "trainingGpus",
-      "deploymentGpus",
-      "cpus",
-      "memoryMiB",
-      "startsAt",
-      "endsAt",
-    ].includes(save.field ?? "");
   return (
     <Dialog title={w ? `Edit Workspace ${w.name}` : "Create Workspace"} onClose={props.onClose} wide>
       <form onSubmit={submit}>
@@ -262,11 +237,7 @@ export function WorkspaceDialog(props: {
             </div>
             <Select label="Manager" required value={form.manager} onChange={set("manager")} error={err("manager")}>
               <option value="">Choose the manager</option>
-              {memberOptions.map((u) => (
-                <option key={u} value={u}>
-                  {u}
-                </option>
-              ))}
+              <Options values={memberOptions} />
             </Select>
           </>
         ) : null}
@@ -277,16 +248,21 @@ export function WorkspaceDialog(props: {
           chosen={form.users}
           onChange={(users) => setForm({ ...form, users })}
         />
-        <ErrorText>{err("users")}</ErrorText>
-        {generalError ? <ErrorText>{save.error}</ErrorText> : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            {w ? "Edit" : "Create"}
-          </button>
-        </div>
+        {/* Users (a picker) and the fields of no input show the error here. */}
+        <ErrorText>
+          {save.otherError(
+            "name",
+            "description",
+            "manager",
+            "trainingGpus",
+            "deploymentGpus",
+            "cpus",
+            "memoryMiB",
+            "startsAt",
+            "endsAt",
+          )}
+        </ErrorText>
+        <DialogButtons onCancel={props.onClose} submit={w ? "Edit" : "Create"} busy={save.busy} />
       </form>
     </Dialog>
   );
