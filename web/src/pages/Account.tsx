@@ -3,11 +3,12 @@
 import { type FormEvent, useState } from "react";
 import { renderSVG } from "uqr";
 import { ok } from "../../../src/client/api";
+import { RowButton, useRowActions } from "../components/RowActions";
 import { useSession } from "../context";
 import { dateTime, roleLabel } from "../format";
 import { passwordProblem } from "../rules";
 import { api } from "../session";
-import { CopyButton, ErrorText, Input, PageHead, Table, TextArea, useAction, useConfirm, usePoll } from "../ui";
+import { CopyButton, ErrorText, Input, PageHead, Table, TextArea, useAction, usePoll } from "../ui";
 
 export function Account() {
   const s = useSession();
@@ -68,7 +69,7 @@ function PasswordForm() {
         required
         value={current}
         onChange={(e) => setCurrent(e.target.value)}
-        error={save.field === "current" ? save.error : null}
+        error={save.fieldError("current")}
       />
       <Input
         label="New password"
@@ -81,7 +82,7 @@ function PasswordForm() {
           setNext(e.target.value);
           setDone(false);
         }}
-        error={problem ?? (save.field === "next" ? save.error : null)}
+        error={problem ?? save.fieldError("next")}
       />
       <Input
         label="New password again"
@@ -92,7 +93,7 @@ function PasswordForm() {
         onChange={(e) => setAgain(e.target.value)}
         error={mismatch}
       />
-      {save.field !== "current" && save.field !== "next" ? <ErrorText>{save.error}</ErrorText> : null}
+      <ErrorText>{save.otherError("current", "next")}</ErrorText>
       {done ? <p role="status">Password changed.</p> : null}
       <button type="submit" className="primary" disabled={save.busy}>
         Change password
@@ -210,20 +211,14 @@ function SshKey() {
 function ApiKeys() {
   const keys = usePoll(() => ok(api.api.me.keys.get({ query: {} })), [], 0);
   const [fresh, setFresh] = useState<{ accessKey: string; secretKey: string } | null>(null);
-  const act = useAction();
-  const confirm = useConfirm();
-  const create = () =>
-    act.run(async () => {
-      setFresh(await ok(api.api.me.keys.post()));
-      keys.reload();
-    });
-  const remove = async (accessKey: string) => {
-    if (!(await confirm.ask(`Revoke API key ${accessKey}? Scripts using it stop working.`, "Revoke"))) return;
-    await act.run(async () => {
-      await ok(api.api.me.keys({ accessKey }).delete());
-      keys.reload();
-    });
-  };
+  const act = useRowActions(keys.reload);
+  const create = () => act.thenReload(async () => setFresh(await ok(api.api.me.keys.post())));
+  const remove = (accessKey: string) =>
+    act.askThen(
+      `Revoke API key ${accessKey}? Scripts using it stop working.`,
+      () => ok(api.api.me.keys({ accessKey }).delete()),
+      "Revoke",
+    );
   return (
     <div className="panel">
       <h2>API keys</h2>
@@ -250,19 +245,14 @@ function ApiKeys() {
           {
             header: "Actions",
             cell: (k) => (
-              <button
-                type="button"
-                className="small danger"
-                aria-label={`Revoke ${k.accessKey}`}
-                onClick={() => void remove(k.accessKey)}
-              >
+              <RowButton danger label={`Revoke ${k.accessKey}`} onClick={() => remove(k.accessKey)}>
                 Revoke
-              </button>
+              </RowButton>
             ),
           },
         ]}
       />
-      {confirm.element}
+      {act.confirmDialog}
     </div>
   );
 }

@@ -10,7 +10,7 @@ export function Login(props: { onLogin: (token: string, user: LoginResult["user"
   const [userId, setUserId] = useState("");
   const [password, setPassword] = useState("");
   const [otp, setOtp] = useState("");
-  const { busy, error, field, run } = useAction();
+  const { busy, run, fieldError, otherError } = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const res = await run(() => loginCall({ userId, password, ...(otp ? { otp } : {}) }));
@@ -47,9 +47,9 @@ export function Login(props: { onLogin: (token: string, user: LoginResult["user"
           hint="Only if you turned on two-factor login: the 6 digits from your app."
           value={otp}
           onChange={(e) => setOtp(e.target.value)}
-          error={field === "otp" ? error : null}
+          error={fieldError("otp")}
         />
-        {field !== "otp" ? <ErrorText>{error}</ErrorText> : null}
+        <ErrorText>{otherError("otp")}</ErrorText>
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Logging in…" : "Log in"}
         </button>

@@ -1,6 +1,8 @@
 // Nodes (admin, manual §3 Steps 2–4): the table, Add Node with Get Info, Edit, Connect, Delete.
 import { type FormEvent, useState } from "react";
 import { type Api, ok } from "../../../src/client/api";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { RowButton, useRowActions } from "../components/RowActions";
 import { authorizeCommand, bytes, dateTime, gpuUse, plural } from "../format";
 import { defaultChoice } from "../rules";
 import { api } from "../session";
@@ -11,11 +13,11 @@ import {
   Input,
   PageHead,
   Pager,
+  PrimaryButton,
   Select,
   Status,
   Table,
   useAction,
-  useConfirm,
   usePaging,
   usePoll,
 } from "../ui";
@@ -40,33 +42,26 @@ function interfaceLabel(n: NodeView): string {
 export function Nodes() {
   const paging = usePaging();
   const nodes = usePoll(() => listNodes(paging.limit, paging.offset), [paging.limit, paging.offset]);
-  const [adding, setAdding] = useState(false);
-  const [editing, setEditing] = useState<NodeView | null>(null);
-  const confirm = useConfirm();
-  const act = useAction();
+  const adding = useDialogSlot();
+  const editing = useDialogSlot<NodeView>();
+  const act = useRowActions(nodes.reload);
 
   const toggle = (n: NodeView) =>
-    act.run(async () => {
-      if (n.status === "attached" || n.status === "attaching" || n.schedulable)
-        await ok(api.api.nodes({ id: n.id }).disconnect.post());
-      else await ok(api.api.nodes({ id: n.id }).connect.post());
-      nodes.reload();
-    });
-  const remove = async (n: NodeView) => {
-    if (!(await confirm.ask(`Delete node ${n.name} (${n.ip})? Jobs can no longer run there.`))) return;
-    await act.run(async () => {
-      await ok(api.api.nodes({ id: n.id }).delete());
-      nodes.reload();
-    });
-  };
+    act.thenReload(() =>
+      n.status === "attached" || n.status === "attaching" || n.schedulable
+        ? ok(api.api.nodes({ id: n.id }).disconnect.post())
+        : ok(api.api.nodes({ id: n.id }).connect.post()),
+    );
+  const remove = (n: NodeView) =>
+    act.askThen(`Delete node ${n.name} (${n.ip})? Jobs can no longer run there.`, () =>
+      ok(api.api.nodes({ id: n.id }).delete()),
+    );
 
   const items = nodes.data?.items ?? null;
   return (
     <section>
       <PageHead title="Nodes" crumbs="Dashboard › Nodes">
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add Node
-        </button>
+        <PrimaryButton onClick={() => adding.show(true)}>Add Node</PrimaryButton>
       </PageHead>
       <p className="muted">{nodes.data ? plural(nodes.data.total, "node") : ""}</p>
       <ErrorText>{nodes.error ?? act.error}</ErrorText>
@@ -121,18 +116,13 @@ export function Nodes() {
             header: "Actions",
             cell: (n) => (
               <span className="row-actions">
-                <button type="button" className="small" onClick={() => setEditing(n)} aria-label={`Edit ${n.name}`}>
+                <RowButton label={`Edit ${n.name}`} onClick={() => editing.show(n)}>
                   Edit
-                </button>
+                </RowButton>
                 {n.name !== "local" ? (
-                  <button
-                    type="button"
-                    className="small danger"
-                    onClick={() => void remove(n)}
-                    aria-label={`Delete ${n.name}`}
-                  >
+                  <RowButton danger label={`Delete ${n.name}`} onClick={() => remove(n)}>
                     Delete
-                  </button>
+                  </RowButton>
                 ) : null}
               </span>
             ),
@@ -142,26 +132,11 @@ export function Nodes() {
       {nodes.data ? (
         <Pager paging={paging} count={nodes.data.items.length} total={nodes.data.total} what="Nodes" />
       ) : null}
-      {adding ? (
-        <AddNode
-          onClose={() => setAdding(false)}
-          onAdded={() => {
-            setAdding(false);
-            nodes.reload();
-          }}
-        />
+      {adding.open ? <AddNode onClose={adding.close} onAdded={adding.closeThen(nodes.reload)} /> : null}
+      {editing.open ? (
+        <EditNode node={editing.open} onClose={editing.close} onSaved={editing.closeThen(nodes.reload)} />
       ) : null}
-      {editing ? (
-        <EditNode
-          node={editing}
-          onClose={() => setEditing(null)}
-          onSaved={() => {
-            setEditing(null);
-            nodes.reload();
-          }}
-        />
-      ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </section>
   );
 }
@@ -255,7 +230,7 @@ function AddNode(props: { onClose: () => void; onAdded: () => void }) {
             required
             value={ip}
             onChange={(e) => setIp(e.target.value)}
-            error={add.field === "ip" ? add.error : null}
+            error={add.fieldError("ip")}
           />
           <button type="button" onClick={() => void fetchInfo()} disabled={!ip.trim() || getInfo.busy}>
             {getInfo.busy ? "Getting info…" : "Get Info"}
@@ -277,7 +252,7 @@ function AddNode(props: { onClose: () => void; onAdded: () => void }) {
             hint="Default: the server's host name."
             value={name}
             onChange={(e) => setName(e.target.value)}
-            error={add.field === "name" ? add.error : null}
+            error={add.fieldError("name")}
           />
         </div>
         <ErrorText>{getInfo.error}</ErrorText>
@@ -308,15 +283,13 @@ function AddNode(props: { onClose: () => void; onAdded: () => void }) {
             <CopyButton text={publicKey ? authorizeCommand(publicKey, sshUser || "root") : ""} label="Copy command" />
           </div>
         </fieldset>
-        {add.field !== "ip" && add.field !== "name" ? <ErrorText>{add.error}</ErrorText> : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={add.busy || !ip.trim()}>
-            {add.busy ? "Adding…" : "Add"}
-          </button>
-        </div>
+        <ErrorText>{add.otherError("ip", "name")}</ErrorText>
+        <DialogButtons
+          onCancel={props.onClose}
+          submit={add.busy ? "Adding…" : "Add"}
+          busy={add.busy}
+          disabled={!ip.trim()}
+        />
       </form>
     </Dialog>
   );
@@ -349,18 +322,11 @@ function EditNode(props: { node: NodeView; onClose: () => void; onSaved: () => v
           label="Node Name"
           value={name}
           onChange={(e) => setName(e.target.value)}
-          error={save.field === "name" ? save.error : null}
+          error={save.fieldError("name")}
         />
         <InterfaceSelects interfaces={node.networkInterfaces} choice={choice} onChange={setChoice} />
-        {save.field !== "name" ? <ErrorText>{save.error}</ErrorText> : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            Edit
-          </button>
-        </div>
+        <ErrorText>{save.otherError("name")}</ErrorText>
+        <DialogButtons onCancel={props.onClose} submit="Edit" busy={save.busy} />
       </form>
     </Dialog>
   );

@@ -3,6 +3,9 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ok } from "../../../src/client/api";
 import { ROLES, type Role } from "../../../src/domain/rules";
+import { DialogButtons, useDialogSlot } from "../components/Dialogs";
+import { RowButton, useRowActions } from "../components/RowActions";
+import { useFormFields } from "../components/useFormFields";
 import type { User } from "../context";
 import { dateTime, roleLabel } from "../format";
 import { newUserProblems, passwordProblem } from "../rules";
@@ -11,12 +14,13 @@ import {
   Dialog,
   ErrorText,
   Input,
+  Options,
   PageHead,
   Pager,
+  PrimaryButton,
   Select,
   Table,
   useAction,
-  useConfirm,
   usePaging,
   usePoll,
 } from "../ui";
@@ -32,30 +36,26 @@ export function Users() {
   const users = usePoll(listUsers, []);
   const [search, setSearch] = useState("");
   const paging = usePaging();
-  const [adding, setAdding] = useState(false);
-  const [editing, setEditing] = useState<User | null>(null);
-  const confirm = useConfirm();
-  const act = useAction();
+  const adding = useDialogSlot();
+  const editing = useDialogSlot<User>();
+  const act = useRowActions(users.reload);
   const matching = useMemo(
     () => (users.data?.items ?? []).filter((u) => u.userId.includes(search.trim().toLowerCase())),
     [users.data, search],
   );
   const shown = users.data ? matching.slice(paging.offset, paging.offset + paging.limit) : null;
 
-  const setActive = async (u: User, active: boolean) => {
-    if (!active && !(await confirm.ask(`Deactivate ${u.userId}? They can no longer log in.`, "Deactivate"))) return;
-    await act.run(async () => {
-      await ok(api.api.users({ userId: u.userId }).patch({ active }));
-      users.reload();
-    });
+  const setActive = (u: User, active: boolean) => {
+    const patch = () => ok(api.api.users({ userId: u.userId }).patch({ active }));
+    return active
+      ? act.thenReload(patch)
+      : act.askThen(`Deactivate ${u.userId}? They can no longer log in.`, patch, "Deactivate");
   };
 
   return (
     <section>
       <PageHead title="Users" crumbs="Dashboard › Users">
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add User
-        </button>
+        <PrimaryButton onClick={() => adding.show(true)}>Add User</PrimaryButton>
       </PageHead>
       <div className="filters">
         <Input
@@ -93,27 +93,17 @@ export function Users() {
             header: "Actions",
             cell: (u) => (
               <span className="row-actions">
-                <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.userId}`}>
+                <RowButton label={`Edit ${u.userId}`} onClick={() => editing.show(u)}>
                   Edit
-                </button>
+                </RowButton>
                 {u.active ? (
-                  <button
-                    type="button"
-                    className="small danger"
-                    onClick={() => void setActive(u, false)}
-                    aria-label={`Deactivate ${u.userId}`}
-                  >
+                  <RowButton danger label={`Deactivate ${u.userId}`} onClick={() => setActive(u, false)}>
                     Deactivate
-                  </button>
+                  </RowButton>
                 ) : (
-                  <button
-                    type="button"
-                    className="small"
-                    onClick={() => void setActive(u, true)}
-                    aria-label={`Reactivate ${u.userId}`}
-                  >
+                  <RowButton label={`Reactivate ${u.userId}`} onClick={() => setActive(u, true)}>
                     Reactivate
-                  </button>
+                  </RowButton>
                 )}
               </span>
             ),
@@ -121,38 +111,22 @@ export function Users() {
         ]}
       />
       {users.data ? <Pager paging={paging} count={shown?.length ?? 0} total={matching.length} what="Users" /> : null}
-      {adding ? (
-        <AddUser
-          onClose={() => setAdding(false)}
-          onAdded={() => {
-            setAdding(false);
-            users.reload();
-          }}
-        />
+      {adding.open ? <AddUser onClose={adding.close} onAdded={adding.closeThen(users.reload)} /> : null}
+      {editing.open ? (
+        <EditUser user={editing.open} onClose={editing.close} onSaved={editing.closeThen(users.reload)} />
       ) : null}
-      {editing ? (
-        <EditUser
-          user={editing}
-          onClose={() => setEditing(null)}
-          onSaved={() => {
-            setEditing(null);
-            users.reload();
-          }}
-        />
-      ) : null}
-      {confirm.element}
+      {act.confirmDialog}
     </section>
   );
 }
 
 function AddUser(props: { onClose: () => void; onAdded: () => void }) {
-  const [form, setForm] = useState({ userId: "", password: "", again: "", role: "user" });
+  const { form, set } = useFormFields({ userId: "", password: "", again: "", role: "user" });
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const save = useAction();
   const problems = newUserProblems(form, touched);
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const blur = (k: string) => () => setTouched({ ...touched, [k]: true });
-  const serverError = (f: string) => (save.field === f ? save.error : null);
+  const serverError = save.fieldError;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const all = newUserProblems(form, { userId: true, password: true, again: true });
@@ -196,21 +170,10 @@ function AddUser(props: { onClose: () => void; onAdded: () => void }) {
           error={problems.again}
         />
         <Select label="User Type" value={form.role} onChange={set("role")} error={serverError("role")}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {roleLabel(r)}
-            </option>
-          ))}
+          <Options values={ROLES} label={roleLabel} />
         </Select>
-        {!["userId", "password", "role"].includes(save.field ?? "") ? <ErrorText>{save.error}</ErrorText> : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            Add
-          </button>
-        </div>
+        <ErrorText>{save.otherError("userId", "password", "role")}</ErrorText>
+        <DialogButtons onCancel={props.onClose} submit="Add" busy={save.busy} />
       </form>
     </Dialog>
   );
@@ -239,11 +202,7 @@ function EditUser(props: { user: User; onClose: () => void; onSaved: () => void 
     <Dialog title={`Edit ${user.userId}`} onClose={props.onClose}>
       <form onSubmit={submit}>
         <Select label="User Type" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {roleLabel(r)}
-            </option>
-          ))}
+          <Options values={ROLES} label={roleLabel} />
         </Select>
         <Input
           label="New password"
@@ -253,17 +212,10 @@ function EditUser(props: { user: User; onClose: () => void; onSaved: () => void 
           hint="Resets the password; the user must change it at the next login."
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          error={pwProblem ?? (save.field === "password" ? save.error : null)}
+          error={pwProblem ?? save.fieldError("password")}
         />
-        {save.field !== "password" ? <ErrorText>{save.error}</ErrorText> : null}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.busy}>
-            Save
-          </button>
-        </div>
+        <ErrorText>{save.otherError("password")}</ErrorText>
+        <DialogButtons onCancel={props.onClose} submit="Save" busy={save.busy} />
       </form>
     </Dialog>
   );
