@@ -457,13 +457,14 @@ export function useAction() {
 export function CpuMemoryFields(props: {
   hint: string;
   placeholder: string;
-  cpus: string;
-  memoryMiB: string;
-  onCpus: InputHTMLAttributes<HTMLInputElement>["onChange"];
-  onMemory: InputHTMLAttributes<HTMLInputElement>["onChange"];
-  cpusError?: string | null;
-  memoryError?: string | null;
+  /** The dialog's form: its cpus and memoryMiB text, `set(key)` their onChange, `err(key)` the server's error. */
+  fields: {
+    form: { cpus: string; memoryMiB: string };
+    set: (key: "cpus" | "memoryMiB") => InputHTMLAttributes<HTMLInputElement>["onChange"];
+    err: (field: string) => string | null;
+  };
 }) {
+  const { form, set, err } = props.fields;
   return (
     <div className="row">
       <Input
@@ -474,9 +475,9 @@ export function CpuMemoryFields(props: {
         optional
         hint={props.hint}
         placeholder={props.placeholder}
-        value={props.cpus}
-        onChange={props.onCpus}
-        error={props.cpusError}
+        value={form.cpus}
+        onChange={set("cpus")}
+        error={err("cpus")}
       />
       <Input
         label="Memory (MiB)"
@@ -484,9 +485,9 @@ export function CpuMemoryFields(props: {
         min={0}
         optional
         placeholder={props.placeholder}
-        value={props.memoryMiB}
-        onChange={props.onMemory}
-        error={props.memoryError}
+        value={form.memoryMiB}
+        onChange={set("memoryMiB")}
+        error={err("memoryMiB")}
       />
     </div>
   );

@@ -231,12 +231,7 @@ function CreateDeployment(props: { ws: string; onClose: () => void; onCreated: (
         <CpuMemoryFields
           hint="Docker limits of the serving container; empty: none."
           placeholder="no limit"
-          cpus={form.cpus}
-          memoryMiB={form.memoryMiB}
-          onCpus={set("cpus")}
-          onMemory={set("memoryMiB")}
-          cpusError={err("cpus")}
-          memoryError={err("memoryMiB")}
+          fields={{ form, set, err }}
         />
         <ErrorText>
           {save.otherError("name", "training", "job", "command", "port", "gpus", "cpus", "memoryMiB")}

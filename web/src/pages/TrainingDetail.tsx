@@ -331,12 +331,7 @@ function CreateJob(props: {
         <CpuMemoryFields
           hint="0 GPUs with CPU cores and memory: a CPU-only job."
           placeholder="the training's"
-          cpus={form.cpus}
-          memoryMiB={form.memoryMiB}
-          onCpus={set("cpus")}
-          onMemory={set("memoryMiB")}
-          cpusError={err("cpus")}
-          memoryError={err("memoryMiB")}
+          fields={{ form, set, err }}
         />
         {builtin ? (
           <p className="hint">

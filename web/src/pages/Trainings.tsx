@@ -175,12 +175,7 @@ function CreateTraining(props: { ws: string; onClose: () => void; onCreated: (na
         <CpuMemoryFields
           hint="For its jobs and notebook; with 0 GPUs, a CPU-only training."
           placeholder="no limit"
-          cpus={form.cpus}
-          memoryMiB={form.memoryMiB}
-          onCpus={set("cpus")}
-          onMemory={set("memoryMiB")}
-          cpusError={err("cpus")}
-          memoryError={err("memoryMiB")}
+          fields={{ form, set, err }}
         />
         {form.type === "builtin" ? (
           <>
