@@ -1,11 +1,13 @@
 // A job's log (manual §4 Steps 6 and 8): followed live over SSE while it runs, Download, Cancel.
 import { useEffect, useRef, useState } from "react";
 import { ApiError, ok } from "../../../src/client/api";
-import { download, followLog, readText } from "../../../src/client/stream";
-import { dateTime } from "../format";
-import { Link, path } from "../router";
+import { followLog, readText } from "../../../src/client/stream";
+import { useRowActions } from "../components/RowActions";
+import { WorkspaceCrumbs } from "../components/WorkspaceCrumbs";
+import { dateTime, parameterText } from "../format";
+import { downloadJobLog, downloadJobOutput, JOB_OUTPUT_TITLE } from "../jobDownloads";
 import { api, baseUrl, currentToken } from "../session";
-import { ErrorText, messageOf, PageHead, Status, useAction, useConfirm, usePoll } from "../ui";
+import { ErrorText, messageOf, PageHead, Status, usePoll } from "../ui";
 import { GPU_OPTION_LABELS } from "./TrainingDetail";
 
 export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
@@ -17,8 +19,7 @@ export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
   const [streamError, setStreamError] = useState<string | null>(null);
   const [follow, setFollow] = useState(true);
   const pre = useRef<HTMLPreElement>(null);
-  const act = useAction();
-  const confirm = useConfirm();
+  const act = useRowActions(job.reload);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -108,40 +109,26 @@ export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
   const status = ended ?? j?.status ?? "…";
   const open = ["pending", "starting", "running"].includes(status);
   const cancel = async () => {
-    if (!j || !(await confirm.ask(`Cancel job ${j.name}? Its container stops.`, "Cancel job"))) return;
-    await act.run(async () => {
-      await ok(api.api.jobs({ id }).cancel.post());
-      job.reload();
-    });
+    if (!j) return;
+    await act.askThen(
+      `Cancel job ${j.name}? Its container stops.`,
+      () => ok(api.api.jobs({ id }).cancel.post()),
+      "Cancel job",
+    );
   };
   return (
     <section>
       <PageHead
         title={`View Job Log: ${j?.name ?? id}`}
-        crumbs={
-          <>
-            <Link href={path("workspaces", ws)}>{ws}</Link> ›{" "}
-            <Link href={path("workspaces", ws, "trainings")}>Trainings</Link> ›{" "}
-            <Link href={path("workspaces", ws, "trainings", tr)}>{tr}</Link>
-          </>
-        }
+        crumbs={<WorkspaceCrumbs ws={ws} section="Trainings" item={tr} />}
       >
-        <button
-          type="button"
-          onClick={() =>
-            void act.run(() => download(`${baseUrl}/api/jobs/${id}/log`, currentToken(), `${j?.name ?? id}.log`))
-          }
-        >
+        <button type="button" onClick={() => void act.run(() => downloadJobLog(id, j?.name ?? id))}>
           Download
         </button>
         <button
           type="button"
-          title="The job's /output folder as a tar archive"
-          onClick={() =>
-            void act.run(() =>
-              download(`${baseUrl}/api/jobs/${id}/output.tar`, currentToken(), `${j?.name ?? id}-output.tar`),
-            )
-          }
+          title={JOB_OUTPUT_TITLE}
+          onClick={() => void act.run(() => downloadJobOutput(id, j?.name ?? id))}
         >
           Download Output
         </button>
@@ -175,11 +162,7 @@ export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
                 : ""}
             </dd>
             <dt>Parameters</dt>
-            <dd>
-              {Object.entries(j.parameters)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(" ") || "—"}
-            </dd>
+            <dd>{parameterText(j.parameters)}</dd>
             <dt>Command</dt>
             <dd>
               <code>{j.command}</code>
