@@ -184,6 +184,7 @@ export function JobLog({ ws, tr, id }: { ws: string; tr: string; id: string }) {
       <pre className="log" ref={pre} role="log" aria-label="Job log">
         {lines.length ? lines.join("\n") : open ? "Waiting for the job's output…" : "(no output)"}
       </pre>
+      {act.confirmDialog}
     </section>
   );
 }
