@@ -386,6 +386,10 @@ describe("web UI in Chromium", () => {
     await c.getByLabel("Training Name").fill("tr1");
     await c.getByLabel("GPUs").fill("1");
     await c.getByLabel("Docker Image").selectOption({ label: "busybox" });
+    // The list behind the dialog polls every 3 s: focus stays where the person put it.
+    await c.getByLabel("GPUs").focus();
+    await Bun.sleep(3500);
+    expect(await c.getByLabel("GPUs").evaluate((el) => el === document.activeElement)).toBe(true);
     await shot("trainings-create");
     await c.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: "tr1", exact: true }).waitFor();

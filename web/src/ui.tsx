@@ -178,15 +178,19 @@ export function Pager(props: { paging: ReturnType<typeof usePaging>; count: numb
 export function Dialog(props: { title: string; children: ReactNode; onClose: () => void; wide?: boolean }) {
   const id = useId();
   const ref = useRef<HTMLDivElement>(null);
+  // Pages pass a new onClose on every render (a list polls every few seconds): read it through a
+  // ref, so focus moves to the first field once, when the dialog opens, not on every poll.
+  const onClose = useRef(props.onClose);
+  onClose.current = props.onClose;
   useEffect(() => {
     const first = ref.current?.querySelector<HTMLElement>("input:not([type=hidden]), select, textarea, button");
     first?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") props.onClose();
+      if (e.key === "Escape") onClose.current();
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [props.onClose]);
+  }, []);
   return (
     <div className="backdrop">
       <div
