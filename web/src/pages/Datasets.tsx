@@ -41,6 +41,7 @@ export function AllDatasets() {
     <section>
       <PageHead title="Datasets" />
       <p className="muted">Every workspace's datasets. Create one from its workspace's Datasets page.</p>
+      <ErrorText>{list.error}</ErrorText>
       <PagedTable
         list={list}
         label="Datasets"

@@ -67,6 +67,7 @@ export function Nodes() {
       <ErrorText>{nodes.error ?? act.error}</ErrorText>
       <Table
         label="Nodes"
+        error={nodes.error}
         rows={items}
         rowKey={(n) => n.id}
         empty="No nodes yet. Choose Add Node to add a GPU server by its IP."

@@ -72,6 +72,7 @@ export function Users() {
       <ErrorText>{users.error ?? act.error}</ErrorText>
       <Table
         label="Users"
+        error={users.error}
         rows={shown}
         rowKey={(u) => u.userId}
         empty={search ? `No user ID contains "${search}".` : "No users yet. Choose Add User."}
