@@ -79,7 +79,7 @@ export interface Config {
   advertiseHost: string | undefined;
   /** The master's InfiniBand IP: the interface holding it is recorded as node `local`'s InfiniBand interface. */
   ibIp: string | undefined;
-  /** Where a `staged` worker (no shared filesystem) keeps the copies of what jobs mount (jobs/staging.ts). */
+  /** Where a `staged` worker (no shared filesystem) keeps the copies of what jobs mount (jobs/staging/). */
   stageCacheDir: string;
   /** Seconds between copies of a running job's /output from a `staged` worker back to the master. */
   stageSyncSeconds: number;

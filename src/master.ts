@@ -39,7 +39,7 @@ import { bootstrapRoot } from "./users/service";
 export const NODE_HEALTH_TIMER = "node-health";
 export const NOTEBOOK_IDLE_TIMER = "notebook-idle";
 export const SESSION_SWEEP_TIMER = "session-sweep";
-/** Copies running jobs' /output back from `staged` nodes (jobs/staging.ts). */
+/** Copies running jobs' /output back from `staged` nodes (jobs/staging/round.ts). */
 export const STAGE_SYNC_TIMER = "stage-sync";
 export const APP_SWEEP_TIMER = "app-sweep";
 

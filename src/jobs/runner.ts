@@ -199,7 +199,7 @@ export async function launchJob(deps: Deps, job: JobRow): Promise<void> {
       const exec = await nodeExecutor(deps, a.nodeId);
       let spec = specs[i];
       if (!spec) continue;
-      // A node without the master's filesystem mounts copies (jobs/staging.ts).
+      // A node without the master's filesystem mounts copies (jobs/staging/stageIn.ts).
       spec = { ...spec, mounts: await stageMounts(deps, job, a.nodeId, sources, say) };
       // A notebook's Jupyter token goes in by environment, never in the (visible) command.
       if (job.notebookToken)

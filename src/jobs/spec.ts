@@ -78,7 +78,7 @@ export interface MountSources {
   servedJobId: string | null;
 }
 
-/** A `staged` node's copies (jobs/staging.ts): its cache root and each read-only input's content key, by target. */
+/** A `staged` node's copies (jobs/staging/stageIn.ts): its cache root and each read-only input's content key, by target. */
 export interface StagedOn {
   root: string;
   keys: Record<string, string>;

@@ -44,7 +44,7 @@ export interface DataLayout {
   jobLog(jobId: string): string;
   /** `key`: a job id, or `<job>.<rank>` for one rank of a multi-node job. */
   jobLogLast(key: string): string;
-  /** The manifest a staged node's copy of a read-write input is merged against (jobs/staging.ts). */
+  /** The manifest a staged node's copy of a read-write input is merged against (jobs/staging/copyBack.ts). */
   jobStageBase(jobId: string, nodeId: string, name: string): string;
   builtinModel(modelId: string): string;
   workspaceDatasets(ws: string): string;
