@@ -2,7 +2,7 @@
 // (unix socket) and a worker's (the forwarded socket of its SSH connection). dockerode stays in
 // this folder: callers get the port's types, and Docker's errors as EngineError.
 import { createReadStream } from "node:fs";
-import { type Duplex, PassThrough, type Readable, type Writable } from "node:stream";
+import { type Duplex, PassThrough, type Readable } from "node:stream";
 import Docker from "dockerode";
 import { buildCreateOptions } from "./dockerOptions";
 import { logBatches } from "./logBatches";
@@ -158,9 +158,8 @@ class DockerExecutor implements Executor {
         since: sinceSec,
       }),
     )) as unknown as Readable;
-    const modem = this.docker.modem;
     try {
-      yield* logBatches(raw, since, (r, out, err) => modem.demuxStream(r, out as Writable, err as Writable));
+      yield* logBatches(raw, since);
     } catch (err) {
       throw toEngineError(err);
     } finally {

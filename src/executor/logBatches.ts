@@ -1,19 +1,13 @@
 // Docker's multiplexed, timestamped log stream → batches of whole lines. A container printing
 // as fast as it can sends a frame per line; handing each on (an async step, a log append, a
 // follower write) held the master's event loop under the soak's log-heavy job. Frames are
-// demultiplexed by docker-modem's parser, and everything it hands over in one turn of the event
-// loop is cut into batches of whole lines.
+// demultiplexed by DockerFrames, and everything that arrives in one turn of the event loop is cut
+// into batches of whole lines.
 import type { Readable } from "node:stream";
+import { DockerFrames } from "./dockerFrames";
 
 /** Largest batch of log lines handed on at once. */
 const BATCH_BYTES = 256 * 1024;
-
-/** docker-modem's `demuxStream`: writes each frame's payload to the stdout or stderr sink. */
-export type Demux = (
-  raw: Readable,
-  stdout: { write(b: Buffer): boolean },
-  stderr: { write(b: Buffer): boolean },
-) => void;
 
 /** `bytes` (whole lines, each `<ts> <text>\n`) without the timestamps, lines not after `since` dropped. */
 function stripTimestamps(bytes: Buffer, since: string | null): { ts: string; text: string } | null {
@@ -41,8 +35,8 @@ function stripTimestamps(bytes: Buffer, since: string | null): { ts: string; tex
  * the event loop. No pause/resume: a paused stream may end with data still unread, and the
  * consumer (one append per batch) keeps up with Docker.
  */
-async function* demuxed(raw: Readable, demux: Demux): AsyncGenerator<Buffer> {
-  const queue: Buffer[] = [];
+async function* demuxed(raw: Readable): AsyncGenerator<Buffer> {
+  const frames = new DockerFrames();
   let ended = false;
   let failure: unknown = null;
   let wake: (() => void) | null = null;
@@ -51,14 +45,10 @@ async function* demuxed(raw: Readable, demux: Demux): AsyncGenerator<Buffer> {
     wake = null;
     w?.();
   };
-  const sink = {
-    write(b: Buffer) {
-      queue.push(b);
-      notify();
-      return true;
-    },
-  };
-  demux(raw, sink, sink);
+  raw.on("data", (chunk: Buffer) => {
+    frames.push(chunk);
+    notify();
+  });
   raw.on("end", () => {
     ended = true;
     notify();
@@ -72,29 +62,26 @@ async function* demuxed(raw: Readable, demux: Demux): AsyncGenerator<Buffer> {
     notify();
   });
   for (;;) {
-    if (queue.length === 0) {
-      if (failure) throw failure;
-      if (ended) return;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      // The rest of the burst arrives in this turn: take it together.
-      await new Promise((resolve) => setImmediate(resolve));
+    const payloads = frames.take();
+    if (payloads) {
+      yield payloads;
       continue;
     }
-    yield queue.length === 1 ? (queue.pop() as Buffer) : Buffer.concat(queue.splice(0));
+    if (failure) throw failure;
+    if (ended) return;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    // The rest of the burst arrives in this turn: take it together.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
 /** Batches of whole lines (each ending in `\n`, timestamps taken off) with the last line's timestamp. */
-export async function* logBatches(
-  raw: Readable,
-  since: string | null,
-  demux: Demux,
-): AsyncGenerator<{ ts: string; text: string }> {
+export async function* logBatches(raw: Readable, since: string | null): AsyncGenerator<{ ts: string; text: string }> {
   // Bytes after the last newline seen, waiting for the rest of their line.
   let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of demuxed(raw, demux)) {
+  for await (const chunk of demuxed(raw)) {
     const bytes = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     const cut = bytes.lastIndexOf(10) + 1;
     rest = Buffer.from(bytes.subarray(cut));
