@@ -325,6 +325,17 @@ export async function jobLog(deps: Deps, principal: Principal, id: string): Prom
 const GC_HINT_BYTES = 16 * 1024 * 1024;
 const LINE_PREFIX = Buffer.from("event: line\ndata: ");
 
+/** The last live batch as SSE `line` events: a job's followers get the same batch in turn, framed once. */
+let lastBatch: { text: string; frame: Uint8Array } | null = null;
+const batchEncoder = new TextEncoder();
+function framedBatch(text: string): Uint8Array {
+  if (lastBatch?.text === text) return lastBatch.frame;
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  const frame = batchEncoder.encode(`event: line\ndata: ${body.replaceAll("\n", "\n\nevent: line\ndata: ")}\n\n`);
+  lastBatch = { text, frame };
+  return frame;
+}
+
 /** Complete lines (`bytes` ends with a newline) as SSE `line` events, in one buffer. */
 function frameLines(bytes: Buffer): Buffer {
   let count = 0;
@@ -375,9 +386,7 @@ export async function followJobLog(deps: Deps, principal: Principal, id: string)
       };
       // One write per batch of lines, not per line.
       const lines = (text: string) => {
-        const body = text.endsWith("\n") ? text.slice(0, -1) : text;
-        if (text && !cancelled)
-          controller.enqueue(enc.encode(`event: line\ndata: ${body.replaceAll("\n", "\n\nevent: line\ndata: ")}\n\n`));
+        if (text && !cancelled) controller.enqueue(framedBatch(text));
       };
       const finish = async () => {
         if (closed) return;
