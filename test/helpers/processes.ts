@@ -18,12 +18,16 @@ export async function spawnMaster(
   timeoutMs = 20_000,
   wrap: string[] = [],
 ): Promise<MasterProcess> {
-  const proc = Bun.spawn([...wrap, "bun", "src/main.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, HANGAR_PORT: "0", HANGAR_HOST: "127.0.0.1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  // HANGAR_PROF=1: the master writes a CPU profile (markdown) to /tmp/prof when it exits.
+  const proc = Bun.spawn(
+    [...wrap, "bun", ...(process.env.HANGAR_PROF ? ["--cpu-prof-md", "--cpu-prof-dir=/tmp/prof"] : []), "src/main.ts"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, HANGAR_PORT: "0", HANGAR_HOST: "127.0.0.1", ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   let out = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
