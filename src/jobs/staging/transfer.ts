@@ -34,6 +34,17 @@ function exited(p: ChildProcess): Promise<number> {
   });
 }
 
+/** The local tar's exit code and the node's end; a failure there kills the local tar. */
+function bothEnds<T>(tar: ChildProcess, far: Promise<T>): Promise<[number, T]> {
+  return Promise.all([
+    exited(tar),
+    far.catch((err: unknown) => {
+      tar.kill();
+      throw err;
+    }),
+  ]);
+}
+
 /**
  * Copies `from` into `to` with backpressure and ends it at the end (stream.pipe between an SSH
  * channel and a child's stdin does not always start flowing under Bun).
@@ -80,13 +91,7 @@ export async function sendTar(
   remote.stream.resume();
   remote.stream.on("error", () => tar.kill());
   tar.stdout?.on("error", () => {});
-  const [code, far] = await Promise.all([
-    exited(tar),
-    remote.done.catch((err: unknown) => {
-      tar.kill();
-      throw err;
-    }),
-  ]);
+  const [code, far] = await bothEnds(tar, remote.done);
   if (far.code !== 0) throw new Error(`unpacking on the node: ${far.stderr || `tar exit ${far.code}`}`);
   // 1: a file changed while it was read (it moves again next time); more: a real failure.
   if (code > 1) throw new Error(`packing ${from}: ${Buffer.concat(errs).toString().trim() || `tar exit ${code}`}`);
@@ -109,13 +114,7 @@ export async function fetchTar(
   remote.stream.on("error", () => tar.kill());
   flow(remote.stream, tar.stdin as Writable);
   remote.stream.end(nul(names));
-  const [code, far] = await Promise.all([
-    exited(tar),
-    remote.done.catch((err: unknown) => {
-      tar.kill();
-      throw err;
-    }),
-  ]);
+  const [code, far] = await bothEnds(tar, remote.done);
   if (far.code > 1) throw new Error(`packing ${from} on the node: ${far.stderr || `tar exit ${far.code}`}`);
   if (code !== 0)
     throw new Error(`unpacking into ${to}: ${Buffer.concat(errs).toString().trim() || `tar exit ${code}`}`);
