@@ -204,18 +204,18 @@ export class LogHub {
   /** Appends to the head while it has room, else to the rotating tail. */
   private write(jobId: string, data: Buffer): void {
     const head = this.file(jobId);
+    const tail = `${head}.tail`;
     const headMax = Math.floor(this.limits.maxBytes / 2);
     const tailMax = Math.max(1, Math.floor(this.limits.maxBytes / 4));
-    const headSize = size(head);
-    if (headSize + data.length <= headMax && !existsSync(`${head}.tail`)) {
-      appendFileSync(head, data);
-      return;
-    }
     let rest = data;
-    if (headSize < headMax && !existsSync(`${head}.tail`)) {
+    if (!existsSync(tail)) {
+      const headSize = size(head);
+      if (headSize + data.length <= headMax) {
+        appendFileSync(head, data);
+        return;
+      }
       // Fill the head up to its cap at a line end, the rest goes to the tail.
-      let cut = rest.lastIndexOf(10, headMax - headSize - 1) + 1;
-      if (cut <= 0) cut = 0;
+      const cut = headSize < headMax ? rest.lastIndexOf(10, headMax - headSize - 1) + 1 : 0;
       if (cut > 0) appendFileSync(head, rest.subarray(0, cut));
       rest = rest.subarray(cut);
     }
@@ -227,14 +227,15 @@ export class LogHub {
         cut = rest.lastIndexOf(10, tailMax - 1) + 1;
         if (cut <= 0) cut = tailMax;
       }
-      this.appendTail(jobId, `${head}.tail`, rest.subarray(0, cut), tailMax);
+      this.appendTail(jobId, tail, rest.subarray(0, cut), tailMax);
       rest = rest.subarray(cut);
     }
   }
 
   /** Appends `piece` (at most `tailMax` bytes) to the tail, first rotating a tail it would overfill. */
   private appendTail(jobId: string, tail: string, piece: Buffer, tailMax: number): void {
-    if (size(tail) + piece.length > tailMax && size(tail) > 0) {
+    const current = size(tail);
+    if (current > 0 && current + piece.length > tailMax) {
       const old = `${tail}.1`;
       this.addDropped(jobId, size(old));
       renameSync(tail, old);
